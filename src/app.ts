@@ -1,0 +1,31 @@
+/**
+ * The HTTP application: request context first, then each area's routes, then the one error handler and the
+ * one 404. Route modules own their paths below their mount point.
+ */
+import { Hono } from "hono";
+import { ApiError, errorBody } from "./errors";
+import { describeError, log } from "./log";
+import { healthRoutes } from "./http/health";
+import { eventHookRoutes } from "./http/hooks/events";
+import { requestContext } from "./http/request-context";
+import type { AppEnv } from "./http/types";
+
+export const app = new Hono<AppEnv>();
+
+app.use(requestContext);
+
+app.route("/healthz", healthRoutes);
+app.route("/hooks/events", eventHookRoutes);
+
+app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) {
+    c.var.logFields.error = err.code;
+    return c.json(errorBody(err.code, err.message), err.status, err.headers);
+  }
+  // A bug, not bad input: log it in full, answer with no detail.
+  c.var.logFields.error = "internal";
+  log("error", "unhandled error", { requestId: c.var.requestId, error: describeError(err) });
+  return c.json(errorBody("internal", "Internal error; the request id identifies it in the logs."), 500);
+});

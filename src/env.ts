@@ -1,0 +1,35 @@
+/**
+ * The Worker's bindings and raw configuration, exactly as wrangler.toml, `wrangler secret put` and `.dev.vars`
+ * provide them. Raw strings only: src/config.ts turns them into a typed, validated Config.
+ *
+ * Types come from @cloudflare/workers-types (pinned in package.json) rather than `wrangler types`: the generated
+ * file depends on whatever `.dev.vars` holds on the machine that ran it, so it drifts between a fresh clone and a
+ * developer's checkout; a hand-kept interface next to the zod config schema does not.
+ */
+import type { ForwardMessage, DeadLetterMessage } from "./queue/messages";
+
+export interface Env {
+  DB: D1Database;
+  FORWARD_QUEUE: Queue<ForwardMessage>;
+  DEAD_LETTER_QUEUE: Queue<DeadLetterMessage>;
+
+  EVENT_HOOK_SECRETS?: string;
+  EVENT_HOOK_AUTH_HEADER?: string;
+  INLINE_HOOK_SECRETS?: string;
+  INLINE_HOOK_AUTH_HEADER?: string;
+  INLINE_HOOK_OAUTH_ISSUER?: string;
+  INLINE_HOOK_OAUTH_AUDIENCE?: string;
+  INLINE_HOOK_OAUTH_SCOPE?: string;
+  INLINE_HOOK_OAUTH_JWKS_URL?: string;
+  ADMIN_TOKEN?: string;
+  MAX_BODY_BYTES?: string;
+  IGNORE_ACTOR_IDS?: string;
+  ALLOW_INSECURE_DESTINATIONS?: string;
+}
+
+declare global {
+  namespace Cloudflare {
+    // Types `env` from "cloudflare:workers" and "cloudflare:test" in tests.
+    interface Env extends import("./env").Env {}
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Reading a JSON request body safely: media type first (415), then size (413: the declared Content-Length, and the
+ * bytes actually read, since a chunked body declares none), then syntax (400). Nothing is parsed past the limit.
+ */
+import { ApiError } from "../errors";
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  return contentType !== undefined && JSON_MEDIA_TYPE.test(contentType.trim());
+}
+
+async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    throw new ApiError("payload_too_large", `The request body is larger than ${maxBytes} bytes.`);
+  }
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new ApiError("payload_too_large", `The request body is larger than ${maxBytes} bytes.`);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** The parsed JSON body of `request`, or an ApiError (415, 413, 400). */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  if (!isJsonMediaType(request.headers.get("content-type") ?? undefined)) {
+    throw new ApiError("unsupported_media_type", "The request body must be JSON (Content-Type: application/json).");
+  }
+  const bytes = await readLimited(request, maxBytes);
+  if (bytes.byteLength === 0) {
+    throw new ApiError("malformed_json", "The request body is empty; a JSON object was expected.");
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError("malformed_json", "The request body is not valid UTF-8.");
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError("malformed_json", "The request body is not valid JSON.");
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Request context: a request id, the parsed configuration, and the one structured log line per request.
+ *
+ * The log line is written after the response is decided, with the route pattern (not the raw URL), the status, the
+ * duration and whatever fields the route added through `c.var.logFields` (events stored, duplicates, error code).
+ * The id is returned as `x-request-id` so an operator can find the line from a response. Okta's own request id
+ * (`x-okta-request-id`, sent on verification and inline hook calls) is logged beside it.
+ */
+import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
+import { getConfig } from "../config";
+import { log } from "../log";
+import type { AppEnv } from "./types";
+
+export const requestContext = createMiddleware<AppEnv>(async function requestContext(c, next) {
+  const started = Date.now();
+  const requestId = crypto.randomUUID();
+  const { config, problems } = getConfig(c.env);
+  c.set("requestId", requestId);
+  c.set("config", config);
+  c.set("configProblems", problems);
+  c.set("logFields", {});
+  try {
+    await next();
+  } finally {
+    c.res.headers.set("x-request-id", requestId);
+    const status = c.res.status;
+    log(status >= 500 ? "error" : status >= 400 ? "warn" : "info", "request", {
+      requestId,
+      method: c.req.method,
+      route: routePath(c, -1) || new URL(c.req.url).pathname,
+      status,
+      ms: Date.now() - started,
+      oktaRequestId: c.req.header("x-okta-request-id") ?? undefined,
+      ...c.var.logFields,
+    });
+  }
+});

@@ -1,0 +1,15 @@
+/** The Hono environment every route shares: bindings, plus what the request-context middleware sets. */
+import type { Config } from "../config";
+import type { Env } from "../env";
+import type { LogFields } from "../log";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    configProblems: string[];
+    /** Fields a route adds to the request's one log line (counts, ids; never secrets or payloads). */
+    logFields: LogFields;
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Okta event hook payloads (CONTRACT §1): the delivery envelope and the System Log LogEvent inside it.
+ *
+ * Schemas are loose: Okta adds fields (`insertionTimestamp`, `client.ipChain`, …) and sends null for many of the
+ * ones it documents, so every field we don't need is passed through untouched and every field we read is
+ * nullable. What we require is what storage needs: `data.events` as an array, and on each event a `uuid` (the
+ * idempotency key) and an `eventType` (what routing filters on).
+ *
+ * Pure domain code: no Hono, no D1.
+ */
+import * as z from "zod";
+
+/** Envelope `eventType` of every event hook delivery (EH-CONCEPT). */
+export const EVENT_HOOK_ENVELOPE_TYPE = "com.okta.event_hook";
+
+const nullableString = z.string().nullish();
+
+export const logEventSchema = z.looseObject({
+  uuid: z.string().min(1, "must be a non-empty string").max(200, "must be at most 200 characters"),
+  eventType: z.string().min(1, "must be a non-empty string").max(300),
+  published: nullableString,
+  severity: nullableString,
+  displayMessage: nullableString,
+  actor: z.looseObject({ id: nullableString, alternateId: nullableString, type: nullableString }).nullish(),
+  outcome: z.looseObject({ result: nullableString, reason: nullableString }).nullish(),
+  target: z.array(z.looseObject({ id: nullableString, type: nullableString }).nullable()).nullish(),
+});
+export type LogEvent = z.infer<typeof logEventSchema>;
+
+export const eventHookDeliverySchema = z.looseObject({
+  eventType: z
+    .literal(EVENT_HOOK_ENVELOPE_TYPE, { error: `must be "${EVENT_HOOK_ENVELOPE_TYPE}"` })
+    .optional(),
+  eventId: nullableString,
+  eventTime: nullableString,
+  source: nullableString,
+  data: z.looseObject({
+    events: z.array(logEventSchema, { error: "must be an array of events" }),
+  }),
+});
+export type EventHookDelivery = z.infer<typeof eventHookDeliverySchema>;
+
+/** Where a delivery came from, read from `source` = https://{org}/api/v1/eventHooks/{hookId}. */
+export interface DeliverySource {
+  oktaOrg: string | null;
+  eventHookId: string | null;
+}
+
+export function parseDeliverySource(source: string | null | undefined): DeliverySource {
+  if (!source) return { oktaOrg: null, eventHookId: null };
+  const hook = /\/api\/v1\/eventHooks\/([^/?#]+)/.exec(source);
+  let oktaOrg: string | null = null;
+  try {
+    const url = new URL(source);
+    oktaOrg = url.host || null;
+  } catch {
+    // Okta's own doc samples hold "https://{yourOktaDomain}/…", which is not a URL; keep the host part as written.
+    oktaOrg = /^[a-z]+:\/\/([^/]+)/i.exec(source)?.[1] ?? null;
+  }
+  return { oktaOrg, eventHookId: hook?.[1] ?? null };
+}
+
+/**
+ * A LogEvent `published` time in canonical ISO-8601 (UTC, milliseconds), so stored times sort and compare as
+ * text. Okta already sends that form; anything unparseable is kept as sent rather than rejected.
+ */
+export function normalizePublished(published: string | null | undefined): string | null {
+  if (!published) return null;
+  const t = Date.parse(published);
+  return Number.isNaN(t) ? published : new Date(t).toISOString();
+}

@@ -1,0 +1,126 @@
+/**
+ * The event store (table `events`, migrations/0001_events.sql): plain functions over D1Database.
+ *
+ * storeEvents writes a whole delivery in ONE round trip (`db.batch`, one transaction) however many events it
+ * holds: each statement inserts many rows from a single bound JSON parameter through json_each, so D1's limit of
+ * 100 bound parameters per statement never applies, and statements are split only by size (D1 caps a bound value
+ * at 2 MB). `ON CONFLICT DO NOTHING … RETURNING uuid` makes it idempotent and tells which events are new.
+ */
+import { normalizePublished } from "../okta/event-hook";
+
+/** Largest JSON parameter of one insert statement, in UTF-16 code units (D1 caps a value at 2,000,000 bytes). */
+const MAX_CHUNK_CHARS = 400_000;
+
+export interface DeliveryMeta {
+  oktaOrg: string | null;
+  eventHookId: string | null;
+  envelopeEventId: string | null;
+  receivedAt: number;
+  /** Loop guard: events whose actor.id is listed are stored with forward_state 'skipped' and never forwarded. */
+  ignoreActorIds: ReadonlySet<string>;
+}
+
+/** One LogEvent as received (the raw JSON object, key order and all), already validated by the caller. */
+export type RawEvent = Record<string, unknown> & { uuid: string; eventType: string };
+
+const INSERT_EVENTS = `
+INSERT INTO events (uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity,
+                    okta_org, event_hook_id, envelope_event_id, received_at, forward_state, payload)
+SELECT json_extract(value, '$.e.uuid'),
+       json_extract(value, '$.e.eventType'),
+       json_extract(value, '$.p'),
+       json_extract(value, '$.e.actor.id'),
+       json_extract(value, '$.e.actor.alternateId'),
+       json_extract(value, '$.e.outcome.result'),
+       json_extract(value, '$.e.severity'),
+       ?2, ?3, ?4, ?5,
+       CASE WHEN json_extract(value, '$.e.actor.id') IN (SELECT value FROM json_each(?6))
+            THEN 'skipped' ELSE 'pending' END,
+       json_extract(value, '$.e')
+FROM json_each(?1) WHERE true
+ON CONFLICT (uuid) DO NOTHING
+RETURNING uuid, forward_state`;
+
+/** Split `events` into JSON arrays of rows, each under MAX_CHUNK_CHARS (a single huge event is its own chunk). */
+function chunkRows(events: readonly RawEvent[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let size = 2;
+  for (const e of events) {
+    const row = JSON.stringify({ e, p: normalizePublished(e.published as string | null | undefined) });
+    if (current.length > 0 && size + row.length + 1 > MAX_CHUNK_CHARS) {
+      chunks.push(`[${current.join(",")}]`);
+      current = [];
+      size = 2;
+    }
+    current.push(row);
+    size += row.length + 1;
+  }
+  if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+  return chunks;
+}
+
+export interface StoreResult {
+  /** uuids stored by this call, in delivery order (an event repeated inside the delivery counts once). */
+  inserted: string[];
+  /** The inserted uuids to forward: all of `inserted` except those the loop guard skipped. */
+  toForward: string[];
+  /** Events of the delivery that were already stored (or repeated within it). */
+  duplicates: number;
+}
+
+/** Store every event of one delivery, in one D1 round trip. Throws when D1 fails (the caller answers 5xx). */
+export async function storeEvents(db: D1Database, events: readonly RawEvent[], meta: DeliveryMeta): Promise<StoreResult> {
+  if (events.length === 0) return { inserted: [], toForward: [], duplicates: 0 };
+  const ignored = JSON.stringify([...meta.ignoreActorIds]);
+  const statements = chunkRows(events).map((chunk) =>
+    db
+      .prepare(INSERT_EVENTS)
+      .bind(chunk, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, meta.receivedAt, ignored),
+  );
+  const results = await db.batch<{ uuid: string; forward_state: string }>(statements);
+  const rows = results.flatMap((r) => r.results);
+  return {
+    inserted: rows.map((row) => row.uuid),
+    toForward: rows.filter((row) => row.forward_state === "pending").map((row) => row.uuid),
+    duplicates: events.length - rows.length,
+  };
+}
+
+/** Record that these events were handed to the forward queue (only those still pending). */
+export async function markEnqueued(db: D1Database, uuids: readonly string[], now: number): Promise<void> {
+  if (uuids.length === 0) return;
+  await db
+    .prepare(
+      `UPDATE events SET forward_state = 'enqueued', enqueued_at = ?2
+       WHERE forward_state = 'pending' AND uuid IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(uuids), now)
+    .run();
+}
+
+export interface EventRow {
+  uuid: string;
+  event_type: string;
+  published: string | null;
+  actor_id: string | null;
+  actor_alternate_id: string | null;
+  outcome_result: string | null;
+  severity: string | null;
+  okta_org: string | null;
+  event_hook_id: string | null;
+  envelope_event_id: string | null;
+  received_at: number;
+  forward_state: "pending" | "enqueued" | "skipped";
+  enqueued_at: number | null;
+  payload: string;
+}
+
+export async function getEvent(db: D1Database, uuid: string): Promise<EventRow | null> {
+  return db.prepare("SELECT * FROM events WHERE uuid = ?1").bind(uuid).first<EventRow>();
+}
+
+/** D1 answers a trivial query: for /healthz. */
+export async function pingDatabase(db: D1Database): Promise<void> {
+  await db.prepare("SELECT 1").first();
+}

@@ -1,0 +1,52 @@
+/**
+ * Two test projects:
+ * - "workers": unit and integration tests inside workerd (@cloudflare/vitest-plugin), with the bindings of
+ *   wrangler.toml backed by real local D1 and Queues; migrations are applied by test/setup/apply-migrations.ts.
+ * - "e2e": Node tests that start the real Worker with `wrangler dev` and talk HTTP to it, as Okta would.
+ */
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                // Test-only bindings: the migrations to apply, and known secrets for the auth tests.
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  EVENT_HOOK_SECRETS: "test-event-secret-old,test-event-secret-new",
+                  INLINE_HOOK_SECRETS: "test-inline-secret",
+                  ADMIN_TOKEN: "test-admin-token",
+                },
+                compatibilityFlags: ["service_binding_extra_handlers"],
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "e2e",
+            environment: "node",
+            include: ["test/e2e/**/*.test.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+            // One wrangler dev per file; files run one after another on this 2-core machine.
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+  };
+});
