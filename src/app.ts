@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { ApiError, errorBody } from "./errors";
 import { describeError, log } from "./log";
+import { adminApiRoutes } from "./http/admin";
 import { healthRoutes } from "./http/health";
 import { eventHookRoutes } from "./http/hooks/events";
 import { requestContext } from "./http/request-context";
@@ -16,6 +17,7 @@ app.use(requestContext);
 
 app.route("/healthz", healthRoutes);
 app.route("/hooks/events", eventHookRoutes);
+app.route("/admin/api", adminApiRoutes);
 
 app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
 

@@ -27,9 +27,11 @@ export interface Env {
   ALLOW_INSECURE_DESTINATIONS?: string;
 }
 
+type WorkerEnv = Env;
+
 declare global {
   namespace Cloudflare {
     // Types `env` from "cloudflare:workers" and "cloudflare:test" in tests.
-    interface Env extends import("./env").Env {}
+    interface Env extends WorkerEnv {}
   }
 }

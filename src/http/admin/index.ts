@@ -1,0 +1,10 @@
+/**
+ * The admin REST API under /admin/api, behind the admin bearer token. Each area mounts its own router here.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../types";
+import { requireAdmin } from "./auth";
+
+export const adminApiRoutes = new Hono<AppEnv>();
+
+adminApiRoutes.use(requireAdmin);

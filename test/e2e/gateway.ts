@@ -1,0 +1,142 @@
+/**
+ * Starts the real Worker for end-to-end tests the way an operator does: `wrangler d1 migrations apply --local`,
+ * then `wrangler dev` on 127.0.0.1 with local D1, Queues and cron, in a fresh persistence directory, and waits
+ * until /healthz answers. Tests then talk plain HTTP to it, as Okta would.
+ *
+ * wrangler runs in its own process group (detached) and is stopped with the whole group, so no workerd is left
+ * behind. Configuration is passed with `--var` (they override any developer `.dev.vars`).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
+
+const OFFLINE_ENV = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_UPDATE_NOTIFIER: "1",
+  // The Node 22 that npm installed (wrangler refuses Node 20).
+  PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+};
+
+export const E2E_EVENT_SECRET = "e2e-event-hook-secret";
+export const E2E_INLINE_SECRET = "e2e-inline-hook-secret";
+export const E2E_ADMIN_TOKEN = "e2e-admin-token";
+
+export interface Gateway {
+  baseUrl: string;
+  /** Everything wrangler printed so far (the Worker's log lines included). */
+  output(): string;
+  /** Trigger the cron handler once, as Cloudflare would. */
+  runScheduled(cron?: string): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function run(args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(WRANGLER, args, { cwd, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`wrangler ${args.join(" ")} exited ${code}:\n${out}`))));
+  });
+}
+
+async function waitForHealth(baseUrl: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited ${child.exitCode}:\n${output()}`);
+    try {
+      const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200 || res.status === 503) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not become ready in ${timeoutMs} ms:\n${output()}`);
+}
+
+export interface StartOptions {
+  /** Extra or overriding configuration (vars and secrets alike). */
+  vars?: Record<string, string>;
+}
+
+export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
+  const persistTo = mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
+  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], ROOT);
+  const port = await freePort();
+  const vars: Record<string, string> = {
+    EVENT_HOOK_SECRETS: E2E_EVENT_SECRET,
+    INLINE_HOOK_SECRETS: E2E_INLINE_SECRET,
+    ADMIN_TOKEN: E2E_ADMIN_TOKEN,
+    ...options.vars,
+  };
+  const args = [
+    "dev",
+    "--local",
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(await freePort()),
+    "--persist-to", persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level", "log",
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const child = spawn(WRANGLER, args, { cwd: ROOT, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const output = () => out;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      const exited = new Promise((r) => child.once("exit", r));
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(persistTo, { recursive: true, force: true });
+  };
+  try {
+    await waitForHealth(baseUrl, child, output, 90_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    baseUrl,
+    output,
+    runScheduled: (cron = "*/5 * * * *") =>
+      fetch(`${baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`),
+    stop,
+  };
+}
