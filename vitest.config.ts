@@ -12,6 +12,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
+      // Log lines of passing tests are noise in CI; a failing test still shows its own.
+      silent: "passed-only",
       projects: [
         {
           plugins: [

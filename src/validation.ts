@@ -11,11 +11,24 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** "data.events[3].uuid: is required" — the first problem, naming the offending field. */
-export function describeFirstIssue(error: z.ZodError): string {
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * "data.events[3].uuid: is required" — the first problem, naming the offending field. `input` is what was
+ * validated: zod does not keep it in its issues, and "missing" reads better than "expected string".
+ */
+export function describeFirstIssue(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
   if (!issue) return "The request body is invalid.";
   const path = formatIssuePath(issue.path);
-  const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+  const missing = issue.code === "invalid_type" && issue.path.length > 0 && valueAt(input, issue.path) === undefined;
+  const message = missing ? "is required" : issue.message;
   return path ? `${path}: ${message}` : message;
 }

@@ -6,11 +6,18 @@
  * The id is returned as `x-request-id` so an operator can find the line from a response. Okta's own request id
  * (`x-okta-request-id`, sent on verification and inline hook calls) is logged beside it.
  */
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { routePath } from "hono/route";
+import { matchedRoutes } from "hono/route";
 import { getConfig } from "../config";
 import { log } from "../log";
 import type { AppEnv } from "./types";
+
+/** The pattern of the handler that answered (e.g. "/hooks/events"), or the path when no route matched. */
+function routePattern(c: Context<AppEnv>): string {
+  const handler = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+  return handler?.path ?? new URL(c.req.url).pathname;
+}
 
 export const requestContext = createMiddleware<AppEnv>(async function requestContext(c, next) {
   const started = Date.now();
@@ -28,7 +35,7 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
     log(status >= 500 ? "error" : status >= 400 ? "warn" : "info", "request", {
       requestId,
       method: c.req.method,
-      route: routePath(c, -1) || new URL(c.req.url).pathname,
+      route: routePattern(c),
       status,
       ms: Date.now() - started,
       oktaRequestId: c.req.header("x-okta-request-id") ?? undefined,

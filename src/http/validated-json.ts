@@ -13,6 +13,6 @@ export const ADMIN_MAX_BODY_BYTES = 64 * 1024;
 export async function readValidatedJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
   const body = await readJsonBody(request, ADMIN_MAX_BODY_BYTES);
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new ApiError("invalid_body", describeFirstIssue(parsed.error));
+  if (!parsed.success) throw new ApiError("invalid_body", describeFirstIssue(parsed.error, body));
   return parsed.data;
 }

@@ -48,7 +48,7 @@ eventHookRoutes.post("/", async (c) => {
   const body = await readJsonBody(c.req.raw, config.maxBodyBytes);
   const parsed = eventHookDeliverySchema.safeParse(body);
   if (!parsed.success) {
-    throw new ApiError("invalid_body", `Not an Okta event hook delivery (${EVENT_HOOK_ENVELOPE_TYPE}): ${describeFirstIssue(parsed.error)}`);
+    throw new ApiError("invalid_body", `Not an Okta event hook delivery (${EVENT_HOOK_ENVELOPE_TYPE}): ${describeFirstIssue(parsed.error, body)}`);
   }
   const delivery = parsed.data;
   // Store the events exactly as Okta sent them (key order, unknown fields), not zod's re-built objects.

@@ -1,0 +1,64 @@
+/**
+ * Calling the Worker inside workerd the way the runtime does: a fresh ExecutionContext per request, waited on
+ * afterwards so work handed to waitUntil (marking events enqueued, audit records) has finished when a test looks
+ * at D1. `overrides` replaces bindings for one call (a failing D1, a recording queue, other configuration).
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index";
+import type { Env } from "../../src/env";
+
+export const BASE = "https://gateway.test";
+
+export async function callWorker(request: Request, overrides: Partial<Env> = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const merged = Object.keys(overrides).length === 0 ? env : ({ ...env, ...overrides } as Env);
+  const response = await worker.fetch(request, merged, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export async function countRows(table: string): Promise<number> {
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** A D1 binding whose every query fails, as when D1 is unreachable. */
+export function failingDatabase(message = "D1_ERROR: simulated outage"): D1Database {
+  const fail = () => Promise.reject(new Error(message));
+  const statement = {
+    bind: () => statement,
+    first: fail,
+    run: fail,
+    all: fail,
+    raw: fail,
+  } as unknown as D1PreparedStatement;
+  return {
+    prepare: () => statement,
+    batch: fail,
+    exec: fail,
+    dump: fail,
+    withSession: () => {
+      throw new Error(message);
+    },
+  } as unknown as D1Database;
+}
+
+/** A queue producer that records what is sent, or fails every send. */
+export function recordingQueue<T>(options: { fail?: boolean } = {}): Queue<T> & { sent: T[] } {
+  const sent: T[] = [];
+  return {
+    sent,
+    async send(body: T) {
+      if (options.fail) throw new Error("Queue send failed (simulated)");
+      sent.push(body);
+    },
+    async sendBatch(messages: Iterable<MessageSendRequest<T>>) {
+      if (options.fail) throw new Error("Queue sendBatch failed (simulated)");
+      for (const m of messages) sent.push(m.body);
+    },
+    async metrics() {
+      return { backlogCount: 0, backlogBytes: 0 };
+    },
+  } as unknown as Queue<T> & { sent: T[] };
+}
