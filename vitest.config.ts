@@ -13,7 +13,7 @@ export default defineConfig(async () => {
   return {
     test: {
       // Log lines of passing tests are noise in CI; a failing test still shows its own.
-      silent: "passed-only",
+      silent: "passed-only" as const,
       projects: [
         {
           plugins: [
