@@ -209,7 +209,51 @@ describe("other methods and paths", () => {
       body: valid,
     });
     const res = await callWorker(req);
-    expect([404, 405]).toContain(res.status);
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET, HEAD, POST");
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("method_not_allowed");
     expect(await countRows("events")).toBe(1);
+  });
+});
+
+describe("POST /hooks/events — no input answers 500", () => {
+  /** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
+  function prng(seed: number): () => number {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const oddValues: unknown[] = [null, true, 0, -1, 1e308, "", "x".repeat(300), [], {}, [null], { uuid: null }, "\u0000"];
+
+  /** Replace one random node of a JSON value with an odd value, or delete it. */
+  function mutate(value: unknown, random: () => number): unknown {
+    if (value === null || typeof value !== "object" || random() < 0.25) {
+      return random() < 0.1 ? undefined : oddValues[Math.floor(random() * oddValues.length)];
+    }
+    const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...(value as object) };
+    const keys = Object.keys(copy);
+    if (keys.length === 0) return oddValues[Math.floor(random() * oddValues.length)];
+    const key = keys[Math.floor(random() * keys.length)]!;
+    (copy as Record<string, unknown>)[key] = mutate((copy as Record<string, unknown>)[key], random);
+    return copy;
+  }
+
+  it("answers 204 or a 4xx JSON error to 300 mutated Okta deliveries", async () => {
+    const random = prng(20261123);
+    const base = JSON.parse(valid) as unknown;
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 300; i++) {
+      const body = JSON.stringify(mutate(base, random)) ?? "";
+      const res = await callWorker(eventHookPost(body));
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      expect([204, 400], `mutation ${i}: ${body.slice(0, 300)}`).toContain(res.status);
+      if (res.status !== 204) expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(/^(invalid_body|malformed_json)$/);
+    }
+    // The mutations reach both outcomes, so the loop tests something.
+    expect(statuses.get(204)).toBeGreaterThan(10);
+    expect(statuses.get(400)).toBeGreaterThan(10);
   });
 });

@@ -92,3 +92,9 @@ eventHookRoutes.post("/", async (c) => {
   }
   return c.body(null, 204);
 });
+
+eventHookRoutes.all("/", (c) => {
+  throw new ApiError("method_not_allowed", `${c.req.method} is not supported here: Okta verifies with GET and delivers with POST.`, {
+    allow: "GET, HEAD, POST",
+  });
+});
