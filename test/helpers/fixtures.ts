@@ -1,6 +1,13 @@
 /** The Okta inline hook examples (test/fixtures/okta, see its SOURCES.md), grouped by hook type. */
 import type { InlineHookType } from "../../src/okta/inline/common";
 
+declare global {
+  interface ImportMeta {
+    /** Vite's import.meta.glob (the vitest plugin bundles tests with Vite); only the form used here. */
+    glob<T>(pattern: string, options: { eager: true; import: "default" }): Record<string, T>;
+  }
+}
+
 const all = import.meta.glob<unknown>("../fixtures/okta/**/*-hook.*.json", { eager: true, import: "default" });
 
 const PREFIX_TO_TYPE: Record<string, InlineHookType> = {
