@@ -1,10 +1,10 @@
 /**
  * Inline hook rules and lookup tables (migrations/0003_inline_hooks.sql): plain functions over D1Database.
- * Definitions are stored as JSON exactly as the admin API validated them; reading back re-validates nothing
- * (the API is the only writer), but a row that fails to parse is skipped rather than breaking every call.
+ * Definitions are stored as JSON exactly as the admin API validated them. Reading back validates them again with
+ * the same schema, so a row edited by hand into something invalid is skipped rather than breaking every call.
  */
 import type { InlineHookType } from "../okta/inline/common";
-import { RULE_HOOK_TYPE, type Rule, type RuleInput } from "../okta/inline/rules/schema";
+import { RULE_HOOK_TYPE, ruleInputSchema, type Rule, type RuleInput } from "../okta/inline/rules/schema";
 
 interface RuleRow {
   id: string;
@@ -20,22 +20,23 @@ interface RuleRow {
 
 export type StoredRule = Rule & { hookType: InlineHookType; createdAt: number; updatedAt: number };
 
+/** The stored row as a rule, re-validated (a row edited by hand into something invalid is skipped, not run). */
 function toRule(row: RuleRow): StoredRule | null {
+  let definition: unknown;
   try {
-    return {
-      id: row.id,
-      hookType: row.hook_type,
-      kind: row.kind,
-      ...(row.name !== null ? { name: row.name } : {}),
-      priority: row.priority,
-      enabled: row.enabled === 1,
-      definition: JSON.parse(row.definition) as never,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    } as StoredRule;
+    definition = JSON.parse(row.definition);
   } catch {
     return null;
   }
+  const parsed = ruleInputSchema.safeParse({
+    kind: row.kind,
+    ...(row.name !== null ? { name: row.name } : {}),
+    priority: row.priority,
+    enabled: row.enabled === 1,
+    definition,
+  });
+  if (!parsed.success) return null;
+  return { ...parsed.data, id: row.id, hookType: row.hook_type, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 export async function listRules(db: D1Database, hookType?: InlineHookType): Promise<StoredRule[]> {

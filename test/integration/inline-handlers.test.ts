@@ -10,7 +10,7 @@ import { INLINE_HOOK_TYPES, type InlineHookType } from "../../src/okta/inline/co
 import { INLINE_HOOK_SCHEMAS } from "../../src/okta/inline/index";
 import { REGISTRATION_FALLBACK_SUMMARY, FALLBACK_ERROR_SUMMARY } from "../../src/okta/inline/outcomes";
 import { credentialUnverified, credentialVerified } from "../../src/okta/inline/password-import";
-import { denyRegistrationResponse, fieldError } from "../../src/okta/inline/registration";
+import { denyRegistrationResponse, fieldError, updateProfile } from "../../src/okta/inline/registration";
 import { assertionPatch, samlSessionLifetime } from "../../src/okta/inline/saml";
 import { telephonyAction } from "../../src/okta/inline/telephony";
 import { accessPatch, addClaim } from "../../src/okta/inline/token";
@@ -153,5 +153,38 @@ describe("handlers decide with the builders", () => {
     expect((await call("token", { token: () => undefined })).status).toBe(204);
     expect(await lastCall()).toMatchObject({ decided_by: "default" });
     expect((await call("telephony", { telephony: () => ({}) })).body).toEqual(FAILED);
+  });
+});
+
+describe("Okta's one retry gets the same answer (CONTRACT §3.1)", () => {
+  function counting(): InlineHookHandlers {
+    let n = 0;
+    return {
+      registration: () => ({ commands: [updateProfile({ attempt: ++n })] }),
+      token: () => ({ commands: [accessPatch([addClaim("attempt", ++n)])] }),
+    };
+  }
+
+  it("a non-deterministic handler's decision is repeated for the same registration request", async () => {
+    const handlers = counting();
+    const body = fixture(REQUESTS.registration) as Json;
+    body.eventId = `retry-${crypto.randomUUID()}`;
+    const first = await postInline("registration", body, { handlers });
+    const second = await postInline("registration", body, { handlers });
+    expect(await first.json()).toEqual({ commands: [{ type: "com.okta.user.profile.update", value: { attempt: 1 } }] });
+    expect(await second.json()).toEqual({ commands: [{ type: "com.okta.user.profile.update", value: { attempt: 1 } }] });
+    expect(await lastCall()).toMatchObject({ decided_by: "repeat:handler" });
+    const other = { ...body, eventId: `retry-${crypto.randomUUID()}` };
+    expect(await (await postInline("registration", other, { handlers })).json()).toEqual({
+      commands: [{ type: "com.okta.user.profile.update", value: { attempt: 2 } }],
+    });
+  });
+
+  it("token hooks are never retried by Okta, so each call is decided afresh", async () => {
+    const handlers = counting();
+    const body = fixture(REQUESTS.token);
+    const first = (await (await postInline("token", body, { handlers })).json()) as Json;
+    const second = (await (await postInline("token", body, { handlers })).json()) as Json;
+    expect([first.commands[0].value[0].value, second.commands[0].value[0].value]).toEqual([1, 2]);
   });
 });

@@ -5,7 +5,8 @@
  * A request we cannot use (not JSON, too large, malformed, wrong `eventType` for the route, not the shape Okta
  * documents) gets our JSON error, 400/413/415: an HTTP error is what Okta expects when "your service couldn't
  * parse the request" (CONTRACT §3.1). Everything else is answered in Okta's own format, 200 with commands/error
- * or 204 when there is nothing to say, always inside the deadline (see ./decide.ts). Each call is recorded in
+ * or 204 when there is nothing to say, always inside the deadline (see ./decide.ts); a repeat of a request Okta
+ * retries gets the same answer (./retry-memo.ts). Each call is recorded in
  * inline_hook_calls after the answer (waitUntil), with the shape of the decision only.
  */
 import { Hono, type Context } from "hono";
@@ -22,6 +23,7 @@ import { readJsonBody } from "../../json-body";
 import type { AppEnv } from "../../types";
 import { requireInlineHookAuth } from "./auth";
 import { decideInlineHook } from "./decide";
+import { recallOutcome, rememberOutcome, retryKey } from "./retry-memo";
 
 function describeEventType(value: unknown): string {
   if (value === undefined) return "missing";
@@ -48,15 +50,20 @@ async function answerInlineHook<T extends InlineHookType>(c: Context<AppEnv>, ty
   }
   const request = parsed.data as InlineHookRequest<T>;
 
-  const outcome = await decideInlineHook({
-    type,
-    request,
-    env: c.env,
-    config,
-    requestId,
-    handler: handlers[type],
-    budgetMs: config.inlineHook.deadlineMs - (Date.now() - receivedAt),
-  });
+  const memoKey = await retryKey(type, body);
+  const remembered = recallOutcome<T>(memoKey, Date.now());
+  const outcome = remembered
+    ? { ...remembered, decidedBy: `repeat:${remembered.decidedBy}` }
+    : await decideInlineHook({
+        type,
+        request,
+        env: c.env,
+        config,
+        requestId,
+        handler: handlers[type],
+        budgetMs: config.inlineHook.deadlineMs - (Date.now() - receivedAt),
+      });
+  if (!remembered) rememberOutcome(memoKey, outcome, Date.now());
   const summary = summarizeResponse(outcome.response);
   fields.decision = summary.decision;
   fields.decidedBy = outcome.decidedBy;
