@@ -66,6 +66,14 @@ describe("header secret (CONTRACT §2.1)", () => {
     expect((await postInline("token", tokenRequest(), { vars, headers: { "x-hook-key": "older-secret" } })).status).toBe(401);
   });
 
+  it.each(["token", "registration", "password-import", "saml", "user-import", "telephony"])(
+    "/hooks/inline/%s refuses a call without credentials before reading the body",
+    async (type) => {
+      const res = await postInline(type, null, { headers: { authorization: "" }, rawBody: "not json" });
+      expect(res.status).toBe(401);
+    },
+  );
+
   it("503 when neither a secret nor OAuth is configured", async () => {
     const res = await postInline("token", tokenRequest(), { vars: { INLINE_HOOK_SECRETS: "" } });
     expect(res.status).toBe(503);
