@@ -14,6 +14,8 @@ export interface CallOptions {
   /** Configuration overrides (a new env object, so the configuration is parsed again). */
   vars?: Partial<Record<keyof Env, string>>;
   handlers?: InlineHookHandlers;
+  /** Binding overrides, e.g. a D1 that fails. */
+  bindings?: Partial<Env>;
   /** Send this exact body text instead of JSON.stringify(body). */
   rawBody?: string;
 }
@@ -23,7 +25,8 @@ const defaultApp = createApp();
 export async function callWorker(request: Request, options: CallOptions = {}): Promise<Response> {
   const app = options.handlers ? createApp({ inlineHookHandlers: options.handlers }) : defaultApp;
   const ctx = createExecutionContext();
-  const response = await app.fetch(request, options.vars ? { ...env, ...options.vars } : env, ctx);
+  const overridden = options.vars || options.bindings ? { ...env, ...options.vars, ...options.bindings } : env;
+  const response = await app.fetch(request, overridden, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

@@ -107,6 +107,18 @@ describe("deadline and fallback, per type", () => {
     expect((await call("telephony", failing, vars)).body).toEqual(FAILED);
   });
 
+  it("D1 down (rules cannot load, the call cannot be recorded) → the fallback, never a 500", async () => {
+    const broken = {
+      prepare() {
+        throw new Error("D1_ERROR: database unavailable");
+      },
+    } as unknown as D1Database;
+    const token = await postInline("token", fixture(REQUESTS.token), { bindings: { DB: broken } });
+    expect(token.status).toBe(204);
+    const registration = await postInline("registration", fixture(REQUESTS.registration), { bindings: { DB: broken } });
+    expect(await registration.json()).toEqual(DEFAULT_FALLBACK.registration);
+  });
+
   it("a response Okta would refuse is never sent: invalid shape, or 256 KB and more", async () => {
     const invalid = { token: () => ({ commands: [{ type: "com.okta.identity.patch", value: [{ op: "add", path: "/claims/iss", value: "x" }] }] }) } as InlineHookHandlers;
     expect((await call("token", invalid)).status).toBe(204);

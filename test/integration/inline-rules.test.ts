@@ -243,6 +243,17 @@ describe("the isolate cache", () => {
   });
 });
 
+describe("the cache TTL", () => {
+  it("with INLINE_RULES_CACHE_TTL_SECONDS=0 every call reads D1 (as other isolates do once their TTL ends)", async () => {
+    const rule = await createRule({ kind: "token.claim", definition: { token: "access", claim: "tier", value: { from: "static", value: "gold" } } });
+    const vars = { INLINE_RULES_CACHE_TTL_SECONDS: "0" };
+    const tier = async () => ((await (await postInline("token", fixture("token-hook.request.json"), { vars })).json()) as Json).commands[0].value[0].value;
+    expect(await tier()).toBe("gold");
+    await env.DB.prepare("UPDATE inline_rules SET definition = json_set(definition, '$.value.value', 'silver') WHERE id = ?1").bind(rule.id).run();
+    expect(await tier()).toBe("silver");
+  });
+});
+
 describe("admin API: invalid rules are refused with what is wrong", () => {
   it.each([
     [{ kind: "token.claim", definition: { token: "identity", claim: "sub", value: { from: "static", value: "x" } } }, /definition\.claim: claim "sub" is reserved.*access tokens only/],
@@ -287,5 +298,7 @@ describe("admin API: invalid rules are refused with what is wrong", () => {
     expect((await admin("DELETE", "/rules/lookup-tables/colors/entries/a")).status).toBe(404);
     expect((await admin("PUT", "/rules/lookup-tables/bad%20name/entries/a", { value: 1 })).status).toBe(400);
     expect((await admin("PUT", "/rules/lookup-tables/colors/entries/c", { value: null })).status).toBe(400);
+    // A key that is not valid percent-encoding is taken as written, never a 500.
+    expect((await admin("PUT", "/rules/lookup-tables/colors/entries/%E0%A4%A", { value: 1 })).status).toBeLessThan(500);
   });
 });
