@@ -1,33 +1,50 @@
 /**
  * The HTTP application: request context first, then each area's routes, then the one error handler and the
  * one 404. Route modules own their paths below their mount point.
+ *
+ * `createApp` exists so tests can build the same application with their own inline hook handlers; the Worker uses
+ * `app`, built with the handlers registered in src/handlers/index.ts.
  */
 import { Hono } from "hono";
 import { ApiError, errorBody } from "./errors";
+import type { InlineHookHandlers } from "./handlers/types";
 import { describeError, log } from "./log";
 import { adminApiRoutes } from "./http/admin";
 import { healthRoutes } from "./http/health";
 import { eventHookRoutes } from "./http/hooks/events";
+import { createInlineHookRoutes } from "./http/hooks/inline";
 import { requestContext } from "./http/request-context";
 import type { AppEnv } from "./http/types";
 
-export const app = new Hono<AppEnv>();
+export interface AppOptions {
+  /** Inline hook handlers; defaults to the registry in src/handlers/index.ts. */
+  inlineHookHandlers?: InlineHookHandlers;
+}
 
-app.use(requestContext);
+export function createApp(options: AppOptions = {}) {
+  const app = new Hono<AppEnv>();
 
-app.route("/healthz", healthRoutes);
-app.route("/hooks/events", eventHookRoutes);
-app.route("/admin/api", adminApiRoutes);
+  app.use(requestContext);
 
-app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
+  app.route("/healthz", healthRoutes);
+  app.route("/hooks/events", eventHookRoutes);
+  app.route("/hooks/inline", createInlineHookRoutes(options.inlineHookHandlers));
+  app.route("/admin/api", adminApiRoutes);
 
-app.onError((err, c) => {
-  if (err instanceof ApiError) {
-    c.var.logFields.error = err.code;
-    return c.json(errorBody(err.code, err.message), err.status, err.headers);
-  }
-  // A bug, not bad input: log it in full, answer with no detail.
-  c.var.logFields.error = "internal";
-  log("error", "unhandled error", { requestId: c.var.requestId, error: describeError(err) });
-  return c.json(errorBody("internal", "Internal error; the request id identifies it in the logs."), 500);
-});
+  app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      c.var.logFields.error = err.code;
+      return c.json(errorBody(err.code, err.message), err.status, err.headers);
+    }
+    // A bug, not bad input: log it in full, answer with no detail.
+    c.var.logFields.error = "internal";
+    log("error", "unhandled error", { requestId: c.var.requestId, error: describeError(err) });
+    return c.json(errorBody("internal", "Internal error; the request id identifies it in the logs."), 500);
+  });
+
+  return app;
+}
+
+export const app = createApp();

@@ -7,6 +7,7 @@
  */
 import * as z from "zod";
 import type { Env } from "./env";
+import { INLINE_HOOK_TYPES, type InlineHookType } from "./okta/inline/common";
 
 /** Default header Okta sends the shared secret in (Okta's channel.config.authScheme.key). */
 export const DEFAULT_AUTH_HEADER = "authorization";
@@ -32,7 +33,7 @@ const headerName = z
 
 export interface Config {
   eventHook: { header: string; secrets: string[] };
-  inlineHook: { header: string; secrets: string[] };
+  inlineHook: InlineHookConfig;
   adminTokens: string[];
   maxBodyBytes: number;
   /** Actors whose events are stored but never forwarded (loop guard). */
@@ -90,16 +91,154 @@ export function parseConfig(env: Env): ConfigResult {
       header: parseHeaderName("EVENT_HOOK_AUTH_HEADER", env.EVENT_HOOK_AUTH_HEADER, problems),
       secrets: eventSecrets,
     },
-    inlineHook: {
-      header: parseHeaderName("INLINE_HOOK_AUTH_HEADER", env.INLINE_HOOK_AUTH_HEADER, problems),
-      secrets: inlineSecrets,
-    },
+    inlineHook: parseInlineHookConfig(env, inlineSecrets, problems),
     adminTokens,
     maxBodyBytes: parseMaxBody(env.MAX_BODY_BYTES, problems),
     ignoreActorIds: new Set(list(env.IGNORE_ACTOR_IDS)),
     allowInsecureDestinations: parseBool("ALLOW_INSECURE_DESTINATIONS", env.ALLOW_INSECURE_DESTINATIONS, problems),
   };
   return { config, problems };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inline hooks (PRODUCT 2C, CONTRACT §2 and §3)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Okta waits 3 s for an inline hook (CONTRACT §3.1); we answer well inside it, leaving room for the network. */
+export const DEFAULT_INLINE_DEADLINE_MS = 2000;
+export const MIN_INLINE_DEADLINE_MS = 100;
+export const MAX_INLINE_DEADLINE_MS = 2800;
+/** How long an isolate keeps the rules (and looked-up values) before reading D1 again. */
+export const DEFAULT_RULES_CACHE_TTL_SECONDS = 30;
+export const MAX_RULES_CACHE_TTL_SECONDS = 3600;
+
+/**
+ * What to answer when a handler or lookup throws or runs past the deadline. "open": let Okta go on as if the hook
+ * were not there (original token/assertion, registration allowed, import continues); "closed": refuse (error object,
+ * registration denied). Defaults follow Okta's own behaviour when a hook times out (CONTRACT §3.1 table).
+ * Password import is always closed (UNVERIFIED: "open" would accept any password) and telephony always open
+ * (FAILED, so Okta sends the OTP itself): there is no safe other choice.
+ */
+export type FallbackMode = "open" | "closed";
+export const DEFAULT_INLINE_FALLBACKS: Readonly<Record<InlineHookType, FallbackMode>> = {
+  token: "open",
+  registration: "closed",
+  "password-import": "closed",
+  saml: "open",
+  "user-import": "open",
+  telephony: "open",
+};
+const FIXED_FALLBACKS: ReadonlySet<InlineHookType> = new Set(["password-import", "telephony"]);
+
+export interface InlineOAuthConfig {
+  issuer: string;
+  audience: string;
+  scope: string;
+  jwksUrl: string;
+}
+
+export interface InlineHookConfig {
+  header: string;
+  secrets: string[];
+  /** Set when Okta's OAuth 2.0 bearer JWT is accepted (INLINE_HOOK_OAUTH_*). */
+  oauth: InlineOAuthConfig | null;
+  deadlineMs: number;
+  fallbacks: Record<InlineHookType, FallbackMode>;
+  rulesCacheTtlMs: number;
+}
+
+function parseIntegerSetting(
+  name: string,
+  raw: string | undefined,
+  range: { min: number; max: number; fallback: number },
+  problems: string[],
+): number {
+  if (raw === undefined || raw.trim() === "") return range.fallback;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= range.min && n <= range.max) return n;
+  problems.push(`${name} must be an integer between ${range.min} and ${range.max}; using ${range.fallback}`);
+  return range.fallback;
+}
+
+/** https, or http to a loopback host (local development and tests). */
+function isAcceptableUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    if (url.protocol === "https:") return true;
+    return url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+function parseOAuth(env: Env, problems: string[]): InlineOAuthConfig | null {
+  const issuer = env.INLINE_HOOK_OAUTH_ISSUER?.trim() ?? "";
+  const audience = env.INLINE_HOOK_OAUTH_AUDIENCE?.trim() ?? "";
+  const scope = env.INLINE_HOOK_OAUTH_SCOPE?.trim() ?? "";
+  const jwksRaw = env.INLINE_HOOK_OAUTH_JWKS_URL?.trim() ?? "";
+  if (issuer === "" && audience === "" && scope === "" && jwksRaw === "") return null;
+  const missing = [
+    issuer === "" && "INLINE_HOOK_OAUTH_ISSUER",
+    audience === "" && "INLINE_HOOK_OAUTH_AUDIENCE",
+    scope === "" && "INLINE_HOOK_OAUTH_SCOPE",
+  ].filter((m): m is string => typeof m === "string");
+  if (missing.length > 0) {
+    problems.push(`inline hook OAuth is half configured (${missing.join(", ")} not set): bearer tokens are refused`);
+    return null;
+  }
+  // Okta custom authorization servers publish their keys at {issuer}/v1/keys (CONTRACT §2.2).
+  const jwksUrl = jwksRaw !== "" ? jwksRaw : `${issuer.replace(/\/+$/, "")}/v1/keys`;
+  if (!isAcceptableUrl(jwksUrl)) {
+    problems.push("INLINE_HOOK_OAUTH_JWKS_URL (or the issuer) must be an https URL: bearer tokens are refused");
+    return null;
+  }
+  return { issuer, audience, scope, jwksUrl };
+}
+
+/** INLINE_HOOK_FALLBACKS="token=closed,saml=open": per-type overrides of DEFAULT_INLINE_FALLBACKS. */
+function parseFallbacks(raw: string | undefined, problems: string[]): Record<InlineHookType, FallbackMode> {
+  const fallbacks = { ...DEFAULT_INLINE_FALLBACKS };
+  for (const entry of list(raw)) {
+    const [type, mode] = entry.split("=").map((s) => s.trim());
+    if (!INLINE_HOOK_TYPES.includes(type as InlineHookType) || (mode !== "open" && mode !== "closed")) {
+      problems.push(`INLINE_HOOK_FALLBACKS: "${entry}" is not <type>=open|closed (types: ${INLINE_HOOK_TYPES.join(", ")})`);
+      continue;
+    }
+    const hookType = type as InlineHookType;
+    if (FIXED_FALLBACKS.has(hookType) && mode !== DEFAULT_INLINE_FALLBACKS[hookType]) {
+      problems.push(`INLINE_HOOK_FALLBACKS: ${hookType} is always ${DEFAULT_INLINE_FALLBACKS[hookType]}; "${entry}" ignored`);
+      continue;
+    }
+    fallbacks[hookType] = mode;
+  }
+  return fallbacks;
+}
+
+function parseInlineHookConfig(env: Env, secrets: string[], problems: string[]): InlineHookConfig {
+  const oauth = parseOAuth(env, problems);
+  if (secrets.length === 0 && oauth === null) {
+    problems.push("Neither INLINE_HOOK_SECRETS nor INLINE_HOOK_OAUTH_* is set: /hooks/inline/* refuses every call with 503");
+  }
+  return {
+    header: parseHeaderName("INLINE_HOOK_AUTH_HEADER", env.INLINE_HOOK_AUTH_HEADER, problems),
+    secrets,
+    oauth,
+    deadlineMs: parseIntegerSetting(
+      "INLINE_HOOK_DEADLINE_MS",
+      env.INLINE_HOOK_DEADLINE_MS,
+      { min: MIN_INLINE_DEADLINE_MS, max: MAX_INLINE_DEADLINE_MS, fallback: DEFAULT_INLINE_DEADLINE_MS },
+      problems,
+    ),
+    fallbacks: parseFallbacks(env.INLINE_HOOK_FALLBACKS, problems),
+    rulesCacheTtlMs:
+      1000 *
+      parseIntegerSetting(
+        "INLINE_RULES_CACHE_TTL_SECONDS",
+        env.INLINE_RULES_CACHE_TTL_SECONDS,
+        { min: 0, max: MAX_RULES_CACHE_TTL_SECONDS, fallback: DEFAULT_RULES_CACHE_TTL_SECONDS },
+        problems,
+      ),
+  };
 }
 
 // One parse per env object: the env of an isolate is stable, so the hot path does no parsing.

@@ -21,6 +21,9 @@ export interface Env {
   INLINE_HOOK_OAUTH_AUDIENCE?: string;
   INLINE_HOOK_OAUTH_SCOPE?: string;
   INLINE_HOOK_OAUTH_JWKS_URL?: string;
+  INLINE_HOOK_DEADLINE_MS?: string;
+  INLINE_HOOK_FALLBACKS?: string;
+  INLINE_RULES_CACHE_TTL_SECONDS?: string;
   ADMIN_TOKEN?: string;
   MAX_BODY_BYTES?: string;
   IGNORE_ACTOR_IDS?: string;

@@ -24,6 +24,7 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
   const requestId = crypto.randomUUID();
   const { config, problems } = getConfig(c.env);
   c.set("requestId", requestId);
+  c.set("receivedAt", started);
   c.set("config", config);
   c.set("configProblems", problems);
   c.set("logFields", {});

@@ -7,6 +7,8 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
+    /** Date.now() when the request arrived: deadlines (inline hooks) count from here. */
+    receivedAt: number;
     config: Config;
     configProblems: string[];
     /** Fields a route adds to the request's one log line (counts, ids; never secrets or payloads). */

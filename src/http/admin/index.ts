@@ -4,7 +4,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../types";
 import { requireAdmin } from "./auth";
+import { ruleRoutes } from "./rules";
 
 export const adminApiRoutes = new Hono<AppEnv>();
 
 adminApiRoutes.use(requireAdmin);
+adminApiRoutes.route("/rules", ruleRoutes);

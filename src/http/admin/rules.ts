@@ -1,0 +1,115 @@
+/**
+ * /admin/api/rules — inline hook rules and their lookup tables (PRODUCT 2C, 2E).
+ *
+ *   GET    /rules[?type=token]                        list, in evaluation order
+ *   POST   /rules                                     create  {kind, name?, priority?, enabled?, definition}
+ *   GET    /rules/:id · PUT /rules/:id · DELETE /rules/:id
+ *   GET    /rules/lookup-tables/:table[?after=&limit=]  entries in key order (cursor: the last key)
+ *   PUT    /rules/lookup-tables/:table/entries/:key   {value: <any JSON>}
+ *   DELETE /rules/lookup-tables/:table/entries/:key
+ *
+ * Bodies are validated strictly per rule kind (src/okta/inline/rules/schema.ts); a rule the builders would refuse
+ * (reserved claim, bad pattern…) is refused with a 400 naming the field. Every change drops this isolate's rule
+ * cache, so the next hook call here sees it; other isolates see it within INLINE_RULES_CACHE_TTL_SECONDS.
+ */
+import { Hono } from "hono";
+import * as z from "zod";
+import { ApiError } from "../../errors";
+import { INLINE_HOOK_TYPES, type InlineHookType } from "../../okta/inline/common";
+import { ruleInputSchema } from "../../okta/inline/rules/schema";
+import { invalidateInlineRuleCache } from "../../storage/inline-rule-cache";
+import {
+  deleteLookupEntry,
+  deleteRule,
+  getRule,
+  insertRule,
+  listLookupEntries,
+  listRules,
+  putLookupEntry,
+  replaceRule,
+} from "../../storage/inline-rules";
+import type { AppEnv } from "../types";
+import { readValidatedJson } from "../validated-json";
+
+export const DEFAULT_LOOKUP_PAGE = 100;
+export const MAX_LOOKUP_PAGE = 1000;
+
+const tableName = /^[A-Za-z0-9_.-]{1,100}$/;
+const lookupValueSchema = z.strictObject({ value: z.json() });
+
+export const ruleRoutes = new Hono<AppEnv>();
+
+function checkTable(table: string): string {
+  if (!tableName.test(table)) throw new ApiError("bad_request", "A lookup table name is 1-100 letters, digits, _ . or -.");
+  return table;
+}
+
+function checkKey(key: string): string {
+  if (key.length === 0 || key.length > 500) throw new ApiError("bad_request", "A lookup key is 1-500 characters.");
+  return key;
+}
+
+ruleRoutes.get("/lookup-tables/:table", async (c) => {
+  const table = checkTable(c.req.param("table"));
+  const limitRaw = c.req.query("limit");
+  const limit = limitRaw === undefined ? DEFAULT_LOOKUP_PAGE : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOOKUP_PAGE) {
+    throw new ApiError("bad_request", `limit must be an integer between 1 and ${MAX_LOOKUP_PAGE}.`);
+  }
+  const entries = await listLookupEntries(c.env.DB, table, c.req.query("after") ?? "", limit);
+  const next = entries.length === limit ? entries[entries.length - 1]!.key : null;
+  return c.json({ table, entries, next });
+});
+
+ruleRoutes.put("/lookup-tables/:table/entries/:key", async (c) => {
+  const table = checkTable(c.req.param("table"));
+  const key = checkKey(c.req.param("key"));
+  const { value } = await readValidatedJson(c.req.raw, lookupValueSchema);
+  if (value === null) throw new ApiError("invalid_body", "value: must not be null (DELETE the entry instead).");
+  await putLookupEntry(c.env.DB, table, key, value, Date.now());
+  invalidateInlineRuleCache(c.env.DB);
+  return c.json({ table, key, value });
+});
+
+ruleRoutes.delete("/lookup-tables/:table/entries/:key", async (c) => {
+  const table = checkTable(c.req.param("table"));
+  const deleted = await deleteLookupEntry(c.env.DB, table, checkKey(c.req.param("key")));
+  if (!deleted) throw new ApiError("not_found", "No such lookup entry.");
+  invalidateInlineRuleCache(c.env.DB);
+  return c.body(null, 204);
+});
+
+ruleRoutes.get("/", async (c) => {
+  const type = c.req.query("type");
+  if (type !== undefined && !INLINE_HOOK_TYPES.includes(type as InlineHookType)) {
+    throw new ApiError("bad_request", `type must be one of ${INLINE_HOOK_TYPES.join(", ")}.`);
+  }
+  return c.json({ rules: await listRules(c.env.DB, type as InlineHookType | undefined) });
+});
+
+ruleRoutes.post("/", async (c) => {
+  const input = await readValidatedJson(c.req.raw, ruleInputSchema);
+  const rule = await insertRule(c.env.DB, input, Date.now());
+  invalidateInlineRuleCache(c.env.DB);
+  return c.json(rule, 201);
+});
+
+ruleRoutes.get("/:id", async (c) => {
+  const rule = await getRule(c.env.DB, c.req.param("id"));
+  if (!rule) throw new ApiError("not_found", "No such rule.");
+  return c.json(rule);
+});
+
+ruleRoutes.put("/:id", async (c) => {
+  const input = await readValidatedJson(c.req.raw, ruleInputSchema);
+  const rule = await replaceRule(c.env.DB, c.req.param("id"), input, Date.now());
+  if (!rule) throw new ApiError("not_found", "No such rule.");
+  invalidateInlineRuleCache(c.env.DB);
+  return c.json(rule);
+});
+
+ruleRoutes.delete("/:id", async (c) => {
+  if (!(await deleteRule(c.env.DB, c.req.param("id")))) throw new ApiError("not_found", "No such rule.");
+  invalidateInlineRuleCache(c.env.DB);
+  return c.body(null, 204);
+});

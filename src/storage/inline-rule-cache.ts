@@ -1,0 +1,88 @@
+/**
+ * The isolate's copy of the inline hook rules and of looked-up values, so a hook call normally makes no D1 round
+ * trip (PRODUCT 2C). Both expire after INLINE_RULES_CACHE_TTL_SECONDS (0 disables caching); the admin API drops
+ * them at once after a change, so the isolate that served the change sees it immediately and the others within
+ * the TTL. Concurrent misses share one D1 read.
+ */
+import type { InlineHookType } from "../okta/inline/common";
+import type { Lookup } from "../okta/inline/rules/evaluate";
+import type { Rule } from "../okta/inline/rules/schema";
+import { getLookupValue, listRules } from "./inline-rules";
+
+/** Bound on cached lookup values per isolate (the cache is simply emptied when it is reached). */
+export const MAX_CACHED_LOOKUPS = 10_000;
+
+interface RulesSnapshot {
+  byType: Map<InlineHookType, Rule[]>;
+  loadedAt: number;
+}
+
+interface IsolateCache {
+  snapshot?: RulesSnapshot;
+  pending?: Promise<RulesSnapshot>;
+  lookups: Map<string, { value: unknown; at: number }>;
+  /** Bumped by every invalidation, so a read that started before a change is not kept as fresh. */
+  generation: number;
+}
+
+const caches = new WeakMap<D1Database, IsolateCache>();
+
+function cacheFor(db: D1Database): IsolateCache {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = { lookups: new Map(), generation: 0 };
+    caches.set(db, cache);
+  }
+  return cache;
+}
+
+async function loadSnapshot(db: D1Database, now: number): Promise<RulesSnapshot> {
+  const byType = new Map<InlineHookType, Rule[]>();
+  for (const rule of await listRules(db)) {
+    if (!rule.enabled) continue;
+    const list = byType.get(rule.hookType) ?? [];
+    list.push(rule);
+    byType.set(rule.hookType, list);
+  }
+  return { byType, loadedAt: now };
+}
+
+/** Enabled rules of `type`, in priority order. */
+export async function cachedRules(db: D1Database, type: InlineHookType, ttlMs: number, now: number): Promise<Rule[]> {
+  const cache = cacheFor(db);
+  let snapshot = cache.snapshot;
+  if (!snapshot || now - snapshot.loadedAt >= ttlMs) {
+    const generation = cache.generation;
+    if (!cache.pending) {
+      const pending = loadSnapshot(db, now).finally(() => {
+        if (cache.pending === pending) cache.pending = undefined;
+      });
+      cache.pending = pending;
+    }
+    snapshot = await cache.pending;
+    if (cache.generation === generation) cache.snapshot = snapshot;
+  }
+  return snapshot.byType.get(type) ?? [];
+}
+
+export function cachedLookup(db: D1Database, ttlMs: number, now: number): Lookup {
+  const cache = cacheFor(db);
+  return async (table, key) => {
+    const id = `${table}\u0000${key}`;
+    const hit = cache.lookups.get(id);
+    if (hit && now - hit.at < ttlMs) return hit.value;
+    const value = await getLookupValue(db, table, key);
+    if (cache.lookups.size >= MAX_CACHED_LOOKUPS) cache.lookups.clear();
+    cache.lookups.set(id, { value, at: now });
+    return value;
+  };
+}
+
+/** After an admin change: this isolate reads D1 again on the next call. */
+export function invalidateInlineRuleCache(db: D1Database): void {
+  const cache = cacheFor(db);
+  cache.snapshot = undefined;
+  cache.pending = undefined;
+  cache.generation += 1;
+  cache.lookups.clear();
+}
