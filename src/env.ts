@@ -25,6 +25,10 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   IGNORE_ACTOR_IDS?: string;
   ALLOW_INSECURE_DESTINATIONS?: string;
+
+  // Forwarding (src/config.ts, docs/forwarding.md)
+  FORWARD_RETRY_BASE_SECONDS?: string;
+  DESTINATION_DISABLE_AFTER_FAILURES?: string;
 }
 
 type WorkerEnv = Env;
