@@ -184,7 +184,7 @@ export function countFailureStatement(db: D1Database, id: string, disableAfter: 
          consecutive_failures = consecutive_failures + 1,
          state = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2 THEN 'disabled' ELSE state END,
          disabled_reason = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2
-                                THEN 'disabled automatically after ' || ?2 || ' consecutive failed attempts'
+                                THEN 'disabled automatically after ' || CAST(?2 AS INTEGER) || ' consecutive failed attempts'
                                 ELSE disabled_reason END,
          updated_at = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2 THEN ?3 ELSE updated_at END
        WHERE id = ?1
