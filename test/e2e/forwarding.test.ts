@@ -278,9 +278,22 @@ describe("forwarding, end to end through the real Worker", () => {
     expect(uuidsAt(receiver, "/sessions")).toEqual([UUID.session, "aaaaaaaa-0000-4000-8000-000000000001"].sort());
   });
 
-  it("the scheduled sweep runs in the real Worker and reports what it did", async () => {
+  it("an event stored but never enqueued (the outbox) reaches its destinations after one scheduled run", async () => {
+    // As if the queue send had failed after the D1 write: a stored event, still 'pending', five minutes old.
+    const uuid = "bbbbbbbb-0000-4000-8000-000000000002";
+    const event = { ...(JSON.parse(SESSION_START) as { data: { events: Array<Record<string, unknown>> } }).data.events[0], uuid };
+    const sql = (s: string) => `'${s.replaceAll("'", "''")}'`;
+    await gw.query(
+      `INSERT INTO events (uuid, event_type, published, actor_id, outcome_result, received_at, forward_state, payload)
+       VALUES (${sql(uuid)}, 'user.session.start', '2023-03-26T21:05:32.159Z', '00uz9fj5aT69fHVro1d6', 'SUCCESS',
+               ${Date.now() - 5 * 60_000}, 'pending', ${sql(JSON.stringify(event))})`,
+    );
+    await sleep(2_000);
+    expect(uuidsAt(receiver, "/all")).not.toContain(uuid);
     const res = await gw.runScheduled();
     expect(res.status).toBe(200);
-    await waitFor(() => gw.output().includes('"msg":"outbox sweep"'), "the sweep log line", 10_000, 40);
+    await waitFor(() => uuidsAt(receiver, "/all").includes(uuid) && uuidsAt(receiver, "/sessions").includes(uuid), "the swept event arrives");
+    expect(receiver.at("/all").filter((r) => eventUuidOf(r.body) === uuid).every((r) => r.signatureValid)).toBe(true);
+    expect(gw.output()).toMatch(/"msg":"outbox sweep","events":1/);
   });
 });

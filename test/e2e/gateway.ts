@@ -32,6 +32,8 @@ export interface Gateway {
   baseUrl: string;
   /** Everything wrangler printed so far (the Worker's log lines included). */
   output(): string;
+  /** Run SQL against the gateway's local D1 (wrangler d1 execute --local), returning the rows. */
+  query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
   /** Trigger the cron handler once, as Cloudflare would. */
   runScheduled(cron?: string): Promise<Response>;
   stop(): Promise<void>;
@@ -132,9 +134,15 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     await stop();
     throw error;
   }
+  const query = async <T,>(sql: string): Promise<T[]> => {
+    const out = await run(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], ROOT);
+    const parsed = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results: T[] }>;
+    return parsed.flatMap((r) => r.results);
+  };
   return {
     baseUrl,
     output,
+    query,
     runScheduled: (cron = "*/5 * * * *") =>
       fetch(`${baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`),
     stop,
