@@ -2,11 +2,13 @@
  * Test factories for forwarding: Okta deliveries built from the fixtures with fresh uuids, admin API calls through
  * the app, recording queues, a fetch spy standing in for destinations, and direct D1 reads.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports as workerExports } from "cloudflare:workers";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { app } from "../../src/app";
 import type { Env } from "../../src/env";
+import worker from "../../src/index";
+import type { DeadLetterMessage, ForwardMessage } from "../../src/queue/messages";
 import sessionStart from "../fixtures/okta/event-hook.delivery.user-session-start.json";
 import lifecycleCreate from "../fixtures/okta/captured/event-hook.delivery.user-lifecycle-create.json";
 
@@ -156,4 +158,47 @@ export interface QueueHandlerResult {
 export async function runWorkerQueue(queueName: string, messages: Array<ReturnType<typeof message>>): Promise<QueueHandlerResult> {
   const handler = (workerExports as unknown as { default: { queue(q: string, m: unknown[]): Promise<QueueHandlerResult> } }).default;
   return handler.queue(queueName, messages);
+}
+
+export async function clearForwarding() {
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM delivery_attempts"),
+    env.DB.prepare("DELETE FROM deliveries"),
+    env.DB.prepare("DELETE FROM dead_letters"),
+    env.DB.prepare("DELETE FROM destinations"),
+  ]);
+}
+
+/** Store one event (queue send recorded, not consumed) and return its uuid. */
+export async function storeEvent(fixture: "user.session.start" | "user.lifecycle.create" = "user.session.start", change: Record<string, unknown> = {}) {
+  const { envelope, uuids } = oktaDelivery(fixture, [change]);
+  const res = await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }));
+  expect(res.status).toBe(204);
+  return uuids[0]!;
+}
+
+/** Run the consumer on one batch with recording queues; answer its ack/retry result and what it enqueued. */
+export async function consume(
+  queueName: string,
+  bodies: Array<ForwardMessage | DeadLetterMessage>,
+  overrides: { deadLetterQueueFails?: boolean; env?: Partial<Env> } = {},
+) {
+  const forward = recordingQueue<ForwardMessage>();
+  const dead = recordingQueue<DeadLetterMessage>({ fail: overrides.deadLetterQueueFails });
+  const batch = createMessageBatch(queueName, bodies.map((b) => message(b)));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, envWith({ FORWARD_QUEUE: forward, DEAD_LETTER_QUEUE: dead, ...overrides.env }), ctx);
+  const result = await getQueueResult(batch, ctx);
+  return { result, batch, forwarded: forward.sent, deadLettered: dead.sent };
+}
+
+/** Fan an event out and answer the delivery messages it produced. */
+export async function fanOut(uuid: string) {
+  const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "event", uuid }]);
+  expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+  return forwarded;
+}
+
+export async function attempt(uuid: string, destinationId: string, overrides: Parameters<typeof consume>[2] = {}) {
+  return consume(FORWARD_QUEUE_NAME, [{ kind: "delivery", uuid, destinationId }], overrides);
 }

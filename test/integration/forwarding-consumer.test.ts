@@ -3,21 +3,23 @@
  * Queues are recording fakes here (so no background consumer races the test), except where
  * `exports.default.queue` is used to read the retry delay the handler chose.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/queue/backoff";
 import type { DeadLetterMessage, ForwardMessage } from "../../src/queue/messages";
 import { signV1 } from "../../src/queue/signing";
 import {
   adminCall,
+  attempt,
   attemptRows,
   call,
+  clearForwarding,
+  consume,
   createDestination,
   DEAD_LETTER_QUEUE_NAME,
   deliveryRow,
   envWith,
+  fanOut,
   FORWARD_QUEUE_NAME,
   hang,
   message,
@@ -25,47 +27,9 @@ import {
   postOktaDelivery,
   recordingQueue,
   runWorkerQueue,
+  storeEvent,
   stubDestinations,
 } from "../helpers/forwarding";
-
-async function clearForwarding() {
-  await env.DB.batch([
-    env.DB.prepare("DELETE FROM delivery_attempts"),
-    env.DB.prepare("DELETE FROM deliveries"),
-    env.DB.prepare("DELETE FROM dead_letters"),
-    env.DB.prepare("DELETE FROM destinations"),
-  ]);
-}
-
-/** Store one event (queue send recorded, not consumed) and return its uuid. */
-async function storeEvent(fixture: "user.session.start" | "user.lifecycle.create" = "user.session.start", change: Record<string, unknown> = {}) {
-  const { envelope, uuids } = oktaDelivery(fixture, [change]);
-  const res = await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }));
-  expect(res.status).toBe(204);
-  return uuids[0]!;
-}
-
-/** Run the consumer on one batch with recording queues; answer its ack/retry result and what it enqueued. */
-async function consume(queueName: string, bodies: Array<ForwardMessage | DeadLetterMessage>) {
-  const forward = recordingQueue<ForwardMessage>();
-  const dead = recordingQueue<DeadLetterMessage>();
-  const batch = createMessageBatch(queueName, bodies.map((b) => message(b)));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, envWith({ FORWARD_QUEUE: forward, DEAD_LETTER_QUEUE: dead }), ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { result, batch, forwarded: forward.sent, deadLettered: dead.sent };
-}
-
-/** Fan an event out and answer the delivery messages it produced. */
-async function fanOut(uuid: string) {
-  const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "event", uuid }]);
-  expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
-  return forwarded;
-}
-
-async function attempt(uuid: string, destinationId: string) {
-  return consume(FORWARD_QUEUE_NAME, [{ kind: "delivery", uuid, destinationId }]);
-}
 
 beforeEach(clearForwarding);
 afterEach(() => {
