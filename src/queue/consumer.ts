@@ -5,6 +5,9 @@
  * destination, nothing to do), retry with a delay when it failed transiently. A message whose handling throws
  * (D1 or the queue failed) is retried with backoff; the batch handler itself never throws, so one bad message
  * never re-sends the others. Every promise is awaited before the handler returns.
+ *
+ * At most MAX_CONCURRENT_MESSAGES are handled at once: a Worker has 6 simultaneous outbound connections and
+ * queues further fetches, and a delivery's timeout must measure the destination, not our own queueing.
  */
 import { getConfig } from "../config";
 import type { Env } from "../env";
@@ -14,6 +17,9 @@ import { recordDeadLetterMessage } from "./dead-letters";
 import { fanOutEvent } from "./fan-out";
 import { forwardDelivery } from "./forward";
 import { deadLetterMessage, forwardMessage, type DeadLetterMessage, type ForwardMessage } from "./messages";
+
+/** Workers' limit of simultaneous outbound connections per invocation. */
+export const MAX_CONCURRENT_MESSAGES = 6;
 
 /** Dead-letter queues are named `<queue>-dlq` (wrangler.toml). */
 export function isDeadLetterQueue(queueName: string): boolean {
@@ -73,5 +79,12 @@ export async function handleQueueBatch(
   _ctx: ExecutionContext,
 ): Promise<void> {
   const handle = isDeadLetterQueue(batch.queue) ? handleDeadLetter : handleForwardMessage;
-  await Promise.all(batch.messages.map((message) => handle(message as Message<unknown>, env)));
+  const pending = [...batch.messages] as Message<unknown>[];
+  // A small pool: each worker takes the next message until none is left; the handlers never throw.
+  const workers = Array.from({ length: Math.min(MAX_CONCURRENT_MESSAGES, pending.length) }, async () => {
+    for (let message = pending.shift(); message !== undefined; message = pending.shift()) {
+      await handle(message, env);
+    }
+  });
+  await Promise.all(workers);
 }

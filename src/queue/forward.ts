@@ -86,7 +86,8 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
         {
           uuid: event.uuid,
           eventType: event.event_type,
-          published: event.published,
+          // Okta always sends `published`; should one lack it, the receiving time is the next best answer.
+          published: event.published ?? new Date(event.received_at).toISOString(),
           oktaOrg: event.okta_org,
           eventHookId: event.event_hook_id,
           payload: event.payload,

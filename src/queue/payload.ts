@@ -21,7 +21,7 @@ export const USER_AGENT = "okta-hooks-edge";
 export interface EventForDelivery {
   uuid: string;
   eventType: string;
-  published: string | null;
+  published: string;
   oktaOrg: string | null;
   eventHookId: string | null;
   /** The LogEvent JSON text as stored. */

@@ -220,6 +220,28 @@ describe("one delivery attempt", () => {
     expect((await deliveryRow(uuid, bad.id))?.state).toBe("failed");
   });
 
+  it("attempts at most 6 deliveries at once (Workers' outbound connection limit), and all of them", async () => {
+    const d = await createDestination({});
+    const uuids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const uuid = await storeEvent();
+      await fanOut(uuid);
+      uuids.push(uuid);
+    }
+    let inFlight = 0;
+    let most = 0;
+    stubDestinations(async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight--;
+      return new Response(null, { status: 204 });
+    });
+    const { result } = await consume(FORWARD_QUEUE_NAME, uuids.map((uuid) => ({ kind: "delivery" as const, uuid, destinationId: d.id })));
+    expect(result.explicitAcks).toHaveLength(10);
+    expect(most).toBe(6);
+  });
+
   it("a duplicate message for a delivered delivery sends nothing", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
