@@ -7,6 +7,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { isolatedConfig } from "./test/test-config";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -20,12 +21,14 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                // Test-only bindings: the migrations to apply, and known secrets for the auth tests.
+                // Test-only bindings: the migrations to apply, and the configuration (known secrets, nothing else set).
                 bindings: {
                   TEST_MIGRATIONS: migrations,
-                  EVENT_HOOK_SECRETS: "test-event-secret-old,test-event-secret-new",
-                  INLINE_HOOK_SECRETS: "test-inline-secret",
-                  ADMIN_TOKEN: "test-admin-token",
+                  ...isolatedConfig({
+                    EVENT_HOOK_SECRETS: "test-event-secret-old,test-event-secret-new",
+                    INLINE_HOOK_SECRETS: "test-inline-secret",
+                    ADMIN_TOKEN: "test-admin-token",
+                  }),
                 },
                 compatibilityFlags: ["service_binding_extra_handlers"],
               },

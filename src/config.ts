@@ -19,6 +19,20 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Hard ceiling for MAX_BODY_BYTES: Workers' request limit is far higher, D1's largest bound value is 2 MB. */
 export const MAX_BODY_BYTES_CEILING = 8 * 1024 * 1024;
 
+// ---- Forwarding (PRODUCT 2B; docs/forwarding.md) ----------------------------------------------------------------
+/**
+ * Default first retry delay of a forwarded delivery, in seconds; later delays grow ×3 up to Queues' 12 h ceiling
+ * (src/queue/backoff.ts). Tests set FORWARD_RETRY_BASE_SECONDS=1 so retries happen within seconds.
+ */
+export const DEFAULT_FORWARD_RETRY_BASE_SECONDS = 5;
+export const MAX_FORWARD_RETRY_BASE_SECONDS = 600;
+/**
+ * Default run of consecutive failed attempts after which a destination is disabled. 100 is Outpost's alert
+ * threshold; with our schedule it is ~8 deliveries failing through their whole two-day schedule, or a burst of 100
+ * events to a dead endpoint — long enough not to trip on a short outage, short enough not to retry a dead URL forever.
+ */
+export const DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES = 100;
+
 const list = (raw: string | undefined): string[] =>
   (raw ?? "")
     .split(",")
@@ -40,6 +54,12 @@ export interface Config {
   ignoreActorIds: Set<string>;
   /** Allow http:// and private-network destinations (local development only). */
   allowInsecureDestinations: boolean;
+  forwarding: {
+    /** First retry delay in seconds (FORWARD_RETRY_BASE_SECONDS). */
+    retryBaseSeconds: number;
+    /** Consecutive failed attempts that disable a destination (DESTINATION_DISABLE_AFTER_FAILURES). */
+    disableAfterFailures: number;
+  };
 }
 
 export interface ConfigResult {
@@ -75,6 +95,19 @@ function parseBool(name: string, raw: string | undefined, problems: string[]): b
   return false;
 }
 
+function parseIntInRange(
+  name: string,
+  raw: string | undefined,
+  range: { min: number; max: number; fallback: number },
+  problems: string[],
+): number {
+  if (raw === undefined || raw.trim() === "") return range.fallback;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= range.min && n <= range.max) return n;
+  problems.push(`${name} must be an integer between ${range.min} and ${range.max}; using ${range.fallback}`);
+  return range.fallback;
+}
+
 export function parseConfig(env: Env): ConfigResult {
   const problems: string[] = [];
   const eventSecrets = list(env.EVENT_HOOK_SECRETS);
@@ -96,6 +129,20 @@ export function parseConfig(env: Env): ConfigResult {
     maxBodyBytes: parseMaxBody(env.MAX_BODY_BYTES, problems),
     ignoreActorIds: new Set(list(env.IGNORE_ACTOR_IDS)),
     allowInsecureDestinations: parseBool("ALLOW_INSECURE_DESTINATIONS", env.ALLOW_INSECURE_DESTINATIONS, problems),
+    forwarding: {
+      retryBaseSeconds: parseIntInRange(
+        "FORWARD_RETRY_BASE_SECONDS",
+        env.FORWARD_RETRY_BASE_SECONDS,
+        { min: 1, max: MAX_FORWARD_RETRY_BASE_SECONDS, fallback: DEFAULT_FORWARD_RETRY_BASE_SECONDS },
+        problems,
+      ),
+      disableAfterFailures: parseIntInRange(
+        "DESTINATION_DISABLE_AFTER_FAILURES",
+        env.DESTINATION_DISABLE_AFTER_FAILURES,
+        { min: 1, max: 100_000, fallback: DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES },
+        problems,
+      ),
+    },
   };
   return { config, problems };
 }

@@ -6,28 +6,13 @@
  * file depends on whatever `.dev.vars` holds on the machine that ran it, so it drifts between a fresh clone and a
  * developer's checkout; a hand-kept interface next to the zod config schema does not.
  */
+import type { ConfigVars } from "./config-vars";
 import type { ForwardMessage, DeadLetterMessage } from "./queue/messages";
 
-export interface Env {
+export interface Env extends ConfigVars {
   DB: D1Database;
   FORWARD_QUEUE: Queue<ForwardMessage>;
   DEAD_LETTER_QUEUE: Queue<DeadLetterMessage>;
-
-  EVENT_HOOK_SECRETS?: string;
-  EVENT_HOOK_AUTH_HEADER?: string;
-  INLINE_HOOK_SECRETS?: string;
-  INLINE_HOOK_AUTH_HEADER?: string;
-  INLINE_HOOK_OAUTH_ISSUER?: string;
-  INLINE_HOOK_OAUTH_AUDIENCE?: string;
-  INLINE_HOOK_OAUTH_SCOPE?: string;
-  INLINE_HOOK_OAUTH_JWKS_URL?: string;
-  INLINE_HOOK_DEADLINE_MS?: string;
-  INLINE_HOOK_FALLBACKS?: string;
-  INLINE_RULES_CACHE_TTL_SECONDS?: string;
-  ADMIN_TOKEN?: string;
-  MAX_BODY_BYTES?: string;
-  IGNORE_ACTOR_IDS?: string;
-  ALLOW_INSECURE_DESTINATIONS?: string;
 }
 
 type WorkerEnv = Env;

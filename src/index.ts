@@ -4,7 +4,7 @@
  */
 import { app } from "./app";
 import type { Env } from "./env";
-import type { ForwardMessage } from "./queue/messages";
+import type { DeadLetterMessage, ForwardMessage } from "./queue/messages";
 import { handleQueueBatch } from "./queue/consumer";
 import { runScheduled } from "./jobs/scheduled";
 
@@ -12,4 +12,4 @@ export default {
   fetch: app.fetch,
   queue: handleQueueBatch,
   scheduled: runScheduled,
-} satisfies ExportedHandler<Env, ForwardMessage>;
+} satisfies ExportedHandler<Env, ForwardMessage | DeadLetterMessage>;

@@ -2,11 +2,13 @@
  * GET /healthz (PRODUCT §1): status, version, configuration problems (never secret values), D1 reachable.
  * 200 while the gateway can store events (status "ok", or "degraded" when configuration needs attention);
  * 503 with status "down" when D1 does not answer, so an uptime check notices what Okta would.
+ * `disabledDestinations` lists destinations the gateway disabled after a run of failures (or an operator did);
+ * any makes the status "degraded". It is read in the same D1 round trip as the ping.
  */
 import { Hono } from "hono";
 import pkg from "../../package.json";
 import { describeError, log } from "../log";
-import { pingDatabase } from "../storage/events";
+import { disabledDestinationsStatement, type DisabledDestinationSummary } from "../storage/destinations";
 import type { AppEnv } from "./types";
 
 export const VERSION: string = pkg.version;
@@ -16,16 +18,21 @@ export const healthRoutes = new Hono<AppEnv>();
 healthRoutes.get("/", async (c) => {
   const started = Date.now();
   let d1: { reachable: boolean; ms: number };
+  let disabledDestinations: DisabledDestinationSummary[] = [];
   try {
-    await pingDatabase(c.env.DB);
+    const [, disabled] = await c.env.DB.batch([
+      c.env.DB.prepare("SELECT 1"),
+      disabledDestinationsStatement(c.env.DB, 20),
+    ]);
+    disabledDestinations = (disabled?.results ?? []) as DisabledDestinationSummary[];
     d1 = { reachable: true, ms: Date.now() - started };
   } catch (error) {
     log("error", "healthz: D1 unreachable", { requestId: c.var.requestId, error: describeError(error) });
     d1 = { reachable: false, ms: Date.now() - started };
   }
   const problems = c.var.configProblems;
-  const status = !d1.reachable ? "down" : problems.length > 0 ? "degraded" : "ok";
-  return c.json({ status, version: VERSION, problems, d1 }, d1.reachable ? 200 : 503, {
+  const status = !d1.reachable ? "down" : problems.length > 0 || disabledDestinations.length > 0 ? "degraded" : "ok";
+  return c.json({ status, version: VERSION, problems, d1, disabledDestinations }, d1.reachable ? 200 : 503, {
     "cache-control": "no-store",
   });
 });

@@ -1,7 +1,7 @@
-/** Scheduled work (cron): the outbox sweep and retention are built on this entry point. */
+/** Scheduled work (cron, wrangler.toml [triggers]): the outbox sweep; retention joins it later. */
 import type { Env } from "../env";
-import { log } from "../log";
+import { sweepOutbox } from "./outbox-sweep";
 
-export async function runScheduled(controller: ScheduledController, _env: Env, _ctx: ExecutionContext): Promise<void> {
-  log("info", "scheduled run", { cron: controller.cron });
+export async function runScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  await sweepOutbox(env, controller.scheduledTime);
 }

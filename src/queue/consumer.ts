@@ -1,12 +1,90 @@
 /**
- * Queue consumers. Forwarding (fan-out to destinations, signing, retries) is built on this entry point; until then
- * every message is kept: retried an hour later, never acknowledged unprocessed.
+ * Queue consumers: the forward queue (fan-out and delivery attempts) and its dead-letter queue.
+ *
+ * Every message is decided on its own: ack when done (delivered, dead and dead-lettered, waiting on a paused
+ * destination, nothing to do), retry with a delay when it failed transiently. A message whose handling throws
+ * (D1 or the queue failed) is retried with backoff; the batch handler itself never throws, so one bad message
+ * never re-sends the others. Every promise is awaited before the handler returns.
+ *
+ * At most MAX_CONCURRENT_MESSAGES are handled at once: a Worker has 6 simultaneous outbound connections and
+ * queues further fetches, and a delivery's timeout must measure the destination, not our own queueing.
  */
+import { getConfig } from "../config";
 import type { Env } from "../env";
-import { log } from "../log";
-import type { ForwardMessage } from "./messages";
+import { describeError, log } from "../log";
+import { retryDelaySeconds } from "./backoff";
+import { recordDeadLetterMessage } from "./dead-letters";
+import { fanOutEvent } from "./fan-out";
+import { forwardDelivery } from "./forward";
+import { deadLetterMessage, forwardMessage, type DeadLetterMessage, type ForwardMessage } from "./messages";
 
-export async function handleQueueBatch(batch: MessageBatch<ForwardMessage>, _env: Env, _ctx: ExecutionContext): Promise<void> {
-  log("warn", "forwarding not available yet; messages kept for later", { queue: batch.queue, count: batch.messages.length });
-  batch.retryAll({ delaySeconds: 3600 });
+/** Workers' limit of simultaneous outbound connections per invocation. */
+export const MAX_CONCURRENT_MESSAGES = 6;
+
+/** Dead-letter queues are named `<queue>-dlq` (wrangler.toml). */
+export function isDeadLetterQueue(queueName: string): boolean {
+  return queueName.endsWith("-dlq");
+}
+
+function errorRetryDelay(message: Message<unknown>, baseSeconds: number): number {
+  return retryDelaySeconds({ failedAttempts: message.attempts, baseSeconds, random: Math.random() });
+}
+
+async function handleForwardMessage(message: Message<unknown>, env: Env): Promise<void> {
+  const { config } = getConfig(env);
+  const parsed = forwardMessage.safeParse(message.body);
+  if (!parsed.success) {
+    // It can never succeed; retrying would only delay the dead-letter queue by 100 retries.
+    log("error", "malformed forward message dropped", { id: message.id });
+    message.ack();
+    return;
+  }
+  const body = parsed.data;
+  try {
+    if (body.kind === "event") {
+      const result = await fanOutEvent(env, body.uuid, Date.now());
+      log("info", "fan-out", { eventUuid: body.uuid, outcome: result.outcome, deliveries: result.deliveries, enqueued: result.enqueued });
+      message.ack();
+      return;
+    }
+    const decision = await forwardDelivery({ env, config }, { eventUuid: body.uuid, destinationId: body.destinationId });
+    if (decision.action === "ack") message.ack();
+    else message.retry({ delaySeconds: decision.delaySeconds });
+  } catch (error) {
+    const delaySeconds = errorRetryDelay(message, config.forwarding.retryBaseSeconds);
+    log("error", "forward message failed; retrying", { id: message.id, kind: body.kind, eventUuid: body.uuid, delaySeconds, error: describeError(error) });
+    message.retry({ delaySeconds });
+  }
+}
+
+async function handleDeadLetter(message: Message<unknown>, env: Env): Promise<void> {
+  const parsed = deadLetterMessage.safeParse(message.body);
+  if (!parsed.success) {
+    log("error", "malformed dead-letter message dropped", { id: message.id });
+    message.ack();
+    return;
+  }
+  try {
+    await recordDeadLetterMessage(env, parsed.data, message.attempts, Date.now());
+    message.ack();
+  } catch (error) {
+    log("error", "recording a dead letter failed; retrying", { id: message.id, error: describeError(error) });
+    message.retry({ delaySeconds: 60 });
+  }
+}
+
+export async function handleQueueBatch(
+  batch: MessageBatch<ForwardMessage | DeadLetterMessage>,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<void> {
+  const handle = isDeadLetterQueue(batch.queue) ? handleDeadLetter : handleForwardMessage;
+  const pending = [...batch.messages] as Message<unknown>[];
+  // A small pool: each worker takes the next message until none is left; the handlers never throw.
+  const workers = Array.from({ length: Math.min(MAX_CONCURRENT_MESSAGES, pending.length) }, async () => {
+    for (let message = pending.shift(); message !== undefined; message = pending.shift()) {
+      await handle(message, env);
+    }
+  });
+  await Promise.all(workers);
 }

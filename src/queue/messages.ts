@@ -1,6 +1,11 @@
 /**
  * Queue message schemas. Messages carry ids only, never event bodies: the event lives in D1 (a Queues message is
  * limited to 128 KB, an Okta event can be larger, and a body in a queue is one more place a secret could leak).
+ *
+ * Forward queue:     {kind:"event"}    fan a stored event out to its destinations (POST /hooks/events, sweeper);
+ *                    {kind:"delivery"} attempt one (event, destination) delivery (fan-out, resume, sweeper).
+ * Dead-letter queue: {kind:"dead"}     a delivery the consumer gave up on (permanent failure or retries exhausted);
+ *                    or any forward message the platform moved there after Queues' own retries ran out.
  */
 import * as z from "zod";
 
@@ -11,8 +16,26 @@ export const forwardEventMessage = z.object({
 });
 export type ForwardEventMessage = z.infer<typeof forwardEventMessage>;
 
-export const forwardMessage = z.discriminatedUnion("kind", [forwardEventMessage]);
+/** "Attempt this delivery": one event to one destination. */
+export const deliveryMessage = z.object({
+  kind: z.literal("delivery"),
+  uuid: z.string().min(1),
+  destinationId: z.string().min(1),
+});
+export type DeliveryMessage = z.infer<typeof deliveryMessage>;
+
+export const forwardMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage]);
 export type ForwardMessage = z.infer<typeof forwardMessage>;
 
-/** What reaches the dead-letter queue: the forward message whose retries ran out. */
-export type DeadLetterMessage = ForwardMessage;
+/** "This delivery is dead": sent by the consumer, recorded by the dead-letter consumer. */
+export const deadDeliveryMessage = z.object({
+  kind: z.literal("dead"),
+  uuid: z.string().min(1),
+  destinationId: z.string(),
+  reason: z.string(),
+  attempts: z.number().int().min(0),
+});
+export type DeadDeliveryMessage = z.infer<typeof deadDeliveryMessage>;
+
+export const deadLetterMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage, deadDeliveryMessage]);
+export type DeadLetterMessage = z.infer<typeof deadLetterMessage>;

@@ -124,3 +124,17 @@ export async function getEvent(db: D1Database, uuid: string): Promise<EventRow |
 export async function pingDatabase(db: D1Database): Promise<void> {
   await db.prepare("SELECT 1").first();
 }
+
+/**
+ * The outbox sweep: events stored more than `olderThanMs` ago and still 'pending' (their enqueue failed or the
+ * request died before it), oldest first, at most `limit`.
+ */
+export async function listOutboxEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT uuid FROM events WHERE forward_state = 'pending' AND received_at < ?1 - ?2 ORDER BY received_at LIMIT ?3`,
+    )
+    .bind(now, olderThanMs, limit)
+    .all<{ uuid: string }>();
+  return results.map((r) => r.uuid);
+}

@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { ConfigVars } from "../../src/config-vars";
+import { isolatedConfig } from "../test-config";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
@@ -79,19 +81,20 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, output: () =>
 
 export interface StartOptions {
   /** Extra or overriding configuration (vars and secrets alike). */
-  vars?: Record<string, string>;
+  vars?: ConfigVars;
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
   const persistTo = mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
   await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], ROOT);
   const port = await freePort();
-  const vars: Record<string, string> = {
+  // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
+  const vars: Record<string, string> = isolatedConfig({
     EVENT_HOOK_SECRETS: E2E_EVENT_SECRET,
     INLINE_HOOK_SECRETS: E2E_INLINE_SECRET,
     ADMIN_TOKEN: E2E_ADMIN_TOKEN,
     ...options.vars,
-  };
+  });
   const args = [
     "dev",
     "--local",

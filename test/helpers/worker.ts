@@ -44,8 +44,12 @@ export function failingDatabase(message = "D1_ERROR: simulated outage"): D1Datab
   } as unknown as D1Database;
 }
 
-/** A queue producer that records what is sent, or fails every send. */
-export function recordingQueue<T>(options: { fail?: boolean } = {}): Queue<T> & { sent: T[] } {
+/** A queue producer that records what is sent, or fails every send (a queue outage). */
+export interface RecordingQueue<T> extends Queue<T> {
+  sent: T[];
+}
+
+export function recordingQueue<T>(options: { fail?: boolean } = {}): RecordingQueue<T> {
   const sent: T[] = [];
   return {
     sent,
@@ -60,5 +64,5 @@ export function recordingQueue<T>(options: { fail?: boolean } = {}): Queue<T> & 
     async metrics() {
       return { backlogCount: 0, backlogBytes: 0 };
     },
-  } as unknown as Queue<T> & { sent: T[] };
+  } as unknown as RecordingQueue<T>;
 }

@@ -16,6 +16,7 @@ describe("GET /healthz", () => {
       version: pkg.version,
       problems: [],
       d1: { reachable: true, ms: expect.any(Number) },
+      disabledDestinations: [],
     });
   });
 

@@ -4,9 +4,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../types";
 import { requireAdmin } from "./auth";
+import { destinationRoutes } from "./destinations";
+import { eventDeliveryRoutes } from "./event-deliveries";
 import { ruleRoutes } from "./rules";
 
 export const adminApiRoutes = new Hono<AppEnv>();
 
 adminApiRoutes.use(requireAdmin);
+adminApiRoutes.route("/destinations", destinationRoutes);
+adminApiRoutes.route("/events", eventDeliveryRoutes);
 adminApiRoutes.route("/rules", ruleRoutes);

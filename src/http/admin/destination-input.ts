@@ -1,0 +1,98 @@
+/**
+ * Strict input schemas of the destinations admin API, and the public view of a destination (what the API returns:
+ * never the signing secret nor the okta auth value, which are shown once, on create and rotate, or never).
+ */
+import * as z from "zod";
+import { destinationConditionsSchema, eventTypeFilterSchema } from "../../okta/routing";
+import type { Destination } from "../../storage/destinations";
+
+/** Default attempt timeout; Okta itself gives receivers 3 s, Svix 15 s (cloud), Hook0 15 s. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const MAX_TIMEOUT_MS = 30_000;
+/** Rotation overlap: default 24 h and at most 7 days, as Svix. */
+export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
+export const MAX_GRACE_PERIOD_SECONDS = 7 * 86_400;
+
+/** Headers the gateway sets itself; a destination's auth header may not replace them. */
+const RESERVED_HEADERS = new Set([
+  "accept", "connection", "content-length", "content-type", "host", "idempotency-key", "transfer-encoding",
+  "user-agent", "webhook-id", "webhook-signature", "webhook-timestamp",
+]);
+
+const headerNameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(100)
+  .regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/, "must be an HTTP header name")
+  .refine((name) => !RESERVED_HEADERS.has(name), "is set by the gateway and cannot be used as the auth header");
+
+const oktaAuthSchema = z.strictObject({
+  header: headerNameSchema.default("authorization"),
+  value: z
+    .string()
+    .min(1)
+    .max(2048)
+    .regex(/^[^\r\n\0]*$/, "must be a single line"),
+});
+
+const nameSchema = z.string().trim().min(1).max(100);
+const urlSchema = z.string().min(1).max(2048);
+const timeoutSchema = z.number().int().min(1000).max(MAX_TIMEOUT_MS);
+const formatSchema = z.enum(["standard", "okta"]);
+
+export const createDestinationSchema = z.strictObject({
+  name: nameSchema,
+  url: urlSchema,
+  eventTypes: eventTypeFilterSchema.default(["*"]),
+  conditions: destinationConditionsSchema.default({}),
+  format: formatSchema.default("standard"),
+  oktaAuth: oktaAuthSchema.optional(),
+  timeoutMs: timeoutSchema.default(DEFAULT_TIMEOUT_MS),
+  state: z.enum(["active", "paused"]).default("active"),
+});
+export type CreateDestinationInput = z.infer<typeof createDestinationSchema>;
+
+export const updateDestinationSchema = z
+  .strictObject({
+    name: nameSchema.optional(),
+    url: urlSchema.optional(),
+    eventTypes: eventTypeFilterSchema.optional(),
+    conditions: destinationConditionsSchema.optional(),
+    format: formatSchema.optional(),
+    oktaAuth: oktaAuthSchema.optional(),
+    timeoutMs: timeoutSchema.optional(),
+    state: z.enum(["active", "paused", "disabled"]).optional(),
+  })
+  .refine((input) => Object.keys(input).length > 0, "at least one field to change is required");
+export type UpdateDestinationInput = z.infer<typeof updateDestinationSchema>;
+
+export const rotateSecretSchema = z.strictObject({
+  gracePeriodSeconds: z.number().int().min(0).max(MAX_GRACE_PERIOD_SECONDS).default(DEFAULT_GRACE_PERIOD_SECONDS),
+});
+
+/** Destination ids as newDestinationId makes them; anything else is a 404 without a query. */
+export const DESTINATION_ID = /^dst_[0-9a-f]{20}$/;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** What the admin API shows of a destination. */
+export function destinationView(d: Destination, now: number) {
+  const overlap = d.previousSigningSecret !== null && d.previousSecretExpiresAt !== null && now < d.previousSecretExpiresAt;
+  return {
+    id: d.id,
+    name: d.name,
+    url: d.url,
+    eventTypes: d.eventTypes,
+    conditions: d.conditions,
+    format: d.format,
+    oktaAuth: d.format === "okta" && d.oktaAuthHeader ? { header: d.oktaAuthHeader, valueSet: d.oktaAuthValue !== null } : null,
+    timeoutMs: d.timeoutMs,
+    state: d.state,
+    consecutiveFailures: d.consecutiveFailures,
+    disabledReason: d.disabledReason,
+    previousSecretExpiresAt: overlap ? iso(d.previousSecretExpiresAt) : null,
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * /admin/api/destinations (PRODUCT 2B, 2E): create, list, get, update (PATCH; pause and resume are state
+ * changes), delete, and rotate the signing secret with an overlap. The secret is generated here and returned once,
+ * by create and rotate; no other response, log line or error carries it.
+ *
+ * Resuming a destination (state → active) sends its waiting deliveries: they become due at once and up to
+ * RESUME_ENQUEUE_LIMIT are enqueued now; the outbox sweeper enqueues any rest.
+ */
+import { Hono } from "hono";
+import { ApiError } from "../../errors";
+import { describeError, log } from "../../log";
+import { enqueueDeliveries } from "../../queue/fan-out";
+import { generateSigningSecret } from "../../queue/signing";
+import { checkDestinationUrl } from "../../queue/url-guard";
+import { resumeWaitingDeliveries } from "../../storage/deliveries";
+import {
+  deleteDestination,
+  getDestination,
+  insertDestination,
+  listDestinations,
+  newDestinationId,
+  rotateSigningSecret,
+  saveDestination,
+  type Destination,
+} from "../../storage/destinations";
+import type { AppEnv } from "../types";
+import { readValidatedJson } from "../validated-json";
+import {
+  createDestinationSchema,
+  DESTINATION_ID,
+  destinationView,
+  rotateSecretSchema,
+  updateDestinationSchema,
+} from "./destination-input";
+
+/** Most destinations one list answers with (a gateway has a handful; the bound keeps the response small). */
+export const LIST_LIMIT = 500;
+/** Waiting deliveries enqueued by the resume request itself. */
+export const RESUME_ENQUEUE_LIMIT = 1000;
+
+export const destinationRoutes = new Hono<AppEnv>();
+
+function checkUrl(url: string, allowInsecure: boolean): void {
+  const check = checkDestinationUrl(url, { allowInsecure });
+  if (!check.ok) throw new ApiError("invalid_body", `url: ${check.message}`);
+}
+
+async function findDestination(db: D1Database, id: string): Promise<Destination> {
+  const destination = DESTINATION_ID.test(id) ? await getDestination(db, id) : null;
+  if (!destination) throw new ApiError("not_found", "No destination with this id.");
+  return destination;
+}
+
+destinationRoutes.post("/", async (c) => {
+  const input = await readValidatedJson(c.req.raw, createDestinationSchema);
+  checkUrl(input.url, c.var.config.allowInsecureDestinations);
+  if (input.format === "okta" && !input.oktaAuth) {
+    throw new ApiError("invalid_body", "oktaAuth: is required for format okta (the header your Okta hook receiver checks)");
+  }
+  if (input.format === "standard" && input.oktaAuth) {
+    throw new ApiError("invalid_body", "oktaAuth: only applies to format okta");
+  }
+  const now = Date.now();
+  const destination: Destination = {
+    id: newDestinationId(),
+    name: input.name,
+    url: input.url,
+    eventTypes: input.eventTypes,
+    conditions: input.conditions,
+    format: input.format,
+    signingSecret: generateSigningSecret(),
+    previousSigningSecret: null,
+    previousSecretExpiresAt: null,
+    oktaAuthHeader: input.oktaAuth?.header ?? null,
+    oktaAuthValue: input.oktaAuth?.value ?? null,
+    timeoutMs: input.timeoutMs,
+    state: input.state,
+    consecutiveFailures: 0,
+    disabledReason: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await insertDestination(c.env.DB, destination);
+  c.var.logFields.destinationId = destination.id;
+  return c.json({ ...destinationView(destination, now), secret: destination.signingSecret }, 201, {
+    location: `/admin/api/destinations/${destination.id}`,
+    "cache-control": "no-store",
+  });
+});
+
+destinationRoutes.get("/", async (c) => {
+  const now = Date.now();
+  const destinations = await listDestinations(c.env.DB, LIST_LIMIT);
+  return c.json({ destinations: destinations.map((d) => destinationView(d, now)) });
+});
+
+destinationRoutes.get("/:id", async (c) => {
+  const destination = await findDestination(c.env.DB, c.req.param("id"));
+  return c.json(destinationView(destination, Date.now()));
+});
+
+destinationRoutes.patch("/:id", async (c) => {
+  const existing = await findDestination(c.env.DB, c.req.param("id"));
+  const input = await readValidatedJson(c.req.raw, updateDestinationSchema);
+  if (input.url !== undefined) checkUrl(input.url, c.var.config.allowInsecureDestinations);
+  const now = Date.now();
+  const format = input.format ?? existing.format;
+  if (format === "standard" && input.oktaAuth) throw new ApiError("invalid_body", "oktaAuth: only applies to format okta");
+  const oktaAuthHeader = format === "okta" ? (input.oktaAuth?.header ?? existing.oktaAuthHeader) : null;
+  const oktaAuthValue = format === "okta" ? (input.oktaAuth?.value ?? existing.oktaAuthValue) : null;
+  if (format === "okta" && (oktaAuthHeader === null || oktaAuthValue === null)) {
+    throw new ApiError("invalid_body", "oktaAuth: is required for format okta (the header your Okta hook receiver checks)");
+  }
+  const state = input.state ?? existing.state;
+  const resuming = state === "active" && existing.state !== "active";
+  const updated: Destination = {
+    ...existing,
+    name: input.name ?? existing.name,
+    url: input.url ?? existing.url,
+    eventTypes: input.eventTypes ?? existing.eventTypes,
+    conditions: input.conditions ?? existing.conditions,
+    format,
+    oktaAuthHeader,
+    oktaAuthValue,
+    timeoutMs: input.timeoutMs ?? existing.timeoutMs,
+    state,
+    consecutiveFailures: resuming ? 0 : existing.consecutiveFailures,
+    disabledReason: state === "disabled" ? (existing.state === "disabled" ? existing.disabledReason : "disabled by an operator") : null,
+    updatedAt: now,
+  };
+  if (!(await saveDestination(c.env.DB, updated))) throw new ApiError("not_found", "No destination with this id.");
+  c.var.logFields.destinationId = updated.id;
+  if (state !== existing.state) c.var.logFields.stateChange = `${existing.state}->${state}`;
+  if (resuming) {
+    const waiting = await resumeWaitingDeliveries(c.env.DB, updated.id, now);
+    const toSend = waiting.slice(0, RESUME_ENQUEUE_LIMIT).map((uuid) => ({ uuid, destinationId: updated.id }));
+    c.var.logFields.resumed = waiting.length;
+    try {
+      await enqueueDeliveries(c.env.FORWARD_QUEUE, toSend);
+      c.var.logFields.enqueued = toSend.length;
+    } catch (error) {
+      // They are pending and due: the outbox sweeper sends them.
+      log("warn", "resume: enqueue failed; the sweeper will send them", { requestId: c.var.requestId, destinationId: updated.id, error: describeError(error) });
+    }
+  }
+  return c.json(destinationView(updated, now));
+});
+
+destinationRoutes.delete("/:id", async (c) => {
+  const id = c.req.param("id");
+  if (!DESTINATION_ID.test(id) || !(await deleteDestination(c.env.DB, id))) {
+    throw new ApiError("not_found", "No destination with this id.");
+  }
+  c.var.logFields.destinationId = id;
+  return c.body(null, 204);
+});
+
+destinationRoutes.post("/:id/rotate-secret", async (c) => {
+  const existing = await findDestination(c.env.DB, c.req.param("id"));
+  const hasBody = c.req.header("content-type") !== undefined || (c.req.header("content-length") ?? "0") !== "0";
+  const input = hasBody ? await readValidatedJson(c.req.raw, rotateSecretSchema) : rotateSecretSchema.parse({});
+  const now = Date.now();
+  const secret = generateSigningSecret();
+  const previousExpiresAt = input.gracePeriodSeconds > 0 ? now + input.gracePeriodSeconds * 1000 : null;
+  if (!(await rotateSigningSecret(c.env.DB, existing.id, secret, previousExpiresAt, now))) {
+    throw new ApiError("not_found", "No destination with this id.");
+  }
+  c.var.logFields.destinationId = existing.id;
+  c.var.logFields.gracePeriodSeconds = input.gracePeriodSeconds;
+  return c.json(
+    {
+      id: existing.id,
+      secret,
+      previousSecretExpiresAt: previousExpiresAt === null ? null : new Date(previousExpiresAt).toISOString(),
+    },
+    200,
+    { "cache-control": "no-store" },
+  );
+});

@@ -1,0 +1,58 @@
+/**
+ * Fanning a stored event out to its destinations: create one delivery row per matching destination (idempotent,
+ * so a redelivered event message never doubles a delivery), then enqueue one "delivery" message per delivery
+ * still to attempt. Paused destinations get a 'waiting' delivery that is not enqueued; it is sent on resume.
+ * Events the loop guard skipped are not forwarded. Throws when D1 or the queue fails (the message is retried).
+ */
+import type { Env } from "../env";
+import { log } from "../log";
+import { logEventSchema } from "../okta/event-hook";
+import { routesTo, type RoutableEvent } from "../okta/routing";
+import { createDeliveries } from "../storage/deliveries";
+import { listRoutableDestinations } from "../storage/destinations";
+import { getEvent, markEnqueued } from "../storage/events";
+import { SEND_BATCH_MAX_MESSAGES } from "./enqueue";
+import type { ForwardMessage } from "./messages";
+
+export interface FanOutResult {
+  outcome: "missing" | "skipped" | "fanned_out";
+  deliveries: number;
+  enqueued: number;
+}
+
+function routableEvent(eventType: string, payload: string): RoutableEvent {
+  try {
+    const parsed = logEventSchema.safeParse(JSON.parse(payload));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // Stored payloads were validated on the way in; fall back to the type alone rather than lose the event.
+  }
+  return { eventType };
+}
+
+/** Enqueue "delivery" messages for one event, in sendBatch-sized slices. */
+export async function enqueueDeliveries(queue: Queue<ForwardMessage>, deliveries: ReadonlyArray<{ uuid: string; destinationId: string }>): Promise<void> {
+  for (let i = 0; i < deliveries.length; i += SEND_BATCH_MAX_MESSAGES) {
+    const slice = deliveries.slice(i, i + SEND_BATCH_MAX_MESSAGES);
+    await queue.sendBatch(slice.map((d) => ({ body: { kind: "delivery", uuid: d.uuid, destinationId: d.destinationId } satisfies ForwardMessage })));
+  }
+}
+
+export async function fanOutEvent(env: Env, uuid: string, now: number): Promise<FanOutResult> {
+  const event = await getEvent(env.DB, uuid);
+  if (!event) {
+    log("warn", "fan-out: event not stored", { eventUuid: uuid });
+    return { outcome: "missing", deliveries: 0, enqueued: 0 };
+  }
+  if (event.forward_state === "skipped") return { outcome: "skipped", deliveries: 0, enqueued: 0 };
+  const routable = routableEvent(event.event_type, event.payload);
+  const destinations = await listRoutableDestinations(env.DB);
+  const targets = destinations
+    .filter((d) => routesTo(routable, d))
+    .map((d) => ({ destinationId: d.id, waiting: d.state !== "active" }));
+  const due = targets.length > 0 ? await createDeliveries(env.DB, uuid, targets, now) : [];
+  await enqueueDeliveries(env.FORWARD_QUEUE, due.map((destinationId) => ({ uuid, destinationId })));
+  // The sweeper's enqueue already marked it; a message from POST /hooks/events may not have been marked yet.
+  if (event.forward_state === "pending") await markEnqueued(env.DB, [uuid], now);
+  return { outcome: "fanned_out", deliveries: targets.length, enqueued: due.length };
+}

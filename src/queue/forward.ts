@@ -1,0 +1,173 @@
+/**
+ * Attempting one delivery (one event to one destination) and deciding what happens to its queue message:
+ * ack (delivered, dead, waiting, or nothing to do) or retry after a delay (transient failure). Each delivery has
+ * its own message, so one failing destination never delays or re-sends to another.
+ *
+ * Order of work: claim the delivery in D1 (a lease, so two copies of a message never send at once, and a stale
+ * copy arriving long before the delivery is due is dropped), check the destination's state and URL, send,
+ * then record the attempt, the delivery's new state and the destination's failure count in one transaction.
+ * Dead deliveries go to the dead-letter queue, whose consumer records them.
+ */
+import type { Config } from "../config";
+import type { Env } from "../env";
+import { describeError, log } from "../log";
+import { getDestination, type Destination } from "../storage/destinations";
+import {
+  claimDelivery,
+  markDead,
+  markWaiting,
+  recordAttempt,
+  recordDeadLetter,
+  releaseDelivery,
+  type DeliveryKey,
+} from "../storage/deliveries";
+import { getEvent } from "../storage/events";
+import { canRetry, classifyStatus, parseRetryAfter, retryDelaySeconds } from "./backoff";
+import { buildDeliveryRequest } from "./payload";
+import { sendOnce, type SendResult } from "./send";
+import { checkDestinationUrl } from "./url-guard";
+
+/** How long past its timeout a claimed delivery stays leased (covers the D1 writes after the attempt). */
+export const LEASE_SLACK_MS = 30_000;
+/** A message this much before its delivery's next_attempt_at is a stale duplicate, not the scheduled retry. */
+export const EARLY_ARRIVAL_SLACK_MS = 30_000;
+
+export type DeliveryDecision = { action: "ack"; outcome: string } | { action: "retry"; delaySeconds: number };
+
+export interface ForwardDeps {
+  env: Env;
+  config: Config;
+  /** Epoch ms; injectable for tests. */
+  now?: () => number;
+  /** [0, 1); injectable for tests. */
+  random?: () => number;
+}
+
+/** Send a dead delivery through the dead-letter queue; if that fails, record it directly (never lose it). */
+async function sendToDeadLetters(env: Env, key: DeliveryKey, reason: string, attempts: number, now: number): Promise<void> {
+  try {
+    await env.DEAD_LETTER_QUEUE.send({ kind: "dead", uuid: key.eventUuid, destinationId: key.destinationId, reason, attempts });
+  } catch (error) {
+    log("warn", "dead-letter queue send failed; recording directly", { ...logKey(key), error: describeError(error) });
+    await recordDeadLetter(env.DB, { ...key, reason, attempts }, now);
+  }
+}
+
+function logKey(key: DeliveryKey) {
+  return { eventUuid: key.eventUuid, destinationId: key.destinationId };
+}
+
+export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Promise<DeliveryDecision> {
+  const { env, config } = deps;
+  const now = deps.now?.() ?? Date.now();
+  const destination = await getDestination(env.DB, key.destinationId);
+  if (!destination) return { action: "ack", outcome: "destination_deleted" };
+  const delivery = await claimDelivery(env.DB, key, now, now + destination.timeoutMs + LEASE_SLACK_MS, EARLY_ARRIVAL_SLACK_MS);
+  if (!delivery) return { action: "ack", outcome: "not_due_or_done" };
+  try {
+    if (destination.state !== "active") {
+      await markWaiting(env.DB, key, now);
+      return { action: "ack", outcome: "waiting" };
+    }
+    const event = await getEvent(env.DB, key.eventUuid);
+    if (!event) {
+      const reason = "the event is no longer stored";
+      await markDead(env.DB, key, reason, now);
+      await sendToDeadLetters(env, key, reason, delivery.attempts, now);
+      return { action: "ack", outcome: "dead" };
+    }
+    const attempt = delivery.attempts + 1;
+    const urlCheck = checkDestinationUrl(destination.url, { allowInsecure: config.allowInsecureDestinations });
+    let result: SendResult;
+    if (!urlCheck.ok) {
+      result = { status: null, error: `destination URL refused: ${urlCheck.message}`, retryAfter: null, latencyMs: 0 };
+    } else {
+      const request = await buildDeliveryRequest(
+        {
+          uuid: event.uuid,
+          eventType: event.event_type,
+          // Okta always sends `published`; should one lack it, the receiving time is the next best answer.
+          published: event.published ?? new Date(event.received_at).toISOString(),
+          oktaOrg: event.okta_org,
+          eventHookId: event.event_hook_id,
+          payload: event.payload,
+        },
+        {
+          id: destination.id,
+          format: destination.format,
+          secrets: {
+            current: destination.signingSecret,
+            previous: destination.previousSigningSecret,
+            previousExpiresAt: destination.previousSecretExpiresAt,
+          },
+          oktaAuthHeader: destination.oktaAuthHeader,
+          oktaAuthValue: destination.oktaAuthValue,
+        },
+        now,
+      );
+      result = await sendOnce(urlCheck.url, request, destination.timeoutMs);
+    }
+    return await decide(deps, destination, key, attempt, result, urlCheck.ok);
+  } catch (error) {
+    await releaseDelivery(env.DB, key).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function decide(
+  deps: ForwardDeps,
+  destination: Destination,
+  key: DeliveryKey,
+  attempt: number,
+  result: SendResult,
+  urlAllowed: boolean,
+): Promise<DeliveryDecision> {
+  const { env, config } = deps;
+  const attemptedAt = deps.now?.() ?? Date.now();
+  const verdict = urlAllowed ? classifyStatus(result.status) : "permanent";
+  const base = { ...key, attempt, attemptedAt, status: result.status, latencyMs: result.latencyMs, error: result.error };
+  const fields = { ...logKey(key), attempt, status: result.status ?? undefined, ms: result.latencyMs };
+
+  if (verdict === "delivered") {
+    await recordAttempt(env.DB, { ...base, outcome: "delivered", nextAttemptAt: null }, { disableAfterFailures: 0 });
+    log("info", "delivered", fields);
+    return { action: "ack", outcome: "delivered" };
+  }
+
+  const retrying = verdict === "transient" && canRetry(attempt);
+  let delaySeconds = 0;
+  if (retrying) {
+    delaySeconds = retryDelaySeconds({
+      failedAttempts: attempt,
+      baseSeconds: config.forwarding.retryBaseSeconds,
+      random: deps.random?.() ?? Math.random(),
+      retryAfterSeconds: parseRetryAfter(result.retryAfter, attemptedAt),
+    });
+  }
+  const written = await recordAttempt(
+    env.DB,
+    { ...base, outcome: retrying ? "retry" : "dead", nextAttemptAt: retrying ? attemptedAt + delaySeconds * 1000 : null },
+    { disableAfterFailures: config.forwarding.disableAfterFailures },
+  );
+  if (
+    written.destination?.state === "disabled" &&
+    written.destination.consecutive_failures === config.forwarding.disableAfterFailures
+  ) {
+    log("error", "destination disabled after consecutive failures", {
+      destinationId: destination.id,
+      name: destination.name,
+      consecutiveFailures: written.destination.consecutive_failures,
+    });
+  }
+  if (retrying) {
+    log("warn", "delivery failed; will retry", { ...fields, error: result.error ?? undefined, delaySeconds });
+    return { action: "retry", delaySeconds };
+  }
+  const reason =
+    verdict === "permanent"
+      ? `permanent failure: ${result.error ?? "rejected"}`
+      : `retries exhausted after ${attempt} attempts: ${result.error ?? "failed"}`;
+  log("warn", "delivery dead", { ...fields, reason });
+  await sendToDeadLetters(env, key, reason, attempt, attemptedAt);
+  return { action: "ack", outcome: "dead" };
+}

@@ -1,0 +1,266 @@
+/**
+ * Deliveries, their attempts and dead letters (migrations/0002_forwarding.sql): plain functions over D1Database.
+ *
+ * A delivery is one (event, destination) pair; its row is the state machine the queue consumer drives. Writes of
+ * one attempt (the attempt row, the delivery's new state, the destination's failure count) go in one `db.batch`,
+ * so a crash never leaves an attempt half-recorded.
+ */
+import { countFailureStatement, resetFailuresStatement } from "./destinations";
+
+export type DeliveryState = "pending" | "failed" | "waiting" | "delivered" | "dead";
+
+export interface DeliveryRow {
+  event_uuid: string;
+  destination_id: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: number | null;
+  lease_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface DeliveryKey {
+  eventUuid: string;
+  destinationId: string;
+}
+
+/**
+ * Create the deliveries of one event (idempotent: an existing pair is left as it is), then answer which of the
+ * event's deliveries are still unattempted and due, whether created now or by an earlier run that crashed before
+ * enqueueing them.
+ */
+export async function createDeliveries(
+  db: D1Database,
+  eventUuid: string,
+  targets: ReadonlyArray<{ destinationId: string; waiting: boolean }>,
+  now: number,
+): Promise<string[]> {
+  const rows = JSON.stringify(targets.map((t) => ({ d: t.destinationId, s: t.waiting ? "waiting" : "pending" })));
+  const [, unattempted] = await db.batch<{ destination_id: string }>([
+    db
+      .prepare(
+        `INSERT INTO deliveries (event_uuid, destination_id, state, attempts, next_attempt_at, created_at, updated_at)
+         SELECT ?1, json_extract(value, '$.d'), json_extract(value, '$.s'), 0, ?2, ?2, ?2 FROM json_each(?3) WHERE true
+         ON CONFLICT (event_uuid, destination_id) DO NOTHING`,
+      )
+      .bind(eventUuid, now, rows),
+    db
+      .prepare("SELECT destination_id FROM deliveries WHERE event_uuid = ?1 AND state = 'pending' AND attempts = 0")
+      .bind(eventUuid),
+  ]);
+  return (unattempted?.results ?? []).map((r) => r.destination_id);
+}
+
+export async function getDelivery(db: D1Database, key: DeliveryKey): Promise<DeliveryRow | null> {
+  return db
+    .prepare("SELECT * FROM deliveries WHERE event_uuid = ?1 AND destination_id = ?2")
+    .bind(key.eventUuid, key.destinationId)
+    .first<DeliveryRow>();
+}
+
+/**
+ * Take the right to attempt a delivery until `leaseUntil`: only when it is still to do (pending, failed, or waiting
+ * on a destination that may have resumed), nobody else holds it, and it is due (a message arriving well before
+ * `next_attempt_at` is a stale duplicate of a retry chain the sweeper restarted). Null when not taken.
+ */
+export async function claimDelivery(
+  db: D1Database,
+  key: DeliveryKey,
+  now: number,
+  leaseUntil: number,
+  earlySlackMs: number,
+): Promise<DeliveryRow | null> {
+  return db
+    .prepare(
+      `UPDATE deliveries SET lease_until = ?4, updated_at = ?3
+       WHERE event_uuid = ?1 AND destination_id = ?2 AND state IN ('pending', 'failed', 'waiting')
+         AND (lease_until IS NULL OR lease_until <= ?3)
+         AND (next_attempt_at IS NULL OR next_attempt_at <= ?3 + ?5)
+       RETURNING *`,
+    )
+    .bind(key.eventUuid, key.destinationId, now, leaseUntil, earlySlackMs)
+    .first<DeliveryRow>();
+}
+
+/** The destination is paused or disabled: the delivery waits, unattempted and uncounted, until it resumes. */
+export async function markWaiting(db: D1Database, key: DeliveryKey, now: number): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE deliveries SET state = 'waiting', lease_until = NULL, updated_at = ?3
+       WHERE event_uuid = ?1 AND destination_id = ?2 AND state IN ('pending', 'failed', 'waiting')`,
+    )
+    .bind(key.eventUuid, key.destinationId, now)
+    .run();
+}
+
+/** Give a claimed delivery back without an attempt (the consumer failed before sending). */
+export async function releaseDelivery(db: D1Database, key: DeliveryKey): Promise<void> {
+  await db
+    .prepare("UPDATE deliveries SET lease_until = NULL WHERE event_uuid = ?1 AND destination_id = ?2")
+    .bind(key.eventUuid, key.destinationId)
+    .run();
+}
+
+export interface AttemptRecord extends DeliveryKey {
+  attempt: number;
+  attemptedAt: number;
+  status: number | null;
+  latencyMs: number;
+  outcome: "delivered" | "retry" | "dead";
+  /** Truncated, secret-free reason; null on success. */
+  error: string | null;
+  /** For outcome "retry": when the next attempt is due (epoch ms). */
+  nextAttemptAt: number | null;
+}
+
+export interface AttemptWriteResult {
+  /** The destination's state and failure run after this attempt (null on success or when it was deleted). */
+  destination: { state: string; consecutive_failures: number } | null;
+}
+
+/** Record one attempt and its consequences in one transaction. */
+export async function recordAttempt(
+  db: D1Database,
+  record: AttemptRecord,
+  options: { disableAfterFailures: number },
+): Promise<AttemptWriteResult> {
+  const state: DeliveryState =
+    record.outcome === "delivered" ? "delivered" : record.outcome === "retry" ? "failed" : "dead";
+  const statements = [
+    db
+      .prepare(
+        `INSERT INTO delivery_attempts (event_uuid, destination_id, attempt, attempted_at, status, latency_ms, outcome, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+      )
+      .bind(record.eventUuid, record.destinationId, record.attempt, record.attemptedAt, record.status, record.latencyMs,
+        record.outcome, record.error),
+    db
+      .prepare(
+        `UPDATE deliveries SET state = ?3, attempts = ?4, next_attempt_at = ?5, lease_until = NULL, last_status = ?6,
+           last_error = ?7, updated_at = ?8, delivered_at = CASE WHEN ?3 = 'delivered' THEN ?8 ELSE delivered_at END
+         WHERE event_uuid = ?1 AND destination_id = ?2`,
+      )
+      .bind(record.eventUuid, record.destinationId, state, record.attempt, record.nextAttemptAt, record.status,
+        record.error, record.attemptedAt),
+    record.outcome === "delivered"
+      ? resetFailuresStatement(db, record.destinationId)
+      : countFailureStatement(db, record.destinationId, options.disableAfterFailures, record.attemptedAt),
+  ];
+  const results = await db.batch<{ state: string; consecutive_failures: number }>(statements);
+  const destination = record.outcome === "delivered" ? null : (results[2]?.results[0] ?? null);
+  return { destination };
+}
+
+/** Mark a delivery dead without an HTTP attempt (e.g. its URL is refused, or its event is gone). */
+export async function markDead(db: D1Database, key: DeliveryKey, reason: string, now: number): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?3, updated_at = ?4
+       WHERE event_uuid = ?1 AND destination_id = ?2 AND state <> 'delivered'`,
+    )
+    .bind(key.eventUuid, key.destinationId, reason, now)
+    .run();
+}
+
+/** Record a dead letter (idempotent on the delivery; a later record replaces the reason). */
+export async function recordDeadLetter(
+  db: D1Database,
+  letter: DeliveryKey & { reason: string; attempts: number },
+  now: number,
+): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO dead_letters (event_uuid, destination_id, reason, attempts, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT (event_uuid, destination_id) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts,
+         recorded_at = excluded.recorded_at`,
+    )
+    .bind(letter.eventUuid, letter.destinationId, letter.reason, letter.attempts, now)
+    .run();
+}
+
+/**
+ * A destination resumed: its waiting deliveries become pending, due now. Resolves to their event uuids; the caller
+ * enqueues what it can, and the sweeper enqueues whatever it could not.
+ */
+export async function resumeWaitingDeliveries(db: D1Database, destinationId: string, now: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, updated_at = ?2
+       WHERE destination_id = ?1 AND state = 'waiting'
+       RETURNING event_uuid`,
+    )
+    .bind(destinationId, now)
+    .all<{ event_uuid: string }>();
+  return results.map((r) => r.event_uuid);
+}
+
+/**
+ * The sweeper's query: deliveries to do whose time came more than `graceMs` ago (their queue message was lost),
+ * oldest first, at most `limit`; they are marked due now so the next sweep does not pick them again at once.
+ */
+export async function takeOverdueDeliveries(db: D1Database, now: number, graceMs: number, limit: number): Promise<DeliveryKey[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE deliveries SET next_attempt_at = ?1, lease_until = NULL, updated_at = ?1
+       WHERE rowid IN (SELECT rowid FROM deliveries
+                       WHERE state IN ('pending', 'failed') AND next_attempt_at < ?1 - ?2
+                       ORDER BY next_attempt_at LIMIT ?3)
+       RETURNING event_uuid, destination_id`,
+    )
+    .bind(now, graceMs, limit)
+    .all<{ event_uuid: string; destination_id: string }>();
+  return results.map((r) => ({ eventUuid: r.event_uuid, destinationId: r.destination_id }));
+}
+
+export interface DeliveryWithAttempts {
+  destinationId: string;
+  destinationName: string | null;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  deliveredAt: number | null;
+  attemptLog: Array<{ attempt: number; attemptedAt: number; status: number | null; latencyMs: number; outcome: string; error: string | null }>;
+}
+
+/** An event's deliveries with their attempts (one round trip). */
+export async function listEventDeliveries(db: D1Database, eventUuid: string): Promise<DeliveryWithAttempts[]> {
+  const [deliveries, attempts] = await db.batch<Record<string, unknown>>([
+    db
+      .prepare(
+        `SELECT d.*, dst.name AS destination_name FROM deliveries d LEFT JOIN destinations dst ON dst.id = d.destination_id
+         WHERE d.event_uuid = ?1 ORDER BY d.created_at, d.destination_id`,
+      )
+      .bind(eventUuid),
+    db
+      .prepare(
+        `SELECT destination_id, attempt, attempted_at, status, latency_ms, outcome, error FROM delivery_attempts
+         WHERE event_uuid = ?1 ORDER BY destination_id, attempt, id LIMIT 1000`,
+      )
+      .bind(eventUuid),
+  ]);
+  const attemptRows = (attempts?.results ?? []) as Array<{
+    destination_id: string; attempt: number; attempted_at: number; status: number | null; latency_ms: number;
+    outcome: string; error: string | null;
+  }>;
+  return ((deliveries?.results ?? []) as unknown as Array<DeliveryRow & { destination_name: string | null }>).map((d) => ({
+    destinationId: d.destination_id,
+    destinationName: d.destination_name,
+    state: d.state,
+    attempts: d.attempts,
+    nextAttemptAt: d.next_attempt_at,
+    lastStatus: d.last_status,
+    lastError: d.last_error,
+    createdAt: d.created_at,
+    deliveredAt: d.delivered_at,
+    attemptLog: attemptRows
+      .filter((a) => a.destination_id === d.destination_id)
+      .map((a) => ({ attempt: a.attempt, attemptedAt: a.attempted_at, status: a.status, latencyMs: a.latency_ms, outcome: a.outcome, error: a.error })),
+  }));
+}

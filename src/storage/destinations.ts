@@ -1,0 +1,207 @@
+/**
+ * Destinations (table `destinations`, migrations/0002_forwarding.sql): plain functions over D1Database.
+ *
+ * Rows hold the signing secret and the okta auth value in clear (they are needed to sign and send); the mapper
+ * keeps them on the domain object, and the admin API's view (src/http/admin/destination-view.ts) drops them.
+ */
+import type { DestinationConditions } from "../okta/routing";
+
+export type DestinationState = "active" | "paused" | "disabled";
+export type PayloadFormat = "standard" | "okta";
+
+export interface Destination {
+  id: string;
+  name: string;
+  url: string;
+  eventTypes: string[];
+  conditions: DestinationConditions;
+  format: PayloadFormat;
+  signingSecret: string;
+  previousSigningSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  oktaAuthHeader: string | null;
+  oktaAuthValue: string | null;
+  timeoutMs: number;
+  state: DestinationState;
+  consecutiveFailures: number;
+  disabledReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface DestinationRow {
+  id: string;
+  name: string;
+  url: string;
+  event_types: string;
+  conditions: string;
+  format: PayloadFormat;
+  signing_secret: string;
+  previous_signing_secret: string | null;
+  previous_secret_expires_at: number | null;
+  okta_auth_header: string | null;
+  okta_auth_value: string | null;
+  timeout_ms: number;
+  state: DestinationState;
+  consecutive_failures: number;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toDestination(row: DestinationRow): Destination {
+  return {
+    id: row.id,
+    name: row.name,
+    url: row.url,
+    eventTypes: JSON.parse(row.event_types) as string[],
+    conditions: JSON.parse(row.conditions) as DestinationConditions,
+    format: row.format,
+    signingSecret: row.signing_secret,
+    previousSigningSecret: row.previous_signing_secret,
+    previousSecretExpiresAt: row.previous_secret_expires_at,
+    oktaAuthHeader: row.okta_auth_header,
+    oktaAuthValue: row.okta_auth_value,
+    timeoutMs: row.timeout_ms,
+    state: row.state,
+    consecutiveFailures: row.consecutive_failures,
+    disabledReason: row.disabled_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** A new destination id: `dst_` + 20 random hex digits. */
+export function newDestinationId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(10));
+  return `dst_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+export async function insertDestination(db: D1Database, d: Destination): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO destinations (id, name, url, event_types, conditions, format, signing_secret, previous_signing_secret,
+         previous_secret_expires_at, okta_auth_header, okta_auth_value, timeout_ms, state, consecutive_failures,
+         disabled_reason, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
+    )
+    .bind(
+      d.id, d.name, d.url, JSON.stringify(d.eventTypes), JSON.stringify(d.conditions), d.format, d.signingSecret,
+      d.previousSigningSecret, d.previousSecretExpiresAt, d.oktaAuthHeader, d.oktaAuthValue, d.timeoutMs, d.state,
+      d.consecutiveFailures, d.disabledReason, d.createdAt, d.updatedAt,
+    )
+    .run();
+}
+
+export async function getDestination(db: D1Database, id: string): Promise<Destination | null> {
+  const row = await db.prepare("SELECT * FROM destinations WHERE id = ?1").bind(id).first<DestinationRow>();
+  return row ? toDestination(row) : null;
+}
+
+/** At most `limit` destinations, oldest first. */
+export async function listDestinations(db: D1Database, limit: number): Promise<Destination[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM destinations ORDER BY created_at, id LIMIT ?1")
+    .bind(limit)
+    .all<DestinationRow>();
+  return results.map(toDestination);
+}
+
+/** Destinations an event may fan out to: active ones (attempted) and paused ones (their deliveries wait). */
+export async function listRoutableDestinations(db: D1Database): Promise<Destination[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM destinations WHERE state IN ('active', 'paused')")
+    .all<DestinationRow>();
+  return results.map(toDestination);
+}
+
+/** Write every mutable column of `d` (the caller merged the change). Resolves false when the row is gone. */
+export async function saveDestination(db: D1Database, d: Destination): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE destinations SET name = ?2, url = ?3, event_types = ?4, conditions = ?5, format = ?6,
+         okta_auth_header = ?7, okta_auth_value = ?8, timeout_ms = ?9, state = ?10, consecutive_failures = ?11,
+         disabled_reason = ?12, updated_at = ?13
+       WHERE id = ?1`,
+    )
+    .bind(
+      d.id, d.name, d.url, JSON.stringify(d.eventTypes), JSON.stringify(d.conditions), d.format, d.oktaAuthHeader,
+      d.oktaAuthValue, d.timeoutMs, d.state, d.consecutiveFailures, d.disabledReason, d.updatedAt,
+    )
+    .run();
+  return result.meta.changes > 0;
+}
+
+/**
+ * Replace the signing secret. With a grace period the old secret keeps signing (a second signature) until
+ * `previousExpiresAt`; without one (null) it stops at once. Only the secret just replaced is kept.
+ */
+export async function rotateSigningSecret(
+  db: D1Database,
+  id: string,
+  newSecret: string,
+  previousExpiresAt: number | null,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE destinations SET
+         previous_signing_secret = CASE WHEN ?3 IS NULL THEN NULL ELSE signing_secret END,
+         previous_secret_expires_at = ?3, signing_secret = ?2, updated_at = ?4
+       WHERE id = ?1`,
+    )
+    .bind(id, newSecret, previousExpiresAt, now)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** Delete a destination with its deliveries, attempts and dead letters, in one transaction. */
+export async function deleteDestination(db: D1Database, id: string): Promise<boolean> {
+  const results = await db.batch([
+    db.prepare("DELETE FROM delivery_attempts WHERE destination_id = ?1").bind(id),
+    db.prepare("DELETE FROM deliveries WHERE destination_id = ?1").bind(id),
+    db.prepare("DELETE FROM dead_letters WHERE destination_id = ?1").bind(id),
+    db.prepare("DELETE FROM destinations WHERE id = ?1").bind(id),
+  ]);
+  return (results[3]?.meta.changes ?? 0) > 0;
+}
+
+/** Statement: a 2xx reset the run of failures (written only when there was one). */
+export function resetFailuresStatement(db: D1Database, id: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE destinations SET consecutive_failures = 0 WHERE id = ?1 AND consecutive_failures <> 0")
+    .bind(id);
+}
+
+/**
+ * Statement: one more failed attempt; an active destination reaching `disableAfter` consecutive failures is
+ * disabled. RETURNING tells the caller the resulting state and count.
+ */
+export function countFailureStatement(db: D1Database, id: string, disableAfter: number, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE destinations SET
+         consecutive_failures = consecutive_failures + 1,
+         state = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2 THEN 'disabled' ELSE state END,
+         disabled_reason = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2
+                                THEN 'disabled automatically after ' || CAST(?2 AS INTEGER) || ' consecutive failed attempts'
+                                ELSE disabled_reason END,
+         updated_at = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2 THEN ?3 ELSE updated_at END
+       WHERE id = ?1
+       RETURNING state, consecutive_failures`,
+    )
+    .bind(id, disableAfter, now);
+}
+
+export interface DisabledDestinationSummary {
+  id: string;
+  name: string;
+  disabledReason: string | null;
+}
+
+/** Statement for /healthz: disabled destinations (batched with the D1 ping, so health stays one round trip). */
+export function disabledDestinationsStatement(db: D1Database, limit: number): D1PreparedStatement {
+  return db
+    .prepare("SELECT id, name, disabled_reason AS disabledReason FROM destinations WHERE state = 'disabled' ORDER BY id LIMIT ?1")
+    .bind(limit);
+}

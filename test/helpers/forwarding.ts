@@ -1,0 +1,183 @@
+/**
+ * Test factories for forwarding: Okta deliveries built from the fixtures with fresh uuids, admin API calls through
+ * the app, recording queues, a fetch spy standing in for destinations, and direct D1 reads.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports as workerExports } from "cloudflare:workers";
+import { expect, vi } from "vitest";
+import { app } from "../../src/app";
+import type { Env } from "../../src/env";
+import worker from "../../src/index";
+import type { DeadLetterMessage, ForwardMessage } from "../../src/queue/messages";
+import sessionStart from "../fixtures/okta/event-hook.delivery.user-session-start.json";
+import lifecycleCreate from "../fixtures/okta/captured/event-hook.delivery.user-lifecycle-create.json";
+
+export const ADMIN_HEADERS = { authorization: "Bearer test-admin-token" };
+export const EVENT_HOOK_HEADERS = { authorization: "test-event-secret-new", "content-type": "application/json" };
+export const FORWARD_QUEUE_NAME = "okta-hooks-edge-forward";
+export const DEAD_LETTER_QUEUE_NAME = "okta-hooks-edge-forward-dlq";
+
+type Envelope = typeof sessionStart;
+
+/** An Okta delivery envelope holding copies of the fixture's event with fresh uuids (and optional changes). */
+export function oktaDelivery(
+  fixture: "user.session.start" | "user.lifecycle.create",
+  changes: Array<Record<string, unknown>> = [{}],
+): { envelope: Envelope; uuids: string[] } {
+  const source = (fixture === "user.session.start" ? sessionStart : lifecycleCreate) as unknown as Envelope;
+  const base = source.data.events[0]!;
+  const events = changes.map((change) => ({ ...structuredClone(base), uuid: crypto.randomUUID(), ...change }));
+  return {
+    envelope: { ...structuredClone(source), eventId: crypto.randomUUID(), data: { events } } as Envelope,
+    uuids: events.map((e) => e.uuid as string),
+  };
+}
+
+export { recordingQueue, type RecordingQueue } from "./worker";
+import { recordingQueue } from "./worker";
+
+/** The test env with some bindings or vars replaced (a new object: config is parsed per env object). */
+export function envWith(overrides: Partial<Env>): Env {
+  return { ...(env as unknown as Env), ...overrides };
+}
+
+/** Call the app like a client would, with an env of our choosing. */
+export async function call(path: string, init: RequestInit = {}, e: Env = env as unknown as Env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await app.fetch(new Request(`https://gateway.test${path}`, init), e, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export async function adminCall(method: string, path: string, body?: unknown, e?: Env): Promise<Response> {
+  const headers: Record<string, string> = { ...ADMIN_HEADERS };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return call(`/admin/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, e);
+}
+
+export interface CreatedDestination {
+  id: string;
+  secret: string;
+}
+
+export async function createDestination(input: Record<string, unknown>, e?: Env): Promise<CreatedDestination> {
+  const res = await adminCall("POST", "/destinations", { name: "test", url: "https://receiver.example.com/okta", ...input }, e);
+  if (res.status !== 201) throw new Error(`create destination: ${res.status} ${await res.text()}`);
+  return (await res.json()) as CreatedDestination;
+}
+
+export async function postOktaDelivery(envelope: unknown, e?: Env): Promise<Response> {
+  return call("/hooks/events", { method: "POST", headers: EVENT_HOOK_HEADERS, body: JSON.stringify(envelope) }, e);
+}
+
+export interface CapturedRequest {
+  url: string;
+  headers: Headers;
+  body: string;
+}
+
+/** Replace fetch with `respond`; every outbound request is captured. */
+export function stubDestinations(respond: (request: CapturedRequest, init?: RequestInit) => Response | Promise<Response>) {
+  const captured: CapturedRequest[] = [];
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    const entry = { url: request.url, headers: request.headers, body: await request.text() };
+    captured.push(entry);
+    return respond(entry, init);
+  });
+  return { captured, spy };
+}
+
+/** A fetch that never answers until its signal aborts (a destination that hangs). */
+export function hang(init?: RequestInit): Promise<Response> {
+  return new Promise((_, reject) => {
+    const signal = init?.signal;
+    if (!signal) return;
+    signal.addEventListener("abort", () => reject(signal.reason));
+  });
+}
+
+export interface DeliveryRowView {
+  state: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+export async function deliveryRow(uuid: string, destinationId: string): Promise<DeliveryRowView | null> {
+  return env.DB.prepare("SELECT * FROM deliveries WHERE event_uuid = ?1 AND destination_id = ?2")
+    .bind(uuid, destinationId)
+    .first<DeliveryRowView>();
+}
+
+export async function attemptRows(uuid: string, destinationId: string) {
+  const { results } = await env.DB.prepare(
+    "SELECT attempt, status, outcome, error, latency_ms FROM delivery_attempts WHERE event_uuid = ?1 AND destination_id = ?2 ORDER BY attempt",
+  )
+    .bind(uuid, destinationId)
+    .all<{ attempt: number; status: number | null; outcome: string; error: string | null; latency_ms: number }>();
+  return results;
+}
+
+export function message<T>(body: T, attempts = 1) {
+  return { id: crypto.randomUUID(), timestamp: new Date(), attempts, body };
+}
+
+/** What `exports.default.queue()` answers (needs the service_binding_extra_handlers flag): it reports delays. */
+export interface QueueHandlerResult {
+  outcome: string;
+  ackAll: boolean;
+  retryBatch: { retry: boolean; delaySeconds?: number };
+  explicitAcks: string[];
+  retryMessages: Array<{ msgId: string; delaySeconds?: number }>;
+}
+
+/** Run the real Worker's queue handler (its own env and bindings) on these messages. */
+export async function runWorkerQueue(queueName: string, messages: Array<ReturnType<typeof message>>): Promise<QueueHandlerResult> {
+  const handler = (workerExports as unknown as { default: { queue(q: string, m: unknown[]): Promise<QueueHandlerResult> } }).default;
+  return handler.queue(queueName, messages);
+}
+
+export async function clearForwarding() {
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM delivery_attempts"),
+    env.DB.prepare("DELETE FROM deliveries"),
+    env.DB.prepare("DELETE FROM dead_letters"),
+    env.DB.prepare("DELETE FROM destinations"),
+  ]);
+}
+
+/** Store one event (queue send recorded, not consumed) and return its uuid. */
+export async function storeEvent(fixture: "user.session.start" | "user.lifecycle.create" = "user.session.start", change: Record<string, unknown> = {}) {
+  const { envelope, uuids } = oktaDelivery(fixture, [change]);
+  const res = await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }));
+  expect(res.status).toBe(204);
+  return uuids[0]!;
+}
+
+/** Run the consumer on one batch with recording queues; answer its ack/retry result and what it enqueued. */
+export async function consume(
+  queueName: string,
+  bodies: Array<ForwardMessage | DeadLetterMessage>,
+  overrides: { deadLetterQueueFails?: boolean; env?: Partial<Env> } = {},
+) {
+  const forward = recordingQueue<ForwardMessage>();
+  const dead = recordingQueue<DeadLetterMessage>({ fail: overrides.deadLetterQueueFails });
+  const batch = createMessageBatch(queueName, bodies.map((b) => message(b)));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, envWith({ FORWARD_QUEUE: forward, DEAD_LETTER_QUEUE: dead, ...overrides.env }), ctx);
+  const result = await getQueueResult(batch, ctx);
+  return { result, batch, forwarded: forward.sent, deadLettered: dead.sent };
+}
+
+/** Fan an event out and answer the delivery messages it produced. */
+export async function fanOut(uuid: string) {
+  const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "event", uuid }]);
+  expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+  return forwarded;
+}
+
+export async function attempt(uuid: string, destinationId: string, overrides: Parameters<typeof consume>[2] = {}) {
+  return consume(FORWARD_QUEUE_NAME, [{ kind: "delivery", uuid, destinationId }], overrides);
+}

@@ -1,0 +1,413 @@
+/**
+ * The forward queue consumer against real local D1: fan-out, and the fate of each delivery attempt (PRODUCT 2B).
+ * Queues are recording fakes here (so no background consumer races the test), except where
+ * `exports.default.queue` is used to read the retry delay the handler chose.
+ */
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MAX_DELIVERY_ATTEMPTS } from "../../src/queue/backoff";
+import type { DeadLetterMessage, ForwardMessage } from "../../src/queue/messages";
+import { signV1 } from "../../src/queue/signing";
+import {
+  adminCall,
+  attempt,
+  attemptRows,
+  call,
+  clearForwarding,
+  consume,
+  createDestination,
+  DEAD_LETTER_QUEUE_NAME,
+  deliveryRow,
+  envWith,
+  fanOut,
+  FORWARD_QUEUE_NAME,
+  hang,
+  message,
+  oktaDelivery,
+  postOktaDelivery,
+  recordingQueue,
+  runWorkerQueue,
+  storeEvent,
+  stubDestinations,
+} from "../helpers/forwarding";
+
+beforeEach(clearForwarding);
+afterEach(() => {
+  // vitest's restoreMocks is off: restore the fetch spy by hand.
+  (globalThis.fetch as unknown as { mockRestore?: () => void }).mockRestore?.();
+});
+
+describe("fan-out of a stored event", () => {
+  it("creates one delivery per matching destination and enqueues one message per active one", async () => {
+    const all = await createDestination({ name: "all" });
+    const sessions = await createDestination({ name: "sessions", eventTypes: ["user.session.*"] });
+    const lifecycle = await createDestination({ name: "lifecycle", eventTypes: ["user.lifecycle.*"] });
+    const failures = await createDestination({ name: "failures only", conditions: { outcomeResults: ["FAILURE"] } });
+    const paused = await createDestination({ name: "paused", state: "paused" });
+    const uuid = await storeEvent("user.session.start");
+
+    const forwarded = await fanOut(uuid);
+    expect(forwarded).toEqual(
+      expect.arrayContaining([
+        { kind: "delivery", uuid, destinationId: all.id },
+        { kind: "delivery", uuid, destinationId: sessions.id },
+      ]),
+    );
+    expect(forwarded).toHaveLength(2);
+    expect((await deliveryRow(uuid, all.id))?.state).toBe("pending");
+    expect((await deliveryRow(uuid, paused.id))?.state).toBe("waiting");
+    expect(await deliveryRow(uuid, lifecycle.id)).toBeNull();
+    expect(await deliveryRow(uuid, failures.id)).toBeNull();
+    const event = await env.DB.prepare("SELECT forward_state FROM events WHERE uuid = ?1").bind(uuid).first<{ forward_state: string }>();
+    expect(event?.forward_state).toBe("enqueued");
+  });
+
+  it("is idempotent: a redelivered event message never doubles a delivery, and attempted ones are not re-sent", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    expect(await fanOut(uuid)).toHaveLength(1);
+    // The first delivery message has not run yet: a redelivered event message re-enqueues it (the lease dedups).
+    expect(await fanOut(uuid)).toHaveLength(1);
+    stubDestinations(() => new Response(null, { status: 204 }));
+    await attempt(uuid, d.id);
+    expect(await fanOut(uuid)).toHaveLength(0);
+    const { results } = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE event_uuid = ?1").bind(uuid).all<{ n: number }>();
+    expect(results[0]?.n).toBe(1);
+  });
+
+  it("forwards nothing for an event the loop guard skipped (actor in IGNORE_ACTOR_IDS)", async () => {
+    await createDestination({});
+    const { envelope, uuids } = oktaDelivery("user.session.start");
+    const guarded = envWith({ FORWARD_QUEUE: recordingQueue(), IGNORE_ACTOR_IDS: "00uz9fj5aT69fHVro1d6" });
+    expect((await postOktaDelivery(envelope, guarded)).status).toBe(204);
+    expect(await fanOut(uuids[0]!)).toHaveLength(0);
+  });
+
+  it("acks a message for an event that is not stored", async () => {
+    await createDestination({});
+    expect(await fanOut("no-such-event")).toHaveLength(0);
+  });
+});
+
+describe("one delivery attempt", () => {
+  it("2xx: delivered, signed per Standard Webhooks, attempt recorded, message acked", async () => {
+    const d = await createDestination({ eventTypes: ["user.session.start"] });
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    const { captured } = stubDestinations(() => new Response("ok", { status: 200 }));
+    const { result, batch } = await attempt(uuid, d.id);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(result.retryMessages).toEqual([]);
+
+    expect(captured).toHaveLength(1);
+    const sent = captured[0]!;
+    expect(sent.url).toBe("https://receiver.example.com/okta");
+    const body = JSON.parse(sent.body);
+    expect(body.type).toBe("user.session.start");
+    expect(body.timestamp).toBe("2023-03-26T21:05:32.159Z");
+    expect(body.data.uuid).toBe(uuid);
+    expect(body.data.actor.id).toBe("00uz9fj5aT69fHVro1d6");
+    const id = sent.headers.get("webhook-id")!;
+    const timestamp = Number(sent.headers.get("webhook-timestamp"));
+    expect(id).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(60);
+    expect(sent.headers.get("webhook-signature")).toBe(await signV1(d.secret, id, timestamp, sent.body));
+
+    expect(await deliveryRow(uuid, d.id)).toMatchObject({ state: "delivered", attempts: 1, last_status: 200, last_error: null });
+    expect(await attemptRows(uuid, d.id)).toEqual([expect.objectContaining({ attempt: 1, status: 200, outcome: "delivered", error: null })]);
+  });
+
+  it("5xx: retried with backoff on its own message; webhook-id stays the same on the next attempt", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    const { captured } = stubDestinations(() => new Response("down", { status: 503 }));
+    const first = await runWorkerQueue(FORWARD_QUEUE_NAME, [message({ kind: "delivery", uuid, destinationId: d.id })]);
+    expect(first.explicitAcks).toEqual([]);
+    expect(first.retryMessages).toHaveLength(1);
+    // FORWARD_RETRY_BASE_SECONDS = 5 with ±20 % jitter.
+    expect(first.retryMessages[0]!.delaySeconds).toBeGreaterThanOrEqual(4);
+    expect(first.retryMessages[0]!.delaySeconds).toBeLessThanOrEqual(6);
+    const row = await deliveryRow(uuid, d.id);
+    expect(row).toMatchObject({ state: "failed", attempts: 1, last_status: 503, last_error: "HTTP 503" });
+    expect(row!.next_attempt_at! - Date.now()).toBeGreaterThan(2_000);
+
+    // The retry arrives when due (pretend its delay passed).
+    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ?1 WHERE event_uuid = ?2").bind(Date.now(), uuid).run();
+    const second = await runWorkerQueue(FORWARD_QUEUE_NAME, [message({ kind: "delivery", uuid, destinationId: d.id }, 2)]);
+    expect(second.retryMessages[0]!.delaySeconds).toBeGreaterThanOrEqual(12);
+    expect(second.retryMessages[0]!.delaySeconds).toBeLessThanOrEqual(18);
+    expect(captured).toHaveLength(2);
+    expect(captured[1]!.headers.get("webhook-id")).toBe(captured[0]!.headers.get("webhook-id"));
+    expect((await attemptRows(uuid, d.id)).map((a) => a.outcome)).toEqual(["retry", "retry"]);
+  });
+
+  it("429 with Retry-After: waits at least as long as asked", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    stubDestinations(() => new Response(null, { status: 429, headers: { "retry-after": "120" } }));
+    const result = await runWorkerQueue(FORWARD_QUEUE_NAME, [message({ kind: "delivery", uuid, destinationId: d.id })]);
+    expect(result.retryMessages[0]!.delaySeconds).toBe(120);
+  });
+
+  it("timeout: transient, retried, recorded as a timeout", async () => {
+    const d = await createDestination({ timeoutMs: 1000 });
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    stubDestinations((_, init) => hang(init));
+    const { result } = await attempt(uuid, d.id);
+    expect(result.retryMessages).toHaveLength(1);
+    expect(await attemptRows(uuid, d.id)).toEqual([
+      expect.objectContaining({ status: null, outcome: "retry", error: "timeout: no response within 1000 ms" }),
+    ]);
+  });
+
+  it("network error: transient; the recorded error names no URL path (it may hold a token)", async () => {
+    const d = await createDestination({ url: "https://receiver.example.com/hooks/T0001/B0002/secret-token-in-path" });
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    stubDestinations(() => {
+      throw new TypeError("connect failed to https://receiver.example.com/hooks/T0001/B0002/secret-token-in-path");
+    });
+    const { result } = await attempt(uuid, d.id);
+    expect(result.retryMessages).toHaveLength(1);
+    const [row] = await attemptRows(uuid, d.id);
+    expect(row!.error).toContain("network error");
+    expect(row!.error).not.toContain("secret-token-in-path");
+  });
+
+  it.each([400, 401, 404, 410, 301])("%s: permanent, no retry, dead-lettered", async (status) => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    stubDestinations(() => new Response(null, { status, headers: status === 301 ? { location: "https://elsewhere.example.com/" } : {} }));
+    const { result, batch, deadLettered } = await attempt(uuid, d.id);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(deadLettered).toEqual([expect.objectContaining({ kind: "dead", uuid, destinationId: d.id, attempts: 1 })]);
+    expect(await deliveryRow(uuid, d.id)).toMatchObject({ state: "dead", attempts: 1, last_status: status });
+  });
+
+  it("retries exhausted: the last transient failure is dead, not retried", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    await env.DB.prepare("UPDATE deliveries SET attempts = ?1 WHERE event_uuid = ?2").bind(MAX_DELIVERY_ATTEMPTS - 1, uuid).run();
+    stubDestinations(() => new Response(null, { status: 500 }));
+    const { result, deadLettered } = await attempt(uuid, d.id);
+    expect(result.retryMessages).toEqual([]);
+    expect(deadLettered[0]).toMatchObject({ kind: "dead", attempts: MAX_DELIVERY_ATTEMPTS });
+    expect((deadLettered[0] as { reason: string }).reason).toMatch(/retries exhausted after 13 attempts/);
+  });
+
+  it("one failing destination never holds back or re-sends another in the same batch", async () => {
+    const good = await createDestination({ name: "good", url: "https://good.example.com/hook" });
+    const bad = await createDestination({ name: "bad", url: "https://bad.example.com/hook" });
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    const { captured } = stubDestinations((req) => new Response(null, { status: req.url.startsWith("https://bad.") ? 500 : 200 }));
+    const { result, batch } = await consume(FORWARD_QUEUE_NAME, [
+      { kind: "delivery", uuid, destinationId: good.id },
+      { kind: "delivery", uuid, destinationId: bad.id },
+    ]);
+    expect(result.retryBatch.retry).toBe(false);
+    expect(result.ackAll).toBe(false);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual([batch.messages[1]!.id]);
+    expect(captured).toHaveLength(2);
+    expect((await deliveryRow(uuid, good.id))?.state).toBe("delivered");
+    expect((await deliveryRow(uuid, bad.id))?.state).toBe("failed");
+  });
+
+  it("attempts at most 6 deliveries at once (Workers' outbound connection limit), and all of them", async () => {
+    const d = await createDestination({});
+    const uuids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const uuid = await storeEvent();
+      await fanOut(uuid);
+      uuids.push(uuid);
+    }
+    let inFlight = 0;
+    let most = 0;
+    stubDestinations(async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight--;
+      return new Response(null, { status: 204 });
+    });
+    const { result } = await consume(FORWARD_QUEUE_NAME, uuids.map((uuid) => ({ kind: "delivery" as const, uuid, destinationId: d.id })));
+    expect(result.explicitAcks).toHaveLength(10);
+    expect(most).toBe(6);
+  });
+
+  it("a duplicate message for a delivered delivery sends nothing", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
+    await attempt(uuid, d.id);
+    const { result, batch } = await attempt(uuid, d.id);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(captured).toHaveLength(1);
+  });
+
+  it("a stale duplicate arriving long before the scheduled retry is dropped without sending", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    await env.DB.prepare("UPDATE deliveries SET state = 'failed', attempts = 1, next_attempt_at = ?1 WHERE event_uuid = ?2")
+      .bind(Date.now() + 3_600_000, uuid)
+      .run();
+    const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
+    const { result, batch } = await attempt(uuid, d.id);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(captured).toHaveLength(0);
+    expect((await deliveryRow(uuid, d.id))?.state).toBe("failed");
+  });
+
+  it("re-checks the URL guard at send time: a private URL written behind the API's back is never fetched", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    await env.DB.prepare("UPDATE destinations SET url = 'https://169.254.169.254/latest/meta-data/' WHERE id = ?1").bind(d.id).run();
+    const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
+    const { deadLettered } = await attempt(uuid, d.id);
+    expect(captured).toHaveLength(0);
+    expect(await deliveryRow(uuid, d.id)).toMatchObject({ state: "dead" });
+    expect((deadLettered[0] as { reason: string }).reason).toMatch(/destination URL refused/);
+  });
+
+  it("a deleted destination's message is acked without sending", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    expect((await adminCall("DELETE", `/destinations/${d.id}`)).status).toBe(204);
+    const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
+    const { result, batch } = await attempt(uuid, d.id);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    expect(captured).toHaveLength(0);
+  });
+
+  it("a malformed message is acked (it can never succeed) instead of failing the batch", async () => {
+    const { result, batch } = await consume(FORWARD_QUEUE_NAME, [{ kind: "nonsense" } as unknown as ForwardMessage]);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+  });
+});
+
+describe("okta format", () => {
+  it("re-wraps the event in Okta's event hook envelope with the configured auth header and a stable idempotency key", async () => {
+    const d = await createDestination({ format: "okta", oktaAuth: { header: "X-Receiver-Auth", value: "receiver-shared-secret" } });
+    const { envelope, uuids } = oktaDelivery("user.lifecycle.create");
+    expect((await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }))).status).toBe(204);
+    const uuid = uuids[0]!;
+    await fanOut(uuid);
+    const { captured } = stubDestinations(() => new Response(null, { status: 500 }));
+    await attempt(uuid, d.id);
+    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ?1 WHERE event_uuid = ?2").bind(Date.now(), uuid).run();
+    await attempt(uuid, d.id);
+    expect(captured).toHaveLength(2);
+    const [first, second] = captured as [typeof captured[0], typeof captured[0]];
+    expect(first.headers.get("x-receiver-auth")).toBe("receiver-shared-secret");
+    const body = JSON.parse(first.body);
+    expect(body).toMatchObject({
+      eventType: "com.okta.event_hook",
+      eventTypeVersion: "1.0",
+      cloudEventsVersion: "0.1",
+      source: "https://cru.oktapreview.com/api/v1/eventHooks/whoo0erni6PIVagJY0h7",
+      contentType: "application/json",
+    });
+    expect(body.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(Date.parse(body.eventTime)).not.toBeNaN();
+    expect(body.data.events).toHaveLength(1);
+    expect(body.data.events[0].uuid).toBe(uuid);
+    expect(body.data.events[0].eventType).toBe("user.lifecycle.create");
+    expect(first.headers.get("idempotency-key")).toBe(body.eventId);
+    expect(second.headers.get("idempotency-key")).toBe(body.eventId);
+    expect(JSON.parse(second.body).eventId).toBe(body.eventId);
+  });
+});
+
+describe("paused and disabled destinations", () => {
+  it("a paused destination's deliveries wait unattempted and uncounted, and are sent on resume", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    expect((await adminCall("PATCH", `/destinations/${d.id}`, { state: "paused" })).status).toBe(200);
+    const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
+    await attempt(uuid, d.id);
+    expect(captured).toHaveLength(0);
+    expect(await deliveryRow(uuid, d.id)).toMatchObject({ state: "waiting", attempts: 0 });
+    const uuid2 = await storeEvent();
+    expect(await fanOut(uuid2)).toHaveLength(0);
+    expect((await deliveryRow(uuid2, d.id))?.state).toBe("waiting");
+
+    const resumeQueue = recordingQueue<ForwardMessage>();
+    const res = await adminCall("PATCH", `/destinations/${d.id}`, { state: "active" }, envWith({ FORWARD_QUEUE: resumeQueue }));
+    expect(res.status).toBe(200);
+    expect(resumeQueue.sent).toEqual(
+      expect.arrayContaining([
+        { kind: "delivery", uuid, destinationId: d.id },
+        { kind: "delivery", uuid: uuid2, destinationId: d.id },
+      ]),
+    );
+    await attempt(uuid, d.id);
+    await attempt(uuid2, d.id);
+    expect(captured).toHaveLength(2);
+    expect((await deliveryRow(uuid2, d.id))?.state).toBe("delivered");
+  });
+
+  it("a destination is disabled after DESTINATION_DISABLE_AFTER_FAILURES consecutive failures, shown by /healthz", async () => {
+    const d = await createDestination({ name: "flaky" });
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    // Default threshold is 100: start one failure short of it.
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 99 WHERE id = ?1").bind(d.id).run();
+    stubDestinations(() => new Response(null, { status: 502 }));
+    await attempt(uuid, d.id);
+    const view = (await (await adminCall("GET", `/destinations/${d.id}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ state: "disabled", consecutiveFailures: 100 });
+    expect(view.disabledReason).toMatch(/100 consecutive failed attempts/);
+    const health = (await (await call("/healthz")).json()) as { status: string; disabledDestinations: unknown[] };
+    expect(health.status).toBe("degraded");
+    expect(health.disabledDestinations).toEqual([expect.objectContaining({ id: d.id, name: "flaky" })]);
+  });
+
+  it("a success resets the run of failures", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 42 WHERE id = ?1").bind(d.id).run();
+    stubDestinations(() => new Response(null, { status: 200 }));
+    await attempt(uuid, d.id);
+    const view = (await (await adminCall("GET", `/destinations/${d.id}`)).json()) as Record<string, unknown>;
+    expect(view.consecutiveFailures).toBe(0);
+  });
+});
+
+describe("dead-letter queue consumer", () => {
+  it("records the consumer's dead deliveries", async () => {
+    const { result, batch } = await consume(DEAD_LETTER_QUEUE_NAME, [
+      { kind: "dead", uuid: "evt-1", destinationId: "dst_00000000000000000000", reason: "permanent failure: HTTP 400", attempts: 1 },
+    ]);
+    expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+    const row = await env.DB.prepare("SELECT * FROM dead_letters WHERE event_uuid = 'evt-1'").first<Record<string, unknown>>();
+    expect(row).toMatchObject({ destination_id: "dst_00000000000000000000", reason: "permanent failure: HTTP 400", attempts: 1 });
+  });
+
+  it("records forward messages the platform moved there after Queues' own retries ran out", async () => {
+    const d = await createDestination({});
+    const uuid = await storeEvent();
+    await fanOut(uuid);
+    await consume(DEAD_LETTER_QUEUE_NAME, [{ kind: "delivery", uuid, destinationId: d.id }, { kind: "event", uuid: "evt-2" }]);
+    expect((await deliveryRow(uuid, d.id))?.state).toBe("dead");
+    const { results } = await env.DB.prepare("SELECT event_uuid, destination_id FROM dead_letters ORDER BY event_uuid").all();
+    expect(results).toEqual(
+      expect.arrayContaining([
+        { event_uuid: uuid, destination_id: d.id },
+        { event_uuid: "evt-2", destination_id: "" },
+      ]),
+    );
+  });
+});

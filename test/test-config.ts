@@ -1,0 +1,29 @@
+/**
+ * The configuration tests run with: every name the gateway reads gets a value (blank = unset), so a developer's
+ * `.dev.vars` — which wrangler merges into both the vitest plugin's bindings and `wrangler dev` — can never change
+ * what a test sees. `satisfies` keeps this list complete when src/config-vars.ts grows.
+ */
+import type { ConfigVars } from "../src/config-vars";
+
+export function isolatedConfig(values: ConfigVars): Required<ConfigVars> {
+  const blank = {
+    EVENT_HOOK_SECRETS: "",
+    EVENT_HOOK_AUTH_HEADER: "",
+    INLINE_HOOK_SECRETS: "",
+    INLINE_HOOK_AUTH_HEADER: "",
+    INLINE_HOOK_OAUTH_ISSUER: "",
+    INLINE_HOOK_OAUTH_AUDIENCE: "",
+    INLINE_HOOK_OAUTH_SCOPE: "",
+    INLINE_HOOK_OAUTH_JWKS_URL: "",
+    INLINE_HOOK_DEADLINE_MS: "",
+    INLINE_HOOK_FALLBACKS: "",
+    INLINE_RULES_CACHE_TTL_SECONDS: "",
+    ADMIN_TOKEN: "",
+    MAX_BODY_BYTES: "",
+    IGNORE_ACTOR_IDS: "",
+    ALLOW_INSECURE_DESTINATIONS: "",
+    FORWARD_RETRY_BASE_SECONDS: "",
+    DESTINATION_DISABLE_AFTER_FAILURES: "",
+  } satisfies Required<ConfigVars>;
+  return { ...blank, ...(values as Record<string, string>) };
+}
