@@ -3,7 +3,8 @@
  * 200 while the gateway can store events (status "ok", or "degraded" when configuration needs attention);
  * 503 with status "down" when D1 does not answer, so an uptime check notices what Okta would.
  * `disabledDestinations` lists destinations the gateway disabled after a run of failures (or an operator did);
- * any makes the status "degraded". It is read in the same D1 round trip as the ping.
+ * any makes the status "degraded". It is read in the same D1 round trip as the ping. D1 reachable but the schema
+ * not migrated is "degraded" with a problem naming the fix, not "down".
  */
 import { Hono } from "hono";
 import pkg from "../../package.json";
@@ -19,6 +20,7 @@ healthRoutes.get("/", async (c) => {
   const started = Date.now();
   let d1: { reachable: boolean; ms: number };
   let disabledDestinations: DisabledDestinationSummary[] = [];
+  let storageProblem: string | undefined;
   try {
     const [, disabled] = await c.env.DB.batch([
       c.env.DB.prepare("SELECT 1"),
@@ -27,10 +29,19 @@ healthRoutes.get("/", async (c) => {
     disabledDestinations = (disabled?.results ?? []) as DisabledDestinationSummary[];
     d1 = { reachable: true, ms: Date.now() - started };
   } catch (error) {
-    log("error", "healthz: D1 unreachable", { requestId: c.var.requestId, error: describeError(error) });
-    d1 = { reachable: false, ms: Date.now() - started };
+    // Unreachable, or reachable but missing the forwarding tables (migrations not applied)? Only this failure
+    // path pays a second round trip to tell them apart.
+    try {
+      await c.env.DB.prepare("SELECT 1").first();
+      d1 = { reachable: true, ms: Date.now() - started };
+      storageProblem = "D1 answers but the destinations table cannot be read: apply the migrations (wrangler d1 migrations apply DB)";
+      log("error", "healthz: storage schema problem", { requestId: c.var.requestId, error: describeError(error) });
+    } catch {
+      log("error", "healthz: D1 unreachable", { requestId: c.var.requestId, error: describeError(error) });
+      d1 = { reachable: false, ms: Date.now() - started };
+    }
   }
-  const problems = c.var.configProblems;
+  const problems = storageProblem ? [...c.var.configProblems, storageProblem] : c.var.configProblems;
   const status = !d1.reachable ? "down" : problems.length > 0 || disabledDestinations.length > 0 ? "degraded" : "ok";
   return c.json({ status, version: VERSION, problems, d1, disabledDestinations }, d1.reachable ? 200 : 503, {
     "cache-control": "no-store",

@@ -10,13 +10,19 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import { getConfig } from "../config";
-import { log } from "../log";
+import { log, type LogLevel } from "../log";
 import type { AppEnv } from "./types";
 
 /** The pattern of the handler that answered (e.g. "/hooks/events"), or the path when no route matched. */
 function routePattern(c: Context<AppEnv>): string {
   const handler = matchedRoutes(c).findLast((r) => r.method !== "ALL");
   return handler?.path ?? new URL(c.req.url).pathname;
+}
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+function louder(a: LogLevel, b: LogLevel | undefined): LogLevel {
+  return b !== undefined && LEVELS.indexOf(b) > LEVELS.indexOf(a) ? b : a;
 }
 
 export const requestContext = createMiddleware<AppEnv>(async function requestContext(c, next) {
@@ -33,7 +39,8 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
   } finally {
     c.res.headers.set("x-request-id", requestId);
     const status = c.res.status;
-    log(status >= 500 ? "error" : status >= 400 ? "warn" : "info", "request", {
+    const byStatus: LogLevel = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
+    log(louder(byStatus, c.var.logLevel), "request", {
       requestId,
       method: c.req.method,
       route: routePattern(c),

@@ -4,7 +4,7 @@
  * batches in one round trip; stored events handed to the forward queue.
  */
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { EventRow } from "../../src/storage/events";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { fixtureJson, fixtureNames, fixtureText } from "../helpers/fixtures";
@@ -195,8 +195,13 @@ describe("POST /hooks/events — forwarding hand-off", () => {
 
   it("still answers 204 when the queue is down, leaving the events pending for the sweeper", async () => {
     const queue = recordingQueue<ForwardMessage>({ fail: true });
+    const warn = vi.spyOn(console, "warn");
     const res = await callWorker(eventHookPost(envelope([logEvent(50), logEvent(51)])), { FORWARD_QUEUE: queue });
     expect(res.status).toBe(204);
+    // The request line is raised to warn so the failed hand-off stands out in `wrangler tail`.
+    const line = warn.mock.calls.map(([l]) => JSON.parse(String(l)) as Record<string, unknown>).find((l) => l.msg === "request");
+    expect(line).toMatchObject({ level: "warn", status: 204, stored: 2, enqueued: 0, enqueueError: expect.stringContaining("simulated") });
+    warn.mockRestore();
     const rows = await env.DB.prepare("SELECT forward_state, enqueued_at FROM events").all<{ forward_state: string; enqueued_at: number | null }>();
     expect(rows.results).toEqual([
       { forward_state: "pending", enqueued_at: null },

@@ -1,4 +1,5 @@
 /** GET /healthz (PRODUCT §1): status, version, configuration problems without secret values, D1 reachable. */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import pkg from "../../package.json";
 import { BASE, callWorker, failingDatabase } from "../helpers/worker";
@@ -38,6 +39,25 @@ describe("GET /healthz", () => {
     const text = await res.text();
     expect(text).not.toContain("adm1n-value");
     expect(text).not.toContain("s3cr3t-value");
+  });
+
+  it("is degraded, not down, when D1 answers but the migrations were not applied", async () => {
+    const real = env.DB;
+    const unmigrated = new Proxy(real, {
+      get(target, prop) {
+        if (prop === "batch") return () => Promise.reject(new Error("D1_ERROR: no such table: destinations"));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const res = await callWorker(get(), { DB: unmigrated });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; problems: string[]; d1: { reachable: boolean } };
+    expect(body.status).toBe("degraded");
+    expect(body.d1.reachable).toBe(true);
+    expect(body.problems).toContain(
+      "D1 answers but the destinations table cannot be read: apply the migrations (wrangler d1 migrations apply DB)",
+    );
   });
 
   it("is down with 503 when D1 does not answer", async () => {

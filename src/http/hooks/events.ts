@@ -81,6 +81,7 @@ eventHookRoutes.post("/", async (c) => {
   if (error !== undefined) {
     // Nothing is lost: the unsent events stay 'pending' and the outbox sweeper enqueues them.
     fields.enqueueError = describeError(error);
+    c.set("logLevel", "warn");
   }
   if (sent.length > 0) {
     c.executionCtx.waitUntil(
