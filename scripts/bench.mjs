@@ -5,8 +5,10 @@
 //
 // Figures from this are for comparing changes on one machine, not absolute: local D1 is SQLite on this disk, and
 // wrangler dev adds its own proxy hop. Quote medians; run twice on a shared machine.
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import autocannon from "autocannon";
-import { E2E_EVENT_SECRET, startGateway } from "../test/e2e/gateway.ts";
+import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -46,19 +48,71 @@ function envelope(n) {
 }
 
 const headers = { "content-type": "application/json", authorization: E2E_EVENT_SECRET };
+const inlineHeaders = { "content-type": "application/json", authorization: E2E_INLINE_SECRET };
+const fixture = (name) => readFileSync(new URL(`../test/fixtures/okta/${name}`, import.meta.url), "utf8");
 const duplicate = envelope(1);
+const tokenRequest = fixture("token-hook.request.json");
+const registrationRequest = fixture("registration-hook.request.ssr.json");
 const scenarios = [
-  { name: "GET verification", method: "GET", headers: { ...headers, "x-okta-verification-challenge": "bench" } },
-  { name: "POST 1 new event", method: "POST", headers, body: () => envelope(1), events: 1 },
-  { name: "POST redelivery (duplicate)", method: "POST", headers, body: () => duplicate, events: 1 },
-  { name: "POST 100 new events", method: "POST", headers, body: () => envelope(100), events: 100 },
+  { name: "GET verification", path: "/hooks/events", method: "GET", headers: { ...headers, "x-okta-verification-challenge": "bench" } },
+  { name: "POST 1 new event", path: "/hooks/events", method: "POST", headers, body: () => envelope(1), events: 1 },
+  { name: "POST redelivery (duplicate)", path: "/hooks/events", method: "POST", headers, body: () => duplicate, events: 1 },
+  { name: "POST 100 new events", path: "/hooks/events", method: "POST", headers, body: () => envelope(100), events: 100 },
+  { name: "inline token, 2 claim rules", path: "/hooks/inline/token", method: "POST", headers: inlineHeaders, body: () => tokenRequest },
+  { name: "inline registration, domain rule", path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: () => registrationRequest },
 ];
+
+async function admin(gw, path, body) {
+  const res = await fetch(`${gw.baseUrl}/admin/api${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`admin ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/**
+ * Forwarding latency: single-event deliveries posted one at a time (a bounded count), each timed from the POST to
+ * its arrival at a receiver on 127.0.0.1. Includes the queue's batch wait (max_batch_timeout) and fan-out.
+ */
+async function forwardingLatency(gw, count) {
+  const sentAt = new Map();
+  const latencies = [];
+  let done;
+  const allArrived = new Promise((resolve) => (done = resolve));
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const uuid = JSON.parse(body).data.uuid;
+      if (sentAt.has(uuid) && !latencies.some((l) => l.uuid === uuid)) latencies.push({ uuid, ms: performance.now() - sentAt.get(uuid) });
+      res.writeHead(204).end();
+      if (latencies.length === count) done();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const { port } = receiver.address();
+  await admin(gw, "/destinations", { name: "bench receiver", url: `http://127.0.0.1:${port}/events`, eventTypes: ["user.session.start"] });
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const body = envelope(1);
+    sentAt.set(JSON.parse(body).data.events[0].uuid, performance.now());
+    await fetch(`${gw.baseUrl}/hooks/events`, { method: "POST", headers, body });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await Promise.race([allArrived, new Promise((r) => setTimeout(r, 60_000))]);
+  receiver.close();
+  const ms = latencies.map((l) => l.ms).sort((a, b) => a - b);
+  const at = (q) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? NaN);
+  return { scenario: `forward: POST → receiver (${count} events)`, "p50 ms": at(0.5), "p90 ms": at(0.9), "p99 ms": at(0.99), "req/s": "", "events/s": Math.round((ms.length / (performance.now() - started)) * 1000), non2xx: "", errors: count - ms.length };
+}
 
 function run(gw, scenario) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
-        url: `${gw.baseUrl}/hooks/events`,
+        url: `${gw.baseUrl}${scenario.path}`,
         connections,
         duration: seconds,
         method: scenario.method,
@@ -78,8 +132,14 @@ function run(gw, scenario) {
   });
 }
 
-const gw = await startGateway();
+const gw = await startGateway({ vars: { ALLOW_INSECURE_DESTINATIONS: "true", FORWARD_RETRY_BASE_SECONDS: "1" } });
 try {
+  // Inline hook rules the scenarios exercise (cached in the isolate after the first call).
+  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "access", claim: "department", value: { from: "static", value: "engineering" } } });
+  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "identity", claim: "employee_type", value: { from: "profile", attribute: "locale" } } });
+  await admin(gw, "/rules", { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "Use your work email.", fieldMessage: "Only example.com addresses can register." } });
+  // First, while the forward queue is empty: the load scenarios below leave a backlog of fan-outs behind them.
+  const forwarding = await forwardingLatency(gw, Number(process.env.BENCH_FORWARD_EVENTS ?? 100));
   await run(gw, { ...scenarios[1], name: "warm-up" });
   const rows = [];
   for (const scenario of scenarios) {
@@ -96,8 +156,30 @@ try {
       errors: r.errors + r.timeouts,
     });
   }
+  rows.push(forwarding);
   console.log(`\nokta-hooks-edge bench — wrangler dev, ${connections} connections, ${seconds} s per scenario, node ${process.version}`);
   console.table(rows);
+  // Time spent inside the Worker (the `ms` of each request's log line), without wrangler dev's proxy hop.
+  const inWorker = new Map();
+  for (const line of gw.output().split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const l = JSON.parse(line);
+      if (l.msg !== "request" || typeof l.ms !== "number") continue;
+      const key = `${l.method} ${l.route}`;
+      if (!inWorker.has(key)) inWorker.set(key, []);
+      inWorker.get(key).push(l.ms);
+    } catch {
+      // a line that only looks like JSON
+    }
+  }
+  const inWorkerRows = [...inWorker].map(([route, ms]) => {
+    ms.sort((a, b) => a - b);
+    const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))];
+    return { route, requests: ms.length, "p50 ms": at(0.5), "p99 ms": at(0.99) };
+  });
+  console.log("\nTime inside the Worker per request (log line `ms`):");
+  console.table(inWorkerRows);
   const stored = await gw.query("SELECT count(*) AS n FROM events");
   console.log(`events stored: ${stored[0]?.n}`);
 } finally {

@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ConfigVars } from "../../src/config-vars";
-import { isolatedConfig } from "../test-config";
+import { isolatedConfig } from "../test-config.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
