@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { fixtureText } from "../helpers/fixtures";
 import { EVENT_SECRET_NEW, EVENT_SECRET_OLD, envelope, eventHookPost, logEvent } from "../helpers/okta";
+import { mutate, prng } from "../helpers/mutate";
 import { BASE, callWorker, countRows, failingDatabase } from "../helpers/worker";
 import type { Env } from "../../src/env";
 
@@ -217,30 +218,6 @@ describe("other methods and paths", () => {
 });
 
 describe("POST /hooks/events — no input answers 500", () => {
-  /** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
-  function prng(seed: number): () => number {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-  const oddValues: unknown[] = [null, true, 0, -1, 1e308, "", "x".repeat(300), [], {}, [null], { uuid: null }, "\u0000"];
-
-  /** Replace one random node of a JSON value with an odd value, or delete it. */
-  function mutate(value: unknown, random: () => number): unknown {
-    if (value === null || typeof value !== "object" || random() < 0.25) {
-      return random() < 0.1 ? undefined : oddValues[Math.floor(random() * oddValues.length)];
-    }
-    const copy: Record<string, unknown> | unknown[] = Array.isArray(value) ? [...value] : { ...(value as object) };
-    const keys = Object.keys(copy);
-    if (keys.length === 0) return oddValues[Math.floor(random() * oddValues.length)];
-    const key = keys[Math.floor(random() * keys.length)]!;
-    (copy as Record<string, unknown>)[key] = mutate((copy as Record<string, unknown>)[key], random);
-    return copy;
-  }
-
   it("answers 204 or a 4xx JSON error to 300 mutated Okta deliveries", async () => {
     const random = prng(20261123);
     const base = JSON.parse(valid) as unknown;
