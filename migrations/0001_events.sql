@@ -18,10 +18,11 @@ CREATE TABLE events (
   envelope_event_id  TEXT,                      -- envelope eventId of the delivery that first brought it
   received_at        INTEGER NOT NULL,          -- when the gateway stored it, epoch milliseconds
   forward_state      TEXT NOT NULL DEFAULT 'pending'
-                     CHECK (forward_state IN ('pending', 'enqueued', 'skipped')),
+                     CHECK (forward_state IN ('pending', 'enqueued', 'fanned_out', 'skipped')),
                                                 -- pending: stored, not yet on the forward queue (the sweeper's
-                                                -- outbox); enqueued: handed to the queue; skipped: never forwarded
-  enqueued_at        INTEGER,                   -- when it was handed to the queue, epoch milliseconds
+                                                -- outbox); enqueued: handed to the queue; fanned_out: its
+                                                -- deliveries exist (see 0002); skipped: never forwarded
+  enqueued_at        INTEGER,                   -- when it was (last) handed to the queue, epoch milliseconds
   payload            TEXT NOT NULL              -- the LogEvent JSON as received
 ) STRICT;
 
@@ -31,3 +32,5 @@ CREATE INDEX events_actor ON events (actor_id, published);
 CREATE INDEX events_received ON events (received_at);
 -- The outbox: small, because rows leave it as soon as they are enqueued.
 CREATE INDEX events_outbox ON events (received_at) WHERE forward_state = 'pending';
+-- Enqueued but not fanned out yet: small too; the sweeper re-enqueues rows that stay here too long (a lost message).
+CREATE INDEX events_unfanned ON events (enqueued_at) WHERE forward_state = 'enqueued';

@@ -2,6 +2,7 @@
  * The outbox sweep (PRODUCT 2B: "a failed queue send loses nothing"): re-enqueue
  * - events stored but never handed to the forward queue (forward_state 'pending' for over a minute: the send
  *   failed, or the request died between the D1 write and the send), and
+ * - events handed to the queue more than half an hour ago whose fan-out never happened (their message was lost),
  * - deliveries still to do whose time came more than ten minutes ago (their queue message was lost, e.g. local
  *   queues are in memory, or a consumer crashed between the D1 write and the retry call),
  * each in bounded batches, oldest first. Re-enqueueing is safe: fan-out is idempotent per (event, destination),
@@ -15,16 +16,22 @@ import { describeError, log } from "../log";
 import { enqueueEvents } from "../queue/enqueue";
 import { enqueueDeliveries } from "../queue/fan-out";
 import { takeOverdueDeliveries } from "../storage/deliveries";
-import { listOutboxEvents, markEnqueued } from "../storage/events";
+import { listOutboxEvents, listUnfannedEvents, markEnqueued, touchEnqueued } from "../storage/events";
 
 /** Events younger than this are left to the request that stored them. */
 export const OUTBOX_MIN_AGE_MS = 60_000;
+/**
+ * Enqueued events not fanned out after this long have lost their message. Generous, because a long queue backlog
+ * delays fan-out legitimately; re-enqueueing early would only add work (fan-out is idempotent).
+ */
+export const UNFANNED_GRACE_MS = 30 * 60_000;
 /** Deliveries overdue by more than this have lost their queue message. */
 export const OVERDUE_GRACE_MS = 10 * 60_000;
 /** Most events and deliveries re-enqueued per sweep, each (bounded work per cron run; the next run continues). */
 export const SWEEP_BATCH_LIMIT = 500;
 
 export interface SweepResult {
+  /** Events re-enqueued: never enqueued, or enqueued but never fanned out. */
   events: number;
   deliveries: number;
 }
@@ -36,14 +43,20 @@ export async function sweepOutbox(env: Env, now: number): Promise<SweepResult> {
     if (sent.length > 0) await markEnqueued(env.DB, sent, now);
     if (error !== undefined) throw error;
 
+    const unfanned = await listUnfannedEvents(env.DB, now, UNFANNED_GRACE_MS, SWEEP_BATCH_LIMIT);
+    const again = await enqueueEvents(env.FORWARD_QUEUE, unfanned);
+    if (again.sent.length > 0) await touchEnqueued(env.DB, again.sent, now);
+    if (again.error !== undefined) throw again.error;
+
     const overdue = await takeOverdueDeliveries(env.DB, now, OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT);
     await enqueueDeliveries(env.FORWARD_QUEUE, overdue.map((d) => ({ uuid: d.eventUuid, destinationId: d.destinationId })));
 
-    const result = { events: sent.length, deliveries: overdue.length };
+    const result = { events: sent.length + again.sent.length, deliveries: overdue.length };
     log(result.events + result.deliveries > 0 ? "warn" : "info", "outbox sweep", {
       events: result.events,
       deliveries: result.deliveries,
-      more: uuids.length === SWEEP_BATCH_LIMIT || overdue.length === SWEEP_BATCH_LIMIT,
+      lostEventMessages: again.sent.length,
+      more: uuids.length === SWEEP_BATCH_LIMIT || unfanned.length === SWEEP_BATCH_LIMIT || overdue.length === SWEEP_BATCH_LIMIT,
     });
     return result;
   } catch (error) {

@@ -2,7 +2,8 @@
  * Fanning a stored event out to its destinations: create one delivery row per matching destination (idempotent,
  * so a redelivered event message never doubles a delivery), then enqueue one "delivery" message per delivery
  * still to attempt. Paused destinations get a 'waiting' delivery that is not enqueued; it is sent on resume.
- * Events the loop guard skipped are not forwarded. Throws when D1 or the queue fails (the message is retried).
+ * Events the loop guard skipped are not forwarded. Throws when D1 or the queue fails (the message is retried; and
+ * if a delivery message was never sent, the sweeper finds the delivery overdue and enqueues it).
  */
 import type { Env } from "../env";
 import { log } from "../log";
@@ -10,7 +11,7 @@ import { logEventSchema } from "../okta/event-hook";
 import { routesTo, type RoutableEvent } from "../okta/routing";
 import { createDeliveries } from "../storage/deliveries";
 import { listRoutableDestinations } from "../storage/destinations";
-import { getEvent, markEnqueued } from "../storage/events";
+import { getEvent, markFannedOutStatement } from "../storage/events";
 import { SEND_BATCH_MAX_MESSAGES } from "./enqueue";
 import type { ForwardMessage } from "./messages";
 
@@ -50,9 +51,10 @@ export async function fanOutEvent(env: Env, uuid: string, now: number): Promise<
   const targets = destinations
     .filter((d) => routesTo(routable, d))
     .map((d) => ({ destinationId: d.id, waiting: d.state !== "active" }));
+  // Creating the deliveries also marks the event fanned_out (one transaction); with no destination to create
+  // for, the mark is the only write.
   const due = targets.length > 0 ? await createDeliveries(env.DB, uuid, targets, now) : [];
+  if (targets.length === 0) await markFannedOutStatement(env.DB, uuid, now).run();
   await enqueueDeliveries(env.FORWARD_QUEUE, due.map((destinationId) => ({ uuid, destinationId })));
-  // The sweeper's enqueue already marked it; a message from POST /hooks/events may not have been marked yet.
-  if (event.forward_state === "pending") await markEnqueued(env.DB, [uuid], now);
   return { outcome: "fanned_out", deliveries: targets.length, enqueued: due.length };
 }

@@ -5,6 +5,7 @@
  * one attempt (the attempt row, the delivery's new state, the destination's failure count) go in one `db.batch`,
  * so a crash never leaves an attempt half-recorded.
  */
+import { markFannedOutStatement } from "./events";
 import { countFailureStatement, resetFailuresStatement } from "./destinations";
 
 export type DeliveryState = "pending" | "failed" | "waiting" | "delivered" | "dead";
@@ -40,6 +41,8 @@ export async function createDeliveries(
   now: number,
 ): Promise<string[]> {
   const rows = JSON.stringify(targets.map((t) => ({ d: t.destinationId, s: t.waiting ? "waiting" : "pending" })));
+  // In the same transaction, the event leaves the sweeper's "enqueued but not fanned out" view: from here on its
+  // deliveries are what the sweeper watches (an unsent delivery message shows up as an overdue delivery).
   const [, unattempted] = await db.batch<{ destination_id: string }>([
     db
       .prepare(
@@ -51,6 +54,7 @@ export async function createDeliveries(
     db
       .prepare("SELECT destination_id FROM deliveries WHERE event_uuid = ?1 AND state = 'pending' AND attempts = 0")
       .bind(eventUuid),
+    markFannedOutStatement(db, eventUuid, now),
   ]);
   return (unattempted?.results ?? []).map((r) => r.destination_id);
 }

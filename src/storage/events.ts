@@ -111,7 +111,7 @@ export interface EventRow {
   event_hook_id: string | null;
   envelope_event_id: string | null;
   received_at: number;
-  forward_state: "pending" | "enqueued" | "skipped";
+  forward_state: "pending" | "enqueued" | "fanned_out" | "skipped";
   enqueued_at: number | null;
   payload: string;
 }
@@ -129,6 +129,39 @@ export async function pingDatabase(db: D1Database): Promise<void> {
  * The outbox sweep: events stored more than `olderThanMs` ago and still 'pending' (their enqueue failed or the
  * request died before it), oldest first, at most `limit`.
  */
+/**
+ * Events handed to the queue more than `olderThanMs` ago whose fan-out never happened: their message was lost
+ * (local queues live in memory; a consumer can die between receiving and acknowledging).
+ */
+export async function listUnfannedEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(`SELECT uuid FROM events WHERE forward_state = 'enqueued' AND enqueued_at < ?1 - ?2 ORDER BY enqueued_at LIMIT ?3`)
+    .bind(now, olderThanMs, limit)
+    .all<{ uuid: string }>();
+  return results.map((r) => r.uuid);
+}
+
+/** Restart the clock of events the sweeper handed to the queue again. */
+export async function touchEnqueued(db: D1Database, uuids: readonly string[], now: number): Promise<void> {
+  if (uuids.length === 0) return;
+  await db
+    .prepare(
+      `UPDATE events SET enqueued_at = ?2 WHERE forward_state = 'enqueued' AND uuid IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(uuids), now)
+    .run();
+}
+
+/** The statement that records an event's fan-out as done (its deliveries exist), from pending or enqueued. */
+export function markFannedOutStatement(db: D1Database, uuid: string, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE events SET forward_state = 'fanned_out', enqueued_at = coalesce(enqueued_at, ?2)
+       WHERE uuid = ?1 AND forward_state IN ('pending', 'enqueued')`,
+    )
+    .bind(uuid, now);
+}
+
 export async function listOutboxEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<string[]> {
   const { results } = await db
     .prepare(

@@ -77,10 +77,12 @@ describe("event hooks over HTTP", () => {
     const rows = await gw.query<{ uuid: string; event_type: string; actor_alternate_id: string; forward_state: string }>(
       "SELECT uuid, event_type, actor_alternate_id, forward_state FROM events ORDER BY event_type",
     );
+    // Handed to the forward queue; its consumer may already have fanned them out (there are no destinations).
+    const handedOff = expect.stringMatching(/^(enqueued|fanned_out)$/);
     expect(rows).toEqual([
-      { uuid: "04b1f1d4-4bbf-11ec-82ee-e73dada86765", event_type: "user.account.update_profile", actor_alternate_id: "loki.laufeyson@example.com", forward_state: "enqueued" },
-      { uuid: "9191ef7a-f669-11e9-b9b3-fd3a55cb1b10", event_type: "user.lifecycle.create", actor_alternate_id: "system@okta.com", forward_state: "enqueued" },
-      expect.objectContaining({ event_type: "user.lifecycle.delete.initiated", forward_state: "enqueued" }),
+      { uuid: "04b1f1d4-4bbf-11ec-82ee-e73dada86765", event_type: "user.account.update_profile", actor_alternate_id: "loki.laufeyson@example.com", forward_state: handedOff },
+      { uuid: "9191ef7a-f669-11e9-b9b3-fd3a55cb1b10", event_type: "user.lifecycle.create", actor_alternate_id: "system@okta.com", forward_state: handedOff },
+      expect.objectContaining({ event_type: "user.lifecycle.delete.initiated", forward_state: handedOff }),
     ]);
   });
 

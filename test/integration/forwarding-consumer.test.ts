@@ -59,7 +59,7 @@ describe("fan-out of a stored event", () => {
     expect(await deliveryRow(uuid, lifecycle.id)).toBeNull();
     expect(await deliveryRow(uuid, failures.id)).toBeNull();
     const event = await env.DB.prepare("SELECT forward_state FROM events WHERE uuid = ?1").bind(uuid).first<{ forward_state: string }>();
-    expect(event?.forward_state).toBe("enqueued");
+    expect(event?.forward_state).toBe("fanned_out");
   });
 
   it("is idempotent: a redelivered event message never doubles a delivery, and attempted ones are not re-sent", async () => {

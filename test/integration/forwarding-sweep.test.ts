@@ -1,14 +1,14 @@
 /**
  * The outbox sweeper (PRODUCT 2B: "a failed queue send loses nothing"): events stored while the queue was down
  * reach their destinations after one scheduled run, through the real local queue and consumer; lost delivery
- * messages are re-enqueued; work per run is bounded; a failing sweep is loud.
+ * event and delivery messages are re-enqueued; work per run is bounded; a failing sweep is loud.
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import { OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT, sweepOutbox } from "../../src/jobs/outbox-sweep";
+import { OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT, UNFANNED_GRACE_MS, sweepOutbox } from "../../src/jobs/outbox-sweep";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { signV1 } from "../../src/queue/signing";
 import { createDestination, envWith, oktaDelivery, postOktaDelivery, recordingQueue, stubDestinations } from "../helpers/forwarding";
@@ -76,6 +76,39 @@ describe("outbox sweep", () => {
     expect(await sweepOutbox(envWith({ FORWARD_QUEUE: queue }), Date.now())).toEqual({ events: 0, deliveries: 0 });
     expect(queue.sent).toEqual([]);
     expect(await forwardState(uuid!)).toBe("pending");
+  });
+
+  it("re-enqueues an event whose queue message was lost after it was marked enqueued, once per grace period", async () => {
+    const now = Date.now();
+    const insert = (uuid: string, state: string, enqueuedAt: number | null) =>
+      env.DB.prepare(
+        "INSERT INTO events (uuid, event_type, received_at, forward_state, enqueued_at, payload) VALUES (?1, 'user.session.start', ?2, ?3, ?4, '{}')",
+      ).bind(uuid, now - 3_600_000, state, enqueuedAt);
+    await env.DB.batch([
+      insert("lost", "enqueued", now - UNFANNED_GRACE_MS - 60_000),
+      insert("in-backlog", "enqueued", now - UNFANNED_GRACE_MS + 60_000),
+      insert("done", "fanned_out", now - UNFANNED_GRACE_MS - 60_000),
+      insert("loop-guarded", "skipped", null),
+    ]);
+    const queue = recordingQueue<ForwardMessage>();
+    const e = envWith({ FORWARD_QUEUE: queue });
+    expect(await sweepOutbox(e, now)).toEqual({ events: 1, deliveries: 0 });
+    expect(queue.sent).toEqual([{ kind: "event", uuid: "lost" }]);
+    const row = await env.DB.prepare("SELECT forward_state, enqueued_at FROM events WHERE uuid = 'lost'").first();
+    expect(row).toEqual({ forward_state: "enqueued", enqueued_at: now });
+    // Its clock restarted: the next run leaves it to the queue.
+    expect(await sweepOutbox(e, now + 60_000)).toEqual({ events: 0, deliveries: 0 });
+  });
+
+  it("fan-out takes an event out of the sweeper's view in the same transaction as its deliveries", async () => {
+    await createDestination({ eventTypes: ["user.session.start"] });
+    const [uuid] = await storeWithQueueDown(1);
+    const queue = recordingQueue<ForwardMessage>();
+    const { fanOutEvent } = await import("../../src/queue/fan-out");
+    await fanOutEvent(envWith({ FORWARD_QUEUE: queue }), uuid!, Date.now());
+    expect(await forwardState(uuid!)).toBe("fanned_out");
+    expect(queue.sent).toHaveLength(1);
+    expect(await sweepOutbox(envWith({ FORWARD_QUEUE: recordingQueue() }), Date.now() + 2 * UNFANNED_GRACE_MS)).toMatchObject({ events: 0 });
   });
 
   it("re-enqueues deliveries overdue past their schedule, once per grace period", async () => {
