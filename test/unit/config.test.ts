@@ -4,7 +4,12 @@ import type { Env } from "../../src/env";
 
 const base = {} as Env;
 /** Every required secret set, so a test sees only the problems it provokes. */
-const complete = { EVENT_HOOK_SECRETS: "e", INLINE_HOOK_SECRETS: "i", ADMIN_TOKEN: "a" } as Env;
+const complete = {
+  EVENT_HOOK_SECRETS: "e",
+  INLINE_HOOK_SECRETS: "i",
+  ADMIN_TOKEN: "a",
+  SECRETS_ENCRYPTION_KEY: "b2t0YS1ob29rcy1lZGdlLXRlc3Qta2V5LTMyYnl0ZXM=",
+} as Env;
 
 describe("parseConfig", () => {
   it("splits comma-separated secrets and tokens, trimming blanks", () => {
