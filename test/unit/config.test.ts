@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_BODY_BYTES, parseConfig } from "../../src/config";
 import type { Env } from "../../src/env";
+import { TEST_SECRETS_ENCRYPTION_KEY } from "../test-config";
 
 const base = {} as Env;
 /** Every required secret set, so a test sees only the problems it provokes. */
@@ -8,7 +9,7 @@ const complete = {
   EVENT_HOOK_SECRETS: "e",
   INLINE_HOOK_SECRETS: "i",
   ADMIN_TOKEN: "a",
-  SECRETS_ENCRYPTION_KEY: "b2t0YS1ob29rcy1lZGdlLXRlc3Qta2V5LTMyYnl0ZXM=",
+  SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
 } as Env;
 
 describe("parseConfig", () => {
