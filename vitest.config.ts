@@ -7,7 +7,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { isolatedConfig } from "./test/test-config.ts";
+import { isolatedConfig, TEST_SECRETS_ENCRYPTION_KEY } from "./test/test-config.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -28,6 +28,7 @@ export default defineConfig(async () => {
                     EVENT_HOOK_SECRETS: "test-event-secret-old,test-event-secret-new",
                     INLINE_HOOK_SECRETS: "test-inline-secret",
                     ADMIN_TOKEN: "test-admin-token",
+                    SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
                   }),
                 },
                 compatibilityFlags: ["service_binding_extra_handlers"],

@@ -1,6 +1,6 @@
 -- Migration 0002: forwarding (PRODUCT 2B).
 --
--- destinations      where stored events go, with their filter, payload format, signing secrets and state;
+-- destinations      where stored events go, with their filter, payload format, sealed signing secrets and state;
 -- deliveries        one row per (event, destination): the state machine the queue consumer drives;
 -- delivery_attempts one row per HTTP attempt (status, latency, truncated error; never a secret or a body);
 -- dead_letters      deliveries that will not be retried automatically, as recorded by the dead-letter consumer.
@@ -13,11 +13,13 @@ CREATE TABLE destinations (
   event_types                TEXT NOT NULL,         -- JSON array of patterns: exact, prefix "user.lifecycle.*", or ["*"]
   conditions                 TEXT NOT NULL,         -- JSON {outcomeResults?, actorIds?, targetTypes?}; {} = none
   format                     TEXT NOT NULL CHECK (format IN ('standard', 'okta')),
-  signing_secret             TEXT NOT NULL,         -- whsec_…: needed in clear to sign; never returned after create/rotate
-  previous_signing_secret    TEXT,                  -- still signs (second signature) until the time below
+  -- The three secret columns hold sealed values, never clear text: enc:v1:<keyId>:<iv>:<ciphertext> (AES-256-GCM
+  -- with SECRETS_ENCRYPTION_KEY, bound to column and id; src/crypto/secret-box.ts). Forwarding opens them to sign.
+  signing_secret             TEXT NOT NULL,         -- sealed whsec_…; never returned after create/rotate
+  previous_signing_secret    TEXT,                  -- sealed; still signs (second signature) until the time below
   previous_secret_expires_at INTEGER,               -- epoch ms
   okta_auth_header           TEXT,                  -- format 'okta': header name the receiver expects
-  okta_auth_value            TEXT,                  -- format 'okta': its value (a secret; never returned)
+  okta_auth_value            TEXT,                  -- format 'okta': its value, sealed (never returned)
   timeout_ms                 INTEGER NOT NULL,
   state                      TEXT NOT NULL CHECK (state IN ('active', 'paused', 'disabled')),
   consecutive_failures       INTEGER NOT NULL DEFAULT 0,

@@ -2,7 +2,8 @@
 // `npm start`: the gateway on this machine, from a fresh clone, in one command.
 //
 // 1. installs dependencies when node_modules is missing or older than package-lock.json;
-// 2. writes .dev.vars with development secrets when it is missing, and prints them;
+// 2. writes .dev.vars with development secrets when it is missing, and prints them; adds a generated
+//    SECRETS_ENCRYPTION_KEY to an existing .dev.vars that lacks one (older setups keep working);
 // 3. applies the D1 migrations to the local database;
 // 4. runs `wrangler dev` on 127.0.0.1 (local D1 and Queues), triggers the cron on its schedule (wrangler dev
 //    does not), and once /healthz answers prints the URL and ready-to-paste curl commands.
@@ -11,7 +12,7 @@
 // node_modules/.bin. Ctrl-C stops everything.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -55,6 +56,8 @@ if (!existsSync(devVars)) {
     EVENT_HOOK_SECRETS: secret("dev-event"),
     INLINE_HOOK_SECRETS: secret("dev-inline"),
     ADMIN_TOKEN: secret("dev-admin"),
+    // Seals destination secrets in the local D1 (AES-256: base64 of 32 random bytes).
+    SECRETS_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     // Lets destinations point at http://127.0.0.1 receivers while developing. Never set this in production.
     ALLOW_INSECURE_DESTINATIONS: "true",
   };
@@ -66,6 +69,17 @@ if (!existsSync(devVars)) {
   writeFileSync(devVars, text, { mode: 0o600 });
   step("Wrote .dev.vars with development secrets:");
   for (const [k, v] of Object.entries(values)) console.log(`    ${k}=${v}`);
+} else if (!/^SECRETS_ENCRYPTION_KEY=/m.test(readFileSync(devVars, "utf8"))) {
+  // A .dev.vars from before destination secrets were sealed: without a key, destinations cannot be created.
+  const existing = readFileSync(devVars, "utf8");
+  const key = randomBytes(32).toString("base64");
+  appendFileSync(
+    devVars,
+    `${existing.endsWith("\n") || existing === "" ? "" : "\n"}` +
+      "# Added by `npm start`: seals destination secrets in the local D1 (base64 of 32 random bytes).\n" +
+      `SECRETS_ENCRYPTION_KEY=${key}\n`,
+  );
+  step("Added a generated SECRETS_ENCRYPTION_KEY to .dev.vars (destination secrets are sealed with it).");
 }
 const vars = Object.fromEntries(
   readFileSync(devVars, "utf8")

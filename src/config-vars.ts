@@ -21,4 +21,5 @@ export interface ConfigVars {
   ALLOW_INSECURE_DESTINATIONS?: string;
   FORWARD_RETRY_BASE_SECONDS?: string;
   DESTINATION_DISABLE_AFTER_FAILURES?: string;
+  SECRETS_ENCRYPTION_KEY?: string;
 }

@@ -7,6 +7,7 @@
  */
 import * as z from "zod";
 import type { Env } from "./env";
+import { fromBase64Any, KEY_BYTES } from "./crypto/secret-box";
 import { INLINE_HOOK_TYPES, type InlineHookType } from "./okta/inline/common";
 
 /** Default header Okta sends the shared secret in (Okta's channel.config.authScheme.key). */
@@ -60,6 +61,11 @@ export interface Config {
     /** Consecutive failed attempts that disable a destination (DESTINATION_DISABLE_AFTER_FAILURES). */
     disableAfterFailures: number;
   };
+  /**
+   * SECRETS_ENCRYPTION_KEY: raw AES-256 keys sealing destination secrets at rest (src/crypto/secret-box.ts); the
+   * first seals, all open. Empty when unset or malformed: destinations cannot be created and forwarding cannot sign.
+   */
+  secretKeys: readonly Uint8Array[];
 }
 
 export interface ConfigResult {
@@ -108,6 +114,32 @@ function parseIntInRange(
   return range.fallback;
 }
 
+/**
+ * SECRETS_ENCRYPTION_KEY: comma-separated base64 (or base64url) 32-byte keys, newest first. Any malformed entry
+ * rejects the whole list (fail closed: sealing with the wrong key, or silently with a later one, is worse than
+ * refusing); the problem names the entry's position, never its value.
+ */
+export function parseSecretKeys(raw: string | undefined, problems: string[]): Uint8Array[] {
+  const entries = list(raw);
+  if (entries.length === 0) {
+    problems.push("SECRETS_ENCRYPTION_KEY is not set: destinations cannot be created and forwarding cannot sign");
+    return [];
+  }
+  const keys: Uint8Array[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const key = fromBase64Any(entry);
+    if (key?.length !== KEY_BYTES) {
+      problems.push(
+        `SECRETS_ENCRYPTION_KEY entry ${index + 1} of ${entries.length} is not base64 of ${KEY_BYTES} bytes: ` +
+          "the variable is ignored; destinations cannot be created and forwarding cannot sign",
+      );
+      return [];
+    }
+    keys.push(key);
+  }
+  return keys;
+}
+
 export function parseConfig(env: Env): ConfigResult {
   const problems: string[] = [];
   const eventSecrets = list(env.EVENT_HOOK_SECRETS);
@@ -143,6 +175,7 @@ export function parseConfig(env: Env): ConfigResult {
         problems,
       ),
     },
+    secretKeys: parseSecretKeys(env.SECRETS_ENCRYPTION_KEY, problems),
   };
   return { config, problems };
 }

@@ -5,6 +5,9 @@
  */
 import type { ConfigVars } from "../src/config-vars";
 
+/** The fixed SECRETS_ENCRYPTION_KEY of the workers tests: base64 of "okta-hooks-edge-test-key-32bytes". */
+export const TEST_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLXRlc3Qta2V5LTMyYnl0ZXM=";
+
 export function isolatedConfig(values: ConfigVars): Required<ConfigVars> {
   const blank = {
     EVENT_HOOK_SECRETS: "",
@@ -24,6 +27,7 @@ export function isolatedConfig(values: ConfigVars): Required<ConfigVars> {
     ALLOW_INSECURE_DESTINATIONS: "",
     FORWARD_RETRY_BASE_SECONDS: "",
     DESTINATION_DISABLE_AFTER_FAILURES: "",
+    SECRETS_ENCRYPTION_KEY: "",
   } satisfies Required<ConfigVars>;
   return { ...blank, ...(values as Record<string, string>) };
 }

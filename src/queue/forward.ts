@@ -4,11 +4,16 @@
  * its own message, so one failing destination never delays or re-sends to another.
  *
  * Order of work: claim the delivery in D1 (a lease, so two copies of a message never send at once, and a stale
- * copy arriving long before the delivery is due is dropped), check the destination's state and URL, send,
- * then record the attempt, the delivery's new state and the destination's failure count in one transaction.
+ * copy arriving long before the delivery is due is dropped), check the destination's state and URL, open its
+ * sealed secrets (SECRETS_ENCRYPTION_KEY), send, then record the attempt, the delivery's new state and the destination's failure count in one transaction.
  * Dead deliveries go to the dead-letter queue, whose consumer records them.
+ *
+ * Secrets that cannot be opened (no key configured, or the key that sealed them was removed) are a transient
+ * failure with no response: the attempt is recorded with the reason and retried with backoff, so restoring the key
+ * delivers it; nothing is lost and nothing is sent unsigned.
  */
 import type { Config } from "../config";
+import { loadKeyring } from "../crypto/secret-box";
 import type { Env } from "../env";
 import { describeError, log } from "../log";
 import { getDestination, type Destination } from "../storage/destinations";
@@ -21,6 +26,7 @@ import {
   releaseDelivery,
   type DeliveryKey,
 } from "../storage/deliveries";
+import { openDeliverySecrets } from "../storage/destination-secrets";
 import { getEvent } from "../storage/events";
 import { canRetry, classifyStatus, parseRetryAfter, retryDelaySeconds } from "./backoff";
 import { buildDeliveryRequest } from "./payload";
@@ -78,9 +84,16 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
     }
     const attempt = delivery.attempts + 1;
     const urlCheck = checkDestinationUrl(destination.url, { allowInsecure: config.allowInsecureDestinations });
+    const opened = urlCheck.ok ? await openDeliverySecrets(await loadKeyring(config.secretKeys), destination, now) : null;
     let result: SendResult;
     if (!urlCheck.ok) {
       result = { status: null, error: `destination URL refused: ${urlCheck.message}`, retryAfter: null, latencyMs: 0 };
+    } else if (!opened?.ok) {
+      const reason = opened?.reason ?? "no_key";
+      const what = opened?.column === "okta_auth_value" ? "okta auth value" : "signing secret";
+      // Operator action needed (SECRETS_ENCRYPTION_KEY); the reason names no key and no value.
+      log("error", "destination secret cannot be decrypted; will retry", { ...logKey(key), column: opened?.column, reason });
+      result = { status: null, error: `${what} cannot be decrypted: ${reason}`, retryAfter: null, latencyMs: 0 };
     } else {
       const request = await buildDeliveryRequest(
         {
@@ -96,12 +109,12 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
           id: destination.id,
           format: destination.format,
           secrets: {
-            current: destination.signingSecret,
-            previous: destination.previousSigningSecret,
+            current: opened.secrets.signingSecret,
+            previous: opened.secrets.previousSigningSecret,
             previousExpiresAt: destination.previousSecretExpiresAt,
           },
           oktaAuthHeader: destination.oktaAuthHeader,
-          oktaAuthValue: destination.oktaAuthValue,
+          oktaAuthValue: opened.secrets.oktaAuthValue,
         },
         now,
       );

@@ -1,8 +1,9 @@
 /**
  * Destinations (table `destinations`, migrations/0002_forwarding.sql): plain functions over D1Database.
  *
- * Rows hold the signing secret and the okta auth value in clear (they are needed to sign and send); the mapper
- * keeps them on the domain object, and the admin API's view (src/http/admin/destination-view.ts) drops them.
+ * Rows hold the signing secrets and the okta auth value sealed (AES-256-GCM, src/crypto/secret-box.ts; sealing and
+ * opening: src/storage/destination-secrets.ts). These functions store and return the sealed text as it is; only the
+ * forwarding path opens it, right before signing, and the admin API's view (destination-input.ts) never shows it.
  */
 import type { DestinationConditions } from "../okta/routing";
 
@@ -16,11 +17,11 @@ export interface Destination {
   eventTypes: string[];
   conditions: DestinationConditions;
   format: PayloadFormat;
-  signingSecret: string;
-  previousSigningSecret: string | null;
+  sealedSigningSecret: string;
+  sealedPreviousSigningSecret: string | null;
   previousSecretExpiresAt: number | null;
   oktaAuthHeader: string | null;
-  oktaAuthValue: string | null;
+  sealedOktaAuthValue: string | null;
   timeoutMs: number;
   state: DestinationState;
   consecutiveFailures: number;
@@ -57,11 +58,11 @@ function toDestination(row: DestinationRow): Destination {
     eventTypes: JSON.parse(row.event_types) as string[],
     conditions: JSON.parse(row.conditions) as DestinationConditions,
     format: row.format,
-    signingSecret: row.signing_secret,
-    previousSigningSecret: row.previous_signing_secret,
+    sealedSigningSecret: row.signing_secret,
+    sealedPreviousSigningSecret: row.previous_signing_secret,
     previousSecretExpiresAt: row.previous_secret_expires_at,
     oktaAuthHeader: row.okta_auth_header,
-    oktaAuthValue: row.okta_auth_value,
+    sealedOktaAuthValue: row.okta_auth_value,
     timeoutMs: row.timeout_ms,
     state: row.state,
     consecutiveFailures: row.consecutive_failures,
@@ -86,8 +87,8 @@ export async function insertDestination(db: D1Database, d: Destination): Promise
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
     )
     .bind(
-      d.id, d.name, d.url, JSON.stringify(d.eventTypes), JSON.stringify(d.conditions), d.format, d.signingSecret,
-      d.previousSigningSecret, d.previousSecretExpiresAt, d.oktaAuthHeader, d.oktaAuthValue, d.timeoutMs, d.state,
+      d.id, d.name, d.url, JSON.stringify(d.eventTypes), JSON.stringify(d.conditions), d.format, d.sealedSigningSecret,
+      d.sealedPreviousSigningSecret, d.previousSecretExpiresAt, d.oktaAuthHeader, d.sealedOktaAuthValue, d.timeoutMs, d.state,
       d.consecutiveFailures, d.disabledReason, d.createdAt, d.updatedAt,
     )
     .run();
@@ -126,31 +127,31 @@ export async function saveDestination(db: D1Database, d: Destination): Promise<b
     )
     .bind(
       d.id, d.name, d.url, JSON.stringify(d.eventTypes), JSON.stringify(d.conditions), d.format, d.oktaAuthHeader,
-      d.oktaAuthValue, d.timeoutMs, d.state, d.consecutiveFailures, d.disabledReason, d.updatedAt,
+      d.sealedOktaAuthValue, d.timeoutMs, d.state, d.consecutiveFailures, d.disabledReason, d.updatedAt,
     )
     .run();
   return result.meta.changes > 0;
 }
 
 /**
- * Replace the signing secret. With a grace period the old secret keeps signing (a second signature) until
- * `previousExpiresAt`; without one (null) it stops at once. Only the secret just replaced is kept.
+ * Replace the signing secret (all values sealed by the caller). With a grace period the old secret, re-sealed for
+ * its new column, keeps signing (a second signature) until `previousExpiresAt`; without one (null) it stops at
+ * once. Only the secret just replaced is kept. The update applies only while the current secret is still
+ * `expectedCurrent`, so two rotations at once cannot lose one: resolves false when the row is gone or changed.
  */
 export async function rotateSigningSecret(
   db: D1Database,
   id: string,
-  newSecret: string,
-  previousExpiresAt: number | null,
+  change: { expectedCurrent: string; sealedSecret: string; sealedPrevious: string | null; previousExpiresAt: number | null },
   now: number,
 ): Promise<boolean> {
   const result = await db
     .prepare(
-      `UPDATE destinations SET
-         previous_signing_secret = CASE WHEN ?3 IS NULL THEN NULL ELSE signing_secret END,
-         previous_secret_expires_at = ?3, signing_secret = ?2, updated_at = ?4
-       WHERE id = ?1`,
+      `UPDATE destinations SET signing_secret = ?3, previous_signing_secret = ?4, previous_secret_expires_at = ?5,
+         updated_at = ?6
+       WHERE id = ?1 AND signing_secret = ?2`,
     )
-    .bind(id, newSecret, previousExpiresAt, now)
+    .bind(id, change.expectedCurrent, change.sealedSecret, change.sealedPrevious, change.previousExpiresAt, now)
     .run();
   return result.meta.changes > 0;
 }

@@ -264,6 +264,14 @@ describe("forwarding, end to end through the real Worker", () => {
     }
   });
 
+  it("the gateway's D1 holds the destination secrets sealed, never in clear", async () => {
+    const rows = await gw.query<Record<string, unknown>>("SELECT * FROM destinations");
+    expect(rows.length).toBeGreaterThan(0);
+    const dump = JSON.stringify(rows);
+    for (const secret of [...receiver.secrets.values(), OKTA_RECEIVER_SECRET, "whsec_"]) expect(dump).not.toContain(secret);
+    for (const row of rows) expect(row.signing_secret).toMatch(/^enc:v1:[0-9a-f]{8}:/);
+  });
+
   it("a paused destination's events wait, then arrive on resume", async () => {
     expect((await admin("PATCH", `/destinations/${ids.sessions}`, { state: "paused" })).status).toBe(200);
     const event = JSON.parse(SESSION_START) as { data: { events: Array<{ uuid: string }> }; eventId: string };

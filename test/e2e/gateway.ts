@@ -29,6 +29,8 @@ const OFFLINE_ENV = {
 export const E2E_EVENT_SECRET = "e2e-event-hook-secret";
 export const E2E_INLINE_SECRET = "e2e-inline-hook-secret";
 export const E2E_ADMIN_TOKEN = "e2e-admin-token";
+/** Base64 of "okta-hooks-edge-e2e-key-32bytes!": seals destination secrets in the e2e gateway's D1. */
+export const E2E_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLWUyZS1rZXktMzJieXRlcyE=";
 
 export interface Gateway {
   baseUrl: string;
@@ -93,6 +95,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     EVENT_HOOK_SECRETS: E2E_EVENT_SECRET,
     INLINE_HOOK_SECRETS: E2E_INLINE_SECRET,
     ADMIN_TOKEN: E2E_ADMIN_TOKEN,
+    SECRETS_ENCRYPTION_KEY: E2E_SECRETS_ENCRYPTION_KEY,
     ...options.vars,
   });
   const args = [

@@ -6,11 +6,15 @@ import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecu
 import { env, exports as workerExports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { app } from "../../src/app";
+import { parseSecretKeys } from "../../src/config";
+import { loadKeyring } from "../../src/crypto/secret-box";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import type { DeadLetterMessage, ForwardMessage } from "../../src/queue/messages";
 import sessionStart from "../fixtures/okta/event-hook.delivery.user-session-start.json";
 import lifecycleCreate from "../fixtures/okta/captured/event-hook.delivery.user-lifecycle-create.json";
+import { openDestinationSecret, type SecretColumn } from "../../src/storage/destination-secrets";
+import { TEST_SECRETS_ENCRYPTION_KEY } from "../test-config";
 
 export const ADMIN_HEADERS = { authorization: "Bearer test-admin-token" };
 export const EVENT_HOOK_HEADERS = { authorization: "test-event-secret-new", "content-type": "application/json" };
@@ -180,4 +184,14 @@ export async function fanOut(uuid: string) {
 
 export async function attempt(uuid: string, destinationId: string, overrides: Parameters<typeof consume>[2] = {}) {
   return consume(FORWARD_QUEUE_NAME, [{ kind: "delivery", uuid, destinationId }], overrides);
+}
+
+/** A secret column of a stored destination, opened with the test key (throws with the reason when it does not open). */
+export async function openStoredSecret(id: string, column: SecretColumn): Promise<string | null> {
+  const row = await env.DB.prepare(`SELECT ${column} AS sealed FROM destinations WHERE id = ?1`).bind(id).first<{ sealed: string | null }>();
+  if (!row || row.sealed === null) return null;
+  const keyring = await loadKeyring(parseSecretKeys(TEST_SECRETS_ENCRYPTION_KEY, []))!;
+  const opened = await openDestinationSecret(keyring, column, id, row.sealed);
+  if (!opened.ok) throw new Error(`${column} of ${id} does not open: ${opened.reason}`);
+  return opened.value;
 }

@@ -7,7 +7,16 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_MAX_BODY_BYTES } from "../../src/http/validated-json";
 import { signV1 } from "../../src/queue/signing";
-import { adminCall, call, createDestination, envWith, oktaDelivery, postOktaDelivery, recordingQueue } from "../helpers/forwarding";
+import {
+  adminCall,
+  call,
+  createDestination,
+  envWith,
+  oktaDelivery,
+  openStoredSecret,
+  postOktaDelivery,
+  recordingQueue,
+} from "../helpers/forwarding";
 
 async function destinationCount(): Promise<number> {
   return (await env.DB.prepare("SELECT COUNT(*) AS n FROM destinations").first<{ n: number }>())!.n;
@@ -85,8 +94,7 @@ describe("destinations CRUD", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ eventTypes: ["user.session.start"], url: "https://new.example.com/hook", state: "paused" });
-    const row = await env.DB.prepare("SELECT signing_secret FROM destinations WHERE id = ?1").bind(d.id).first<{ signing_secret: string }>();
-    expect(row?.signing_secret).toBe(d.secret);
+    expect(await openStoredSecret(d.id, "signing_secret")).toBe(d.secret);
   });
 
   it("deletes, then answers 404", async () => {
@@ -111,10 +119,8 @@ describe("secret rotation with overlap (Standard Webhooks: both signatures durin
     const expires = Date.parse(rotated.previousSecretExpiresAt);
     expect(expires - before).toBeGreaterThanOrEqual(86_400_000 - 1000);
     expect(expires - before).toBeLessThanOrEqual(86_400_000 + 5000);
-    const row = await env.DB.prepare("SELECT signing_secret, previous_signing_secret FROM destinations WHERE id = ?1")
-      .bind(d.id)
-      .first<{ signing_secret: string; previous_signing_secret: string }>();
-    expect(row).toEqual({ signing_secret: rotated.secret, previous_signing_secret: d.secret });
+    expect(await openStoredSecret(d.id, "signing_secret")).toBe(rotated.secret);
+    expect(await openStoredSecret(d.id, "previous_signing_secret")).toBe(d.secret);
     const view = (await (await adminCall("GET", `/destinations/${d.id}`)).json()) as Record<string, unknown>;
     expect(view.previousSecretExpiresAt).toBe(rotated.previousSecretExpiresAt);
   });

@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_BODY_BYTES, parseConfig } from "../../src/config";
 import type { Env } from "../../src/env";
+import { TEST_SECRETS_ENCRYPTION_KEY } from "../test-config";
 
 const base = {} as Env;
 /** Every required secret set, so a test sees only the problems it provokes. */
-const complete = { EVENT_HOOK_SECRETS: "e", INLINE_HOOK_SECRETS: "i", ADMIN_TOKEN: "a" } as Env;
+const complete = {
+  EVENT_HOOK_SECRETS: "e",
+  INLINE_HOOK_SECRETS: "i",
+  ADMIN_TOKEN: "a",
+  SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
+} as Env;
 
 describe("parseConfig", () => {
   it("splits comma-separated secrets and tokens, trimming blanks", () => {

@@ -5,8 +5,14 @@ import {
   parseConfig,
 } from "../../src/config";
 import type { Env } from "../../src/env";
+import { TEST_SECRETS_ENCRYPTION_KEY } from "../test-config";
 
-const base = { EVENT_HOOK_SECRETS: "x", INLINE_HOOK_SECRETS: "z", ADMIN_TOKEN: "y" } as Env;
+const base = {
+  EVENT_HOOK_SECRETS: "x",
+  INLINE_HOOK_SECRETS: "z",
+  ADMIN_TOKEN: "y",
+  SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
+} as Env;
 
 describe("forwarding configuration", () => {
   it("defaults: first retry after 5 s, disable after 100 consecutive failures", () => {

@@ -78,7 +78,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** What the admin API shows of a destination. */
 export function destinationView(d: Destination, now: number) {
-  const overlap = d.previousSigningSecret !== null && d.previousSecretExpiresAt !== null && now < d.previousSecretExpiresAt;
+  const overlap = d.sealedPreviousSigningSecret !== null && d.previousSecretExpiresAt !== null && now < d.previousSecretExpiresAt;
   return {
     id: d.id,
     name: d.name,
@@ -86,7 +86,7 @@ export function destinationView(d: Destination, now: number) {
     eventTypes: d.eventTypes,
     conditions: d.conditions,
     format: d.format,
-    oktaAuth: d.format === "okta" && d.oktaAuthHeader ? { header: d.oktaAuthHeader, valueSet: d.oktaAuthValue !== null } : null,
+    oktaAuth: d.format === "okta" && d.oktaAuthHeader ? { header: d.oktaAuthHeader, valueSet: d.sealedOktaAuthValue !== null } : null,
     timeoutMs: d.timeoutMs,
     state: d.state,
     consecutiveFailures: d.consecutiveFailures,

@@ -1,18 +1,23 @@
 /**
  * /admin/api/destinations (PRODUCT 2B, 2E): create, list, get, update (PATCH; pause and resume are state
  * changes), delete, and rotate the signing secret with an overlap. The secret is generated here and returned once,
- * by create and rotate; no other response, log line or error carries it.
+ * by create and rotate; no other response, log line or error carries it. Secrets are sealed with
+ * SECRETS_ENCRYPTION_KEY before they are written (src/storage/destination-secrets.ts); without a usable key, a
+ * request that would store one answers 503 not_configured and writes nothing.
  *
  * Resuming a destination (state → active) sends its waiting deliveries: they become due at once and up to
  * RESUME_ENQUEUE_LIMIT are enqueued now; the outbox sweeper enqueues any rest.
  */
 import { Hono } from "hono";
+import type { Config } from "../../config";
+import { loadKeyring, type Keyring } from "../../crypto/secret-box";
 import { ApiError } from "../../errors";
 import { describeError, log } from "../../log";
 import { enqueueDeliveries } from "../../queue/fan-out";
 import { generateSigningSecret } from "../../queue/signing";
 import { checkDestinationUrl } from "../../queue/url-guard";
 import { resumeWaitingDeliveries } from "../../storage/deliveries";
+import { openDestinationSecret, sealDestinationSecret } from "../../storage/destination-secrets";
 import {
   deleteDestination,
   getDestination,
@@ -45,6 +50,18 @@ function checkUrl(url: string, allowInsecure: boolean): void {
   if (!check.ok) throw new ApiError("invalid_body", `url: ${check.message}`);
 }
 
+/** The keyring that seals destination secrets, or 503 when SECRETS_ENCRYPTION_KEY is unset or invalid. */
+async function requireKeyring(config: Config): Promise<Keyring> {
+  const keyring = loadKeyring(config.secretKeys);
+  if (!keyring) {
+    throw new ApiError(
+      "not_configured",
+      "SECRETS_ENCRYPTION_KEY is not set (or not valid): destination secrets cannot be stored. See /healthz.",
+    );
+  }
+  return keyring;
+}
+
 async function findDestination(db: D1Database, id: string): Promise<Destination> {
   const destination = DESTINATION_ID.test(id) ? await getDestination(db, id) : null;
   if (!destination) throw new ApiError("not_found", "No destination with this id.");
@@ -60,19 +77,22 @@ destinationRoutes.post("/", async (c) => {
   if (input.format === "standard" && input.oktaAuth) {
     throw new ApiError("invalid_body", "oktaAuth: only applies to format okta");
   }
+  const keyring = await requireKeyring(c.var.config);
   const now = Date.now();
+  const id = newDestinationId();
+  const secret = generateSigningSecret();
   const destination: Destination = {
-    id: newDestinationId(),
+    id,
     name: input.name,
     url: input.url,
     eventTypes: input.eventTypes,
     conditions: input.conditions,
     format: input.format,
-    signingSecret: generateSigningSecret(),
-    previousSigningSecret: null,
+    sealedSigningSecret: await sealDestinationSecret(keyring, "signing_secret", id, secret),
+    sealedPreviousSigningSecret: null,
     previousSecretExpiresAt: null,
     oktaAuthHeader: input.oktaAuth?.header ?? null,
-    oktaAuthValue: input.oktaAuth?.value ?? null,
+    sealedOktaAuthValue: input.oktaAuth ? await sealDestinationSecret(keyring, "okta_auth_value", id, input.oktaAuth.value) : null,
     timeoutMs: input.timeoutMs,
     state: input.state,
     consecutiveFailures: 0,
@@ -82,7 +102,7 @@ destinationRoutes.post("/", async (c) => {
   };
   await insertDestination(c.env.DB, destination);
   c.var.logFields.destinationId = destination.id;
-  return c.json({ ...destinationView(destination, now), secret: destination.signingSecret }, 201, {
+  return c.json({ ...destinationView(destination, now), secret }, 201, {
     location: `/admin/api/destinations/${destination.id}`,
     "cache-control": "no-store",
   });
@@ -107,8 +127,13 @@ destinationRoutes.patch("/:id", async (c) => {
   const format = input.format ?? existing.format;
   if (format === "standard" && input.oktaAuth) throw new ApiError("invalid_body", "oktaAuth: only applies to format okta");
   const oktaAuthHeader = format === "okta" ? (input.oktaAuth?.header ?? existing.oktaAuthHeader) : null;
-  const oktaAuthValue = format === "okta" ? (input.oktaAuth?.value ?? existing.oktaAuthValue) : null;
-  if (format === "okta" && (oktaAuthHeader === null || oktaAuthValue === null)) {
+  // A new okta auth value is sealed (503 without a key); an unchanged one stays as stored.
+  const newOktaAuthValue =
+    format === "okta" && input.oktaAuth
+      ? await sealDestinationSecret(await requireKeyring(c.var.config), "okta_auth_value", existing.id, input.oktaAuth.value)
+      : null;
+  const sealedOktaAuthValue = format === "okta" ? (newOktaAuthValue ?? existing.sealedOktaAuthValue) : null;
+  if (format === "okta" && (oktaAuthHeader === null || sealedOktaAuthValue === null)) {
     throw new ApiError("invalid_body", "oktaAuth: is required for format okta (the header your Okta hook receiver checks)");
   }
   const state = input.state ?? existing.state;
@@ -121,7 +146,7 @@ destinationRoutes.patch("/:id", async (c) => {
     conditions: input.conditions ?? existing.conditions,
     format,
     oktaAuthHeader,
-    oktaAuthValue,
+    sealedOktaAuthValue,
     timeoutMs: input.timeoutMs ?? existing.timeoutMs,
     state,
     consecutiveFailures: resuming ? 0 : existing.consecutiveFailures,
@@ -159,10 +184,33 @@ destinationRoutes.post("/:id/rotate-secret", async (c) => {
   const existing = await findDestination(c.env.DB, c.req.param("id"));
   const hasBody = c.req.header("content-type") !== undefined || (c.req.header("content-length") ?? "0") !== "0";
   const input = hasBody ? await readValidatedJson(c.req.raw, rotateSecretSchema) : rotateSecretSchema.parse({});
+  const keyring = await requireKeyring(c.var.config);
   const now = Date.now();
   const secret = generateSigningSecret();
   const previousExpiresAt = input.gracePeriodSeconds > 0 ? now + input.gracePeriodSeconds * 1000 : null;
-  if (!(await rotateSigningSecret(c.env.DB, existing.id, secret, previousExpiresAt, now))) {
+  // The secret being replaced keeps signing during the grace period: re-sealed (with the newest key) for its new
+  // column. If no configured key opens it, it cannot sign anyway: only a rotation without overlap can replace it.
+  let sealedPrevious: string | null = null;
+  if (previousExpiresAt !== null) {
+    const current = await openDestinationSecret(keyring, "signing_secret", existing.id, existing.sealedSigningSecret);
+    if (!current.ok) {
+      throw new ApiError(
+        "conflict",
+        `The current signing secret cannot be decrypted (${current.reason}) with SECRETS_ENCRYPTION_KEY, so it cannot keep signing: rotate with {"gracePeriodSeconds":0}.`,
+      );
+    }
+    sealedPrevious = await sealDestinationSecret(keyring, "previous_signing_secret", existing.id, current.value);
+  }
+  const change = {
+    expectedCurrent: existing.sealedSigningSecret,
+    sealedSecret: await sealDestinationSecret(keyring, "signing_secret", existing.id, secret),
+    sealedPrevious,
+    previousExpiresAt,
+  };
+  if (!(await rotateSigningSecret(c.env.DB, existing.id, change, now))) {
+    if (await getDestination(c.env.DB, existing.id)) {
+      throw new ApiError("conflict", "The secret was rotated by another request at the same time; try again.");
+    }
     throw new ApiError("not_found", "No destination with this id.");
   }
   c.var.logFields.destinationId = existing.id;
