@@ -7,7 +7,8 @@
  */
 import * as z from "zod";
 import type { Env } from "./env";
-import { fromBase64Any, KEY_BYTES } from "./crypto/secret-box";
+import { fromBase64Any } from "./crypto/base64";
+import { KEY_BYTES } from "./crypto/secret-box";
 import { INLINE_HOOK_TYPES, type InlineHookType } from "./okta/inline/common";
 
 /** Default header Okta sends the shared secret in (Okta's channel.config.authScheme.key). */
@@ -82,15 +83,6 @@ function parseHeaderName(name: string, raw: string | undefined, problems: string
   return DEFAULT_AUTH_HEADER;
 }
 
-function parseMaxBody(raw: string | undefined, problems: string[]): number {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_MAX_BODY_BYTES;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= 1024 && n <= MAX_BODY_BYTES_CEILING) return n;
-  problems.push(
-    `MAX_BODY_BYTES must be an integer between 1024 and ${MAX_BODY_BYTES_CEILING}; using ${DEFAULT_MAX_BODY_BYTES}`,
-  );
-  return DEFAULT_MAX_BODY_BYTES;
-}
 
 function parseBool(name: string, raw: string | undefined, problems: string[]): boolean {
   if (raw === undefined || raw.trim() === "") return false;
@@ -158,7 +150,12 @@ export function parseConfig(env: Env): ConfigResult {
     },
     inlineHook: parseInlineHookConfig(env, inlineSecrets, problems),
     adminTokens,
-    maxBodyBytes: parseMaxBody(env.MAX_BODY_BYTES, problems),
+    maxBodyBytes: parseIntInRange(
+      "MAX_BODY_BYTES",
+      env.MAX_BODY_BYTES,
+      { min: 1024, max: MAX_BODY_BYTES_CEILING, fallback: DEFAULT_MAX_BODY_BYTES },
+      problems,
+    ),
     ignoreActorIds: new Set(list(env.IGNORE_ACTOR_IDS)),
     allowInsecureDestinations: parseBool("ALLOW_INSECURE_DESTINATIONS", env.ALLOW_INSECURE_DESTINATIONS, problems),
     forwarding: {
@@ -227,19 +224,6 @@ export interface InlineHookConfig {
   rulesCacheTtlMs: number;
 }
 
-function parseIntegerSetting(
-  name: string,
-  raw: string | undefined,
-  range: { min: number; max: number; fallback: number },
-  problems: string[],
-): number {
-  if (raw === undefined || raw.trim() === "") return range.fallback;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= range.min && n <= range.max) return n;
-  problems.push(`${name} must be an integer between ${range.min} and ${range.max}; using ${range.fallback}`);
-  return range.fallback;
-}
-
 /** https, or http to a loopback host (local development and tests). */
 function isAcceptableUrl(raw: string): boolean {
   try {
@@ -303,7 +287,7 @@ function parseInlineHookConfig(env: Env, secrets: string[], problems: string[]):
     header: parseHeaderName("INLINE_HOOK_AUTH_HEADER", env.INLINE_HOOK_AUTH_HEADER, problems),
     secrets,
     oauth,
-    deadlineMs: parseIntegerSetting(
+    deadlineMs: parseIntInRange(
       "INLINE_HOOK_DEADLINE_MS",
       env.INLINE_HOOK_DEADLINE_MS,
       { min: MIN_INLINE_DEADLINE_MS, max: MAX_INLINE_DEADLINE_MS, fallback: DEFAULT_INLINE_DEADLINE_MS },
@@ -312,7 +296,7 @@ function parseInlineHookConfig(env: Env, secrets: string[], problems: string[]):
     fallbacks: parseFallbacks(env.INLINE_HOOK_FALLBACKS, problems),
     rulesCacheTtlMs:
       1000 *
-      parseIntegerSetting(
+      parseIntInRange(
         "INLINE_RULES_CACHE_TTL_SECONDS",
         env.INLINE_RULES_CACHE_TTL_SECONDS,
         { min: 0, max: MAX_RULES_CACHE_TTL_SECONDS, fallback: DEFAULT_RULES_CACHE_TTL_SECONDS },

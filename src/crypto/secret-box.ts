@@ -12,6 +12,8 @@
  * `open` returns a Result with a tagged reason and never throws; no reason carries key or secret material.
  */
 
+import { fromBase64Any, toBase64Url } from "./base64";
+
 export const SEALED_PREFIX = "enc:v1:";
 /** Raw key length of AES-256. */
 export const KEY_BYTES = 32;
@@ -31,25 +33,6 @@ export interface Keyring {
 
 export type OpenFailure = "malformed" | "unknown_key" | "corrupt";
 export type OpenResult = { ok: true; value: string } | { ok: false; reason: OpenFailure };
-
-export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** Bytes of base64 or base64url text (padding optional); null when it is neither. */
-export function fromBase64Any(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) return null;
-  const standard = text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
-  if (standard.length % 4 === 1) return null;
-  try {
-    const binary = atob(standard + "=".repeat((4 - (standard.length % 4)) % 4));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
 
 /** The public name of a raw key: first 8 hex digits of its SHA-256. */
 export async function keyIdOf(raw: Uint8Array): Promise<string> {

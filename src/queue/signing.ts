@@ -9,22 +9,11 @@
  * WebCrypto only (no dependency).
  */
 
+import { fromBase64Any, toBase64 } from "../crypto/base64";
+
 export const SECRET_PREFIX = "whsec_";
 const SECRET_BYTES = 32;
 const encoder = new TextEncoder();
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /** A new signing secret, `whsec_` + base64 of 32 bytes from crypto.getRandomValues. */
 export function generateSigningSecret(): string {
@@ -33,7 +22,9 @@ export function generateSigningSecret(): string {
 
 /** The key bytes of a `whsec_…` secret (the prefix is optional, as in the reference libraries). */
 export function secretKeyBytes(secret: string): Uint8Array {
-  return fromBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
+  const bytes = fromBase64Any(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
+  if (bytes === null) throw new Error("signing secret is not base64");
+  return bytes;
 }
 
 /** One `v1,<base64>` signature of `${id}.${timestamp}.${body}`. */

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseConfig, parseSecretKeys } from "../../src/config";
-import { fromBase64Any, keyIdOf, loadKeyring, open, seal, SEALED_PREFIX, toBase64Url, type Keyring } from "../../src/crypto/secret-box";
+import { fromBase64Any, toBase64Url } from "../../src/crypto/base64";
+import { keyIdOf, loadKeyring, open, seal, SEALED_PREFIX, type Keyring } from "../../src/crypto/secret-box";
 import type { Env } from "../../src/env";
 
 const KEY_A = "b2t0YS1ob29rcy1lZGdlLXRlc3Qta2V5LTMyYnl0ZXM="; // "okta-hooks-edge-test-key-32bytes"

@@ -8,6 +8,8 @@
  * (cheap, no key needed), then the signature. Crypto is WebCrypto's RSASSA-PKCS1-v1_5/SHA-256; nothing hand-rolled.
  */
 
+import { fromBase64Any } from "../../crypto/base64";
+
 /** Okta signs with RS256 (IH-CONCEPT). Anything else, `none` and the HS* family included, is refused. */
 export const ALLOWED_JWT_ALGS: ReadonlySet<string> = new Set(["RS256"]);
 /** Tolerated clock difference between Okta's authorization server and this Worker, for `exp` and `nbf`. */
@@ -42,15 +44,9 @@ export interface DecodedJwt {
   signature: Uint8Array;
 }
 
+/** JWT segments are unpadded base64url (RFC 7515 §2); anything else is malformed. */
 function base64UrlDecode(segment: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(segment)) return null;
-  const base64 = segment.replaceAll("-", "+").replaceAll("_", "/") + "===".slice((segment.length + 3) % 4);
-  try {
-    const binary = atob(base64);
-    return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-  } catch {
-    return null;
-  }
+  return /^[A-Za-z0-9_-]*$/.test(segment) ? fromBase64Any(segment) : null;
 }
 
 function decodeJsonSegment(segment: string): Record<string, unknown> | null {
