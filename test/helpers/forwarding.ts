@@ -38,7 +38,7 @@ export function oktaDelivery(
 }
 
 export { recordingQueue, type RecordingQueue } from "./worker";
-import { recordingQueue } from "./worker";
+import { recordingQueue, runFetch } from "./worker";
 
 /** The test env with some bindings or vars replaced (a new object: config is parsed per env object). */
 export function envWith(overrides: Partial<Env>): Env {
@@ -47,10 +47,7 @@ export function envWith(overrides: Partial<Env>): Env {
 
 /** Call the app like a client would, with an env of our choosing. */
 export async function call(path: string, init: RequestInit = {}, e: Env = env as unknown as Env): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`https://gateway.test${path}`, init), e, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return runFetch(app, new Request(`https://gateway.test${path}`, init), e);
 }
 
 export async function adminCall(method: string, path: string, body?: unknown, e?: Env): Promise<Response> {

@@ -1,9 +1,9 @@
 /** Calling the inline hook routes inside workerd, with real local D1 and a real execution context (waitUntil). */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createApp } from "../../src/app";
 import type { Env } from "../../src/env";
 import type { InlineHookHandlers } from "../../src/handlers/types";
+import { runFetch } from "./worker";
 
 /** INLINE_HOOK_SECRETS in vitest.config.ts. */
 export const INLINE_SECRET = "test-inline-secret";
@@ -24,11 +24,8 @@ const defaultApp = createApp();
 
 export async function callWorker(request: Request, options: CallOptions = {}): Promise<Response> {
   const app = options.handlers ? createApp({ inlineHookHandlers: options.handlers }) : defaultApp;
-  const ctx = createExecutionContext();
   const overridden = options.vars || options.bindings ? { ...env, ...options.vars, ...options.bindings } : env;
-  const response = await app.fetch(request, overridden, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return runFetch(app, request, overridden as Env);
 }
 
 export function postInline(type: string, body: unknown, options: CallOptions = {}): Promise<Response> {

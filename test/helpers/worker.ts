@@ -10,12 +10,22 @@ import type { Env } from "../../src/env";
 
 export const BASE = "https://gateway.test";
 
-export async function callWorker(request: Request, overrides: Partial<Env> = {}): Promise<Response> {
+/** Anything with the Worker's fetch signature: the exported worker, or an app built for a test. */
+export interface FetchHandler {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
+}
+
+/** One request through `handler` with a fresh ExecutionContext, waiting for the work it handed to waitUntil. */
+export async function runFetch(handler: FetchHandler, request: Request, bindings: Env): Promise<Response> {
   const ctx = createExecutionContext();
-  const merged = Object.keys(overrides).length === 0 ? env : ({ ...env, ...overrides } as Env);
-  const response = await worker.fetch(request, merged, ctx);
+  const response = await handler.fetch(request, bindings, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+export async function callWorker(request: Request, overrides: Partial<Env> = {}): Promise<Response> {
+  const merged = Object.keys(overrides).length === 0 ? env : ({ ...env, ...overrides } as Env);
+  return runFetch(worker, request, merged);
 }
 
 export async function countRows(table: string): Promise<number> {
