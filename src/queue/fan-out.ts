@@ -10,8 +10,8 @@ import { log } from "../log";
 import { logEventSchema } from "../okta/event-hook";
 import { routesTo, type RoutableEvent } from "../okta/routing";
 import { createDeliveries } from "../storage/deliveries";
-import { listRoutableDestinations } from "../storage/destinations";
-import { getEvent, markFannedOutStatement } from "../storage/events";
+import { routableDestinationsStatement, toDestination, type DestinationRow } from "../storage/destinations";
+import { getEventStatement, markFannedOutStatement, type EventRow } from "../storage/events";
 import { SEND_BATCH_MAX_MESSAGES } from "./enqueue";
 import type { ForwardMessage } from "./messages";
 
@@ -40,14 +40,16 @@ export async function enqueueDeliveries(queue: Queue<ForwardMessage>, deliveries
 }
 
 export async function fanOutEvent(env: Env, uuid: string, now: number): Promise<FanOutResult> {
-  const event = await getEvent(env.DB, uuid);
+  // One round trip: the event and the destinations it may go to.
+  const [eventRead, destinationsRead] = await env.DB.batch([getEventStatement(env.DB, uuid), routableDestinationsStatement(env.DB)]);
+  const event = eventRead?.results[0] as EventRow | undefined;
   if (!event) {
     log("warn", "fan-out: event not stored", { eventUuid: uuid });
     return { outcome: "missing", deliveries: 0, enqueued: 0 };
   }
   if (event.forward_state === "skipped") return { outcome: "skipped", deliveries: 0, enqueued: 0 };
   const routable = routableEvent(event.event_type, event.payload);
-  const destinations = await listRoutableDestinations(env.DB);
+  const destinations = ((destinationsRead?.results ?? []) as DestinationRow[]).map(toDestination);
   const targets = destinations
     .filter((d) => routesTo(routable, d))
     .map((d) => ({ destinationId: d.id, waiting: d.state !== "active" }));

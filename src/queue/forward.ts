@@ -16,18 +16,19 @@ import type { Config } from "../config";
 import { loadKeyring } from "../crypto/secret-box";
 import type { Env } from "../env";
 import { describeError, log } from "../log";
-import { getDestination, type Destination } from "../storage/destinations";
+import { getDestinationStatement, toDestination, type Destination, type DestinationRow } from "../storage/destinations";
 import {
-  claimDelivery,
+  claimDeliveryStatement,
   markDead,
   markWaiting,
   recordAttempt,
   recordDeadLetter,
   releaseDelivery,
   type DeliveryKey,
+  type DeliveryRow,
 } from "../storage/deliveries";
 import { openDeliverySecrets } from "../storage/destination-secrets";
-import { getEvent } from "../storage/events";
+import { getEventStatement, type EventRow } from "../storage/events";
 import { canRetry, classifyStatus, parseRetryAfter, retryDelaySeconds } from "./backoff";
 import { buildDeliveryRequest } from "./payload";
 import { sendOnce, type SendResult } from "./send";
@@ -66,16 +67,24 @@ function logKey(key: DeliveryKey) {
 export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Promise<DeliveryDecision> {
   const { env, config } = deps;
   const now = deps.now?.() ?? Date.now();
-  const destination = await getDestination(env.DB, key.destinationId);
-  if (!destination) return { action: "ack", outcome: "destination_deleted" };
-  const delivery = await claimDelivery(env.DB, key, now, now + destination.timeoutMs + LEASE_SLACK_MS, EARLY_ARRIVAL_SLACK_MS);
+  // One round trip before the attempt: the destination, the claim, and the event.
+  const [destinationRead, claimed, eventRead] = await env.DB.batch([
+    getDestinationStatement(env.DB, key.destinationId),
+    claimDeliveryStatement(env.DB, key, now, LEASE_SLACK_MS, EARLY_ARRIVAL_SLACK_MS),
+    getEventStatement(env.DB, key.eventUuid),
+  ]);
+  const destinationRow = destinationRead?.results[0] as DestinationRow | undefined;
+  // Deleting a destination deletes its deliveries, so a claim on a deleted one has nothing left to hold.
+  if (!destinationRow) return { action: "ack", outcome: "destination_deleted" };
+  const destination = toDestination(destinationRow);
+  const delivery = claimed?.results[0] as DeliveryRow | undefined;
   if (!delivery) return { action: "ack", outcome: "not_due_or_done" };
   try {
     if (destination.state !== "active") {
       await markWaiting(env.DB, key, now);
       return { action: "ack", outcome: "waiting" };
     }
-    const event = await getEvent(env.DB, key.eventUuid);
+    const event = (eventRead?.results[0] as EventRow | undefined) ?? null;
     if (!event) {
       const reason = "the event is no longer stored";
       await markDead(env.DB, key, reason, now);

@@ -67,27 +67,29 @@ export async function getDelivery(db: D1Database, key: DeliveryKey): Promise<Del
 }
 
 /**
- * Take the right to attempt a delivery until `leaseUntil`: only when it is still to do (pending, failed, or waiting
- * on a destination that may have resumed), nobody else holds it, and it is due (a message arriving well before
- * `next_attempt_at` is a stale duplicate of a retry chain the sweeper restarted). Null when not taken.
+ * Take the right to attempt a delivery for the destination's timeout plus `leaseSlackMs`: only when it is still to
+ * do (pending, failed, or waiting on a destination that may have resumed), nobody else holds it, and it is due (a
+ * message arriving well before `next_attempt_at` is a stale duplicate of a retry chain the sweeper restarted).
+ * A statement, so the consumer reads destination, delivery and event in one round trip; RETURNING no row means
+ * not taken.
  */
-export async function claimDelivery(
+export function claimDeliveryStatement(
   db: D1Database,
   key: DeliveryKey,
   now: number,
-  leaseUntil: number,
+  leaseSlackMs: number,
   earlySlackMs: number,
-): Promise<DeliveryRow | null> {
+): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE deliveries SET lease_until = ?4, updated_at = ?3
+      `UPDATE deliveries
+       SET lease_until = ?3 + ?4 + (SELECT timeout_ms FROM destinations WHERE id = ?2), updated_at = ?3
        WHERE event_uuid = ?1 AND destination_id = ?2 AND state IN ('pending', 'failed', 'waiting')
          AND (lease_until IS NULL OR lease_until <= ?3)
          AND (next_attempt_at IS NULL OR next_attempt_at <= ?3 + ?5)
        RETURNING *`,
     )
-    .bind(key.eventUuid, key.destinationId, now, leaseUntil, earlySlackMs)
-    .first<DeliveryRow>();
+    .bind(key.eventUuid, key.destinationId, now, leaseSlackMs, earlySlackMs);
 }
 
 /** The destination is paused or disabled: the delivery waits, unattempted and uncounted, until it resumes. */

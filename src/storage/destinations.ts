@@ -30,7 +30,7 @@ export interface Destination {
   updatedAt: number;
 }
 
-interface DestinationRow {
+export interface DestinationRow {
   id: string;
   name: string;
   url: string;
@@ -50,7 +50,7 @@ interface DestinationRow {
   updated_at: number;
 }
 
-function toDestination(row: DestinationRow): Destination {
+export function toDestination(row: DestinationRow): Destination {
   return {
     id: row.id,
     name: row.name,
@@ -94,8 +94,12 @@ export async function insertDestination(db: D1Database, d: Destination): Promise
     .run();
 }
 
+export function getDestinationStatement(db: D1Database, id: string): D1PreparedStatement {
+  return db.prepare("SELECT * FROM destinations WHERE id = ?1").bind(id);
+}
+
 export async function getDestination(db: D1Database, id: string): Promise<Destination | null> {
-  const row = await db.prepare("SELECT * FROM destinations WHERE id = ?1").bind(id).first<DestinationRow>();
+  const row = await getDestinationStatement(db, id).first<DestinationRow>();
   return row ? toDestination(row) : null;
 }
 
@@ -109,11 +113,9 @@ export async function listDestinations(db: D1Database, limit: number): Promise<D
 }
 
 /** Destinations an event may fan out to: active ones (attempted) and paused ones (their deliveries wait). */
-export async function listRoutableDestinations(db: D1Database): Promise<Destination[]> {
-  const { results } = await db
-    .prepare("SELECT * FROM destinations WHERE state IN ('active', 'paused')")
-    .all<DestinationRow>();
-  return results.map(toDestination);
+/** Destinations an event can be routed to: active ones, and paused ones (their deliveries wait). */
+export function routableDestinationsStatement(db: D1Database): D1PreparedStatement {
+  return db.prepare("SELECT * FROM destinations WHERE state IN ('active', 'paused')");
 }
 
 /** Write every mutable column of `d` (the caller merged the change). Resolves false when the row is gone. */

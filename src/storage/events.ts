@@ -116,8 +116,12 @@ export interface EventRow {
   payload: string;
 }
 
+export function getEventStatement(db: D1Database, uuid: string): D1PreparedStatement {
+  return db.prepare("SELECT * FROM events WHERE uuid = ?1").bind(uuid);
+}
+
 export async function getEvent(db: D1Database, uuid: string): Promise<EventRow | null> {
-  return db.prepare("SELECT * FROM events WHERE uuid = ?1").bind(uuid).first<EventRow>();
+  return getEventStatement(db, uuid).first<EventRow>();
 }
 
 /** D1 answers a trivial query: for /healthz. */
