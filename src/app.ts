@@ -38,6 +38,12 @@ export function createApp(options: AppOptions = {}) {
       c.var.logFields.error = err.code;
       return c.json(errorBody(err.code, err.message), err.status, err.headers);
     }
+    if (isStorageFailure(err)) {
+      // D1 is down or overloaded: not the caller's fault, and worth retrying.
+      c.var.logFields.error = "storage_unavailable";
+      c.var.logFields.storageError = describeError(err);
+      return c.json(errorBody("storage_unavailable", "Storage is unavailable; try again."), 503);
+    }
     // A bug, not bad input: log it in full, answer with no detail.
     c.var.logFields.error = "internal";
     log("error", "unhandled error", { requestId: c.var.requestId, error: describeError(err) });
@@ -45,6 +51,11 @@ export function createApp(options: AppOptions = {}) {
   });
 
   return app;
+}
+
+/** D1's errors carry a `D1_` code in their message (D1_ERROR, D1_EXEC_ERROR, D1_TYPE_ERROR…). */
+function isStorageFailure(err: Error): boolean {
+  return /\bD1_[A-Z_]+\b/.test(err.message.slice(0, 60));
 }
 
 export const app = createApp();

@@ -3,6 +3,7 @@
  * - events stored but never handed to the forward queue (forward_state 'pending' for over a minute: the send
  *   failed, or the request died between the D1 write and the send), and
  * - events handed to the queue more than half an hour ago whose fan-out never happened (their message was lost),
+ * - waiting deliveries of destinations that are active (a resume that failed, or raced with a pause), and
  * - deliveries still to do whose time came more than ten minutes ago (their queue message was lost, e.g. local
  *   queues are in memory, or a consumer crashed between the D1 write and the retry call),
  * each in bounded batches, oldest first. Re-enqueueing is safe: fan-out is idempotent per (event, destination),
@@ -15,6 +16,7 @@ import type { Env } from "../env";
 import { describeError, log } from "../log";
 import { enqueueEvents } from "../queue/enqueue";
 import { enqueueDeliveries } from "../queue/fan-out";
+import { resumeStep } from "../queue/resume";
 import { takeOverdueDeliveries } from "../storage/deliveries";
 import { listOutboxEvents, listUnfannedEvents, markEnqueued, touchEnqueued } from "../storage/events";
 
@@ -48,14 +50,18 @@ export async function sweepOutbox(env: Env, now: number): Promise<SweepResult> {
     if (again.sent.length > 0) await touchEnqueued(env.DB, again.sent, now);
     if (again.error !== undefined) throw again.error;
 
+    // Waiting deliveries of destinations that are active (again): a resume that failed or raced.
+    const resumed = await resumeStep(env, null, now);
+
     const overdue = await takeOverdueDeliveries(env.DB, now, OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT);
     await enqueueDeliveries(env.FORWARD_QUEUE, overdue.map((d) => ({ uuid: d.eventUuid, destinationId: d.destinationId })));
 
-    const result = { events: sent.length + again.sent.length, deliveries: overdue.length };
+    const result = { events: sent.length + again.sent.length, deliveries: overdue.length + resumed.resumed };
     log(result.events + result.deliveries > 0 ? "warn" : "info", "outbox sweep", {
       events: result.events,
       deliveries: result.deliveries,
       lostEventMessages: again.sent.length,
+      resumed: resumed.resumed,
       more: uuids.length === SWEEP_BATCH_LIMIT || unfanned.length === SWEEP_BATCH_LIMIT || overdue.length === SWEEP_BATCH_LIMIT,
     });
     return result;

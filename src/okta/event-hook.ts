@@ -69,3 +69,10 @@ export function normalizePublished(published: string | null | undefined): string
   const t = Date.parse(published);
   return Number.isNaN(t) ? published : new Date(t).toISOString();
 }
+
+/**
+ * Largest single event stored, in UTF-8 bytes of its JSON. D1 caps a row (and a bound value) at 2 MB; a row is the
+ * event JSON plus its columns, and a too-large event would fail the whole delivery's transaction every time, so
+ * Okta's one retry could never succeed. Real System Log events are a few KB.
+ */
+export const MAX_EVENT_BYTES = 1_000_000;

@@ -16,6 +16,7 @@ import { retryDelaySeconds } from "./backoff";
 import { recordDeadLetterMessage } from "./dead-letters";
 import { fanOutEvent } from "./fan-out";
 import { forwardDelivery } from "./forward";
+import { resumeStep } from "./resume";
 import { deadLetterMessage, forwardMessage, type DeadLetterMessage, type ForwardMessage } from "./messages";
 
 /** Workers' limit of simultaneous outbound connections per invocation. */
@@ -41,6 +42,12 @@ async function handleForwardMessage(message: Message<unknown>, env: Env): Promis
   }
   const body = parsed.data;
   try {
+    if (body.kind === "resume") {
+      const step = await resumeStep(env, body.destinationId, Date.now());
+      log("info", "resume", { destinationId: body.destinationId ?? undefined, resumed: step.resumed, more: step.more });
+      message.ack();
+      return;
+    }
     if (body.kind === "event") {
       const result = await fanOutEvent(env, body.uuid, Date.now());
       log("info", "fan-out", { eventUuid: body.uuid, outcome: result.outcome, deliveries: result.deliveries, enqueued: result.enqueued });
@@ -52,7 +59,7 @@ async function handleForwardMessage(message: Message<unknown>, env: Env): Promis
     else message.retry({ delaySeconds: decision.delaySeconds });
   } catch (error) {
     const delaySeconds = errorRetryDelay(message, config.forwarding.retryBaseSeconds);
-    log("error", "forward message failed; retrying", { id: message.id, kind: body.kind, eventUuid: body.uuid, delaySeconds, error: describeError(error) });
+    log("error", "forward message failed; retrying", { id: message.id, kind: body.kind, eventUuid: "uuid" in body ? body.uuid : undefined, delaySeconds, error: describeError(error) });
     message.retry({ delaySeconds });
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Env } from "../env";
 import { log } from "../log";
-import { markDead, recordDeadLetter } from "../storage/deliveries";
+import { markDeadWithLetter, recordDeadLetter } from "../storage/deliveries";
 import type { DeadLetterMessage } from "./messages";
 
 export async function recordDeadLetterMessage(env: Env, message: DeadLetterMessage, attempts: number, now: number): Promise<void> {
@@ -16,12 +16,15 @@ export async function recordDeadLetterMessage(env: Env, message: DeadLetterMessa
       return;
     case "delivery": {
       const reason = `queue retries exhausted after ${attempts} deliveries of the message`;
-      const key = { eventUuid: message.uuid, destinationId: message.destinationId };
-      await markDead(env.DB, key, reason, now);
-      await recordDeadLetter(env.DB, { ...key, reason, attempts }, now);
+      // Unless the delivery was delivered after all (then neither changes).
+      await markDeadWithLetter(env.DB, { eventUuid: message.uuid, destinationId: message.destinationId, reason, attempts }, now);
       log("error", "delivery dead-lettered by the platform", { eventUuid: message.uuid, destinationId: message.destinationId });
       return;
     }
+    case "resume":
+      // Nothing to record: the deliveries are still waiting (or pending), and every sweep resumes them again.
+      log("error", "resume step dead-lettered by the platform; the next sweep resumes", { destinationId: message.destinationId ?? undefined });
+      return;
     case "event":
       await recordDeadLetter(
         env.DB,

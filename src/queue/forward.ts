@@ -19,10 +19,10 @@ import { describeError, log } from "../log";
 import { getDestinationStatement, toDestination, type Destination, type DestinationRow } from "../storage/destinations";
 import {
   claimDeliveryStatement,
-  markDead,
+  deleteDelivery,
+  markDeadWithLetter,
   markWaiting,
   recordAttempt,
-  recordDeadLetter,
   releaseDelivery,
   type DeliveryKey,
   type DeliveryRow,
@@ -50,13 +50,15 @@ export interface ForwardDeps {
   random?: () => number;
 }
 
-/** Send a dead delivery through the dead-letter queue; if that fails, record it directly (never lose it). */
-async function sendToDeadLetters(env: Env, key: DeliveryKey, reason: string, attempts: number, now: number): Promise<void> {
+/**
+ * Send a dead delivery through the dead-letter queue, whose consumer records it. The dead letter is already in D1
+ * (written in the same transaction as the delivery's dead state), so a failed send loses nothing.
+ */
+async function sendToDeadLetters(env: Env, key: DeliveryKey, reason: string, attempts: number): Promise<void> {
   try {
     await env.DEAD_LETTER_QUEUE.send({ kind: "dead", uuid: key.eventUuid, destinationId: key.destinationId, reason, attempts });
   } catch (error) {
-    log("warn", "dead-letter queue send failed; recording directly", { ...logKey(key), error: describeError(error) });
-    await recordDeadLetter(env.DB, { ...key, reason, attempts }, now);
+    log("warn", "dead-letter queue send failed; the dead letter is already recorded", { ...logKey(key), error: describeError(error) });
   }
 }
 
@@ -74,10 +76,14 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
     getEventStatement(env.DB, key.eventUuid),
   ]);
   const destinationRow = destinationRead?.results[0] as DestinationRow | undefined;
-  // Deleting a destination deletes its deliveries, so a claim on a deleted one has nothing left to hold.
-  if (!destinationRow) return { action: "ack", outcome: "destination_deleted" };
-  const destination = toDestination(destinationRow);
   const delivery = claimed?.results[0] as DeliveryRow | undefined;
+  if (!destinationRow) {
+    // Deleting a destination deletes its deliveries; a row created in a race with the delete is removed here, so
+    // the sweeper does not find it overdue forever.
+    if (delivery) await deleteDelivery(env.DB, key);
+    return { action: "ack", outcome: "destination_deleted" };
+  }
+  const destination = toDestination(destinationRow);
   if (!delivery) return { action: "ack", outcome: "not_due_or_done" };
   try {
     if (destination.state !== "active") {
@@ -87,8 +93,8 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
     const event = (eventRead?.results[0] as EventRow | undefined) ?? null;
     if (!event) {
       const reason = "the event is no longer stored";
-      await markDead(env.DB, key, reason, now);
-      await sendToDeadLetters(env, key, reason, delivery.attempts, now);
+      await markDeadWithLetter(env.DB, { ...key, reason, attempts: delivery.attempts }, now);
+      await sendToDeadLetters(env, key, reason, delivery.attempts);
       return { action: "ack", outcome: "dead" };
     }
     const attempt = delivery.attempts + 1;
@@ -166,9 +172,19 @@ async function decide(
       retryAfterSeconds: parseRetryAfter(result.retryAfter, attemptedAt),
     });
   }
+  const reason = retrying
+    ? undefined
+    : verdict === "permanent"
+      ? `permanent failure: ${result.error ?? "rejected"}`
+      : `retries exhausted after ${attempt} attempts: ${result.error ?? "failed"}`;
   const written = await recordAttempt(
     env.DB,
-    { ...base, outcome: retrying ? "retry" : "dead", nextAttemptAt: retrying ? attemptedAt + delaySeconds * 1000 : null },
+    {
+      ...base,
+      outcome: retrying ? "retry" : "dead",
+      nextAttemptAt: retrying ? attemptedAt + delaySeconds * 1000 : null,
+      ...(reason !== undefined && { deadReason: reason }),
+    },
     { disableAfterFailures: config.forwarding.disableAfterFailures },
   );
   if (
@@ -185,11 +201,7 @@ async function decide(
     log("warn", "delivery failed; will retry", { ...fields, error: result.error ?? undefined, delaySeconds });
     return { action: "retry", delaySeconds };
   }
-  const reason =
-    verdict === "permanent"
-      ? `permanent failure: ${result.error ?? "rejected"}`
-      : `retries exhausted after ${attempt} attempts: ${result.error ?? "failed"}`;
   log("warn", "delivery dead", { ...fields, reason });
-  await sendToDeadLetters(env, key, reason, attempt, attemptedAt);
+  await sendToDeadLetters(env, key, reason ?? "dead", attempt);
   return { action: "ack", outcome: "dead" };
 }

@@ -3,7 +3,9 @@
  * limited to 128 KB, an Okta event can be larger, and a body in a queue is one more place a secret could leak).
  *
  * Forward queue:     {kind:"event"}    fan a stored event out to its destinations (POST /hooks/events, sweeper);
- *                    {kind:"delivery"} attempt one (event, destination) delivery (fan-out, resume, sweeper).
+ *                    {kind:"delivery"} attempt one (event, destination) delivery (fan-out, resume, sweeper);
+ *                    {kind:"resume"}   move the next page of waiting deliveries of active destinations back to
+ *                                      work (a resumed destination with a large backlog drains at queue speed).
  * Dead-letter queue: {kind:"dead"}     a delivery the consumer gave up on (permanent failure or retries exhausted);
  *                    or any forward message the platform moved there after Queues' own retries ran out.
  */
@@ -24,7 +26,14 @@ export const deliveryMessage = z.object({
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessage>;
 
-export const forwardMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage]);
+/** "Resume the next page of waiting deliveries": of one destination, or (null) of every active one. */
+export const resumeMessage = z.object({
+  kind: z.literal("resume"),
+  destinationId: z.string().min(1).nullable(),
+});
+export type ResumeMessage = z.infer<typeof resumeMessage>;
+
+export const forwardMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage, resumeMessage]);
 export type ForwardMessage = z.infer<typeof forwardMessage>;
 
 /** "This delivery is dead": sent by the consumer, recorded by the dead-letter consumer. */
@@ -37,5 +46,5 @@ export const deadDeliveryMessage = z.object({
 });
 export type DeadDeliveryMessage = z.infer<typeof deadDeliveryMessage>;
 
-export const deadLetterMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage, deadDeliveryMessage]);
+export const deadLetterMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage, resumeMessage, deadDeliveryMessage]);
 export type DeadLetterMessage = z.infer<typeof deadLetterMessage>;

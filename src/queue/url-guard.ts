@@ -120,6 +120,7 @@ export function isRefusedIpv6(address: string): boolean {
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) {
     return isRefusedIpv4(groupsToIpv4(g6, g7)); // NAT64
   }
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return true; // local-use NAT64 64:ff9b:1::/48 (RFC 8215): any embedding
   if (g0 === 0x2002) return isRefusedIpv4(groupsToIpv4(g1, g2)); // 6to4
   if ((g0 & 0xfe00) === 0xfc00) return true; // unique local fc00::/7 (fd00:ec2::254: AWS metadata)
   if ((g0 & 0xffc0) === 0xfe80) return true; // link-local

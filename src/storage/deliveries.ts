@@ -43,11 +43,14 @@ export async function createDeliveries(
   const rows = JSON.stringify(targets.map((t) => ({ d: t.destinationId, s: t.waiting ? "waiting" : "pending" })));
   // In the same transaction, the event leaves the sweeper's "enqueued but not fanned out" view: from here on its
   // deliveries are what the sweeper watches (an unsent delivery message shows up as an overdue delivery).
+  // Only destinations that still exist get a row (one deleted since it was read gets none, instead of an orphan).
   const [, unattempted] = await db.batch<{ destination_id: string }>([
     db
       .prepare(
         `INSERT INTO deliveries (event_uuid, destination_id, state, attempts, next_attempt_at, created_at, updated_at)
-         SELECT ?1, json_extract(value, '$.d'), json_extract(value, '$.s'), 0, ?2, ?2, ?2 FROM json_each(?3) WHERE true
+         SELECT ?1, json_extract(value, '$.d'), json_extract(value, '$.s'), 0, ?2, ?2, ?2
+         FROM json_each(?3) JOIN destinations ON destinations.id = json_extract(value, '$.d')
+         WHERE true
          ON CONFLICT (event_uuid, destination_id) DO NOTHING`,
       )
       .bind(eventUuid, now, rows),
@@ -121,6 +124,8 @@ export interface AttemptRecord extends DeliveryKey {
   error: string | null;
   /** For outcome "retry": when the next attempt is due (epoch ms). */
   nextAttemptAt: number | null;
+  /** For outcome "dead": the dead letter's reason (defaults to `error`). */
+  deadReason?: string;
 }
 
 export interface AttemptWriteResult {
@@ -156,57 +161,101 @@ export async function recordAttempt(
       ? resetFailuresStatement(db, record.destinationId)
       : countFailureStatement(db, record.destinationId, options.disableAfterFailures, record.attemptedAt),
   ];
+  // A dead delivery's dead-letter record is written in the same transaction: it cannot go missing between two
+  // writes (the dead-letter queue's consumer writes the same row again, idempotently).
+  if (record.outcome === "dead") {
+    statements.push(
+      recordDeadLetterStatement(db, { ...record, reason: record.deadReason ?? record.error ?? "dead", attempts: record.attempt }, record.attemptedAt),
+    );
+  }
   const results = await db.batch<{ state: string; consecutive_failures: number }>(statements);
   const destination = record.outcome === "delivered" ? null : (results[2]?.results[0] ?? null);
   return { destination };
 }
 
-/** Mark a delivery dead without an HTTP attempt (e.g. its URL is refused, or its event is gone). */
-export async function markDead(db: D1Database, key: DeliveryKey, reason: string, now: number): Promise<void> {
-  await db
-    .prepare(
-      `UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?3, updated_at = ?4
-       WHERE event_uuid = ?1 AND destination_id = ?2 AND state <> 'delivered'`,
-    )
-    .bind(key.eventUuid, key.destinationId, reason, now)
-    .run();
+/**
+ * Mark a delivery dead without an HTTP attempt (its URL is refused, its event is gone, or the platform gave up on
+ * its message) and record the dead letter, in one transaction. A delivery already delivered stays delivered and
+ * gets no dead letter.
+ */
+export async function markDeadWithLetter(
+  db: D1Database,
+  letter: DeliveryKey & { reason: string; attempts: number },
+  now: number,
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?3, updated_at = ?4
+         WHERE event_uuid = ?1 AND destination_id = ?2 AND state <> 'delivered'`,
+      )
+      .bind(letter.eventUuid, letter.destinationId, letter.reason, now),
+    recordDeadLetterStatement(db, letter, now),
+  ]);
 }
 
-/** Record a dead letter (idempotent on the delivery; a later record replaces the reason). */
+/**
+ * Record a dead letter (idempotent on the delivery; a later record replaces the reason) — unless the delivery was
+ * delivered after all (a late duplicate of its message must not leave a false dead letter).
+ */
+export function recordDeadLetterStatement(
+  db: D1Database,
+  letter: DeliveryKey & { reason: string; attempts: number },
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO dead_letters (event_uuid, destination_id, reason, attempts, recorded_at)
+       SELECT ?1, ?2, ?3, ?4, ?5
+       WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE event_uuid = ?1 AND destination_id = ?2 AND state = 'delivered')
+       ON CONFLICT (event_uuid, destination_id) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts,
+         recorded_at = excluded.recorded_at`,
+    )
+    .bind(letter.eventUuid, letter.destinationId, letter.reason, letter.attempts, now);
+}
+
 export async function recordDeadLetter(
   db: D1Database,
   letter: DeliveryKey & { reason: string; attempts: number },
   now: number,
 ): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO dead_letters (event_uuid, destination_id, reason, attempts, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)
-       ON CONFLICT (event_uuid, destination_id) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts,
-         recorded_at = excluded.recorded_at`,
-    )
-    .bind(letter.eventUuid, letter.destinationId, letter.reason, letter.attempts, now)
-    .run();
+  await recordDeadLetterStatement(db, letter, now).run();
+}
+
+/** Remove a delivery whose destination no longer exists. */
+export async function deleteDelivery(db: D1Database, key: DeliveryKey): Promise<void> {
+  await db.prepare("DELETE FROM deliveries WHERE event_uuid = ?1 AND destination_id = ?2").bind(key.eventUuid, key.destinationId).run();
 }
 
 /**
- * A destination resumed: its waiting deliveries become pending, due now. Resolves to their event uuids; the caller
- * enqueues what it can, and the sweeper enqueues whatever it could not.
+ * Waiting deliveries of destinations that are active again become pending, due now: at most `limit`, oldest first,
+ * of one destination or (the sweeper's pass) of every active destination. Resolves to what it resumed; the caller
+ * enqueues them. Because it looks at the destination's current state, a delivery that went to `waiting` in a race
+ * with a resume (or with an auto-disable undone by an operator) is picked up by the next sweep.
  */
-export async function resumeWaitingDeliveries(db: D1Database, destinationId: string, now: number): Promise<string[]> {
+export async function resumeWaitingDeliveries(
+  db: D1Database,
+  now: number,
+  limit: number,
+  destinationId: string | null = null,
+): Promise<DeliveryKey[]> {
   const { results } = await db
     .prepare(
-      `UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, updated_at = ?2
-       WHERE destination_id = ?1 AND state = 'waiting'
-       RETURNING event_uuid`,
+      `UPDATE deliveries SET state = 'pending', next_attempt_at = ?1, updated_at = ?1
+       WHERE rowid IN (SELECT d.rowid FROM deliveries d JOIN destinations dst ON dst.id = d.destination_id
+                       WHERE d.state = 'waiting' AND dst.state = 'active' AND (?3 IS NULL OR d.destination_id = ?3)
+                       ORDER BY d.created_at LIMIT ?2)
+       RETURNING event_uuid, destination_id`,
     )
-    .bind(destinationId, now)
-    .all<{ event_uuid: string }>();
-  return results.map((r) => r.event_uuid);
+    .bind(now, limit, destinationId)
+    .all<{ event_uuid: string; destination_id: string }>();
+  return results.map((r) => ({ eventUuid: r.event_uuid, destinationId: r.destination_id }));
 }
 
 /**
  * The sweeper's query: deliveries to do whose time came more than `graceMs` ago (their queue message was lost),
- * oldest first, at most `limit`; they are marked due now so the next sweep does not pick them again at once.
+ * oldest first, at most `limit`; they are marked due now so the next sweep does not pick them again at once. A
+ * delivery a consumer holds a live lease on is being attempted right now and is left alone.
  */
 export async function takeOverdueDeliveries(db: D1Database, now: number, graceMs: number, limit: number): Promise<DeliveryKey[]> {
   const { results } = await db
@@ -214,6 +263,7 @@ export async function takeOverdueDeliveries(db: D1Database, now: number, graceMs
       `UPDATE deliveries SET next_attempt_at = ?1, lease_until = NULL, updated_at = ?1
        WHERE rowid IN (SELECT rowid FROM deliveries
                        WHERE state IN ('pending', 'failed') AND next_attempt_at < ?1 - ?2
+                         AND (lease_until IS NULL OR lease_until <= ?1)
                        ORDER BY next_attempt_at LIMIT ?3)
        RETURNING event_uuid, destination_id`,
     )

@@ -113,9 +113,13 @@ export async function listDestinations(db: D1Database, limit: number): Promise<D
 }
 
 /** Destinations an event may fan out to: active ones (attempted) and paused ones (their deliveries wait). */
-/** Destinations an event can be routed to: active ones, and paused ones (their deliveries wait). */
+/**
+ * Every destination an event is routed to: active ones, and paused or disabled ones too, whose deliveries wait
+ * (not attempted, not counted) until the destination is active again — so no event is lost while a receiver is
+ * paused or was disabled after a run of failures.
+ */
 export function routableDestinationsStatement(db: D1Database): D1PreparedStatement {
-  return db.prepare("SELECT * FROM destinations WHERE state IN ('active', 'paused')");
+  return db.prepare("SELECT * FROM destinations");
 }
 
 /** Write every mutable column of `d` (the caller merged the change). Resolves false when the row is gone. */

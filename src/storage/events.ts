@@ -6,7 +6,7 @@
  * 100 bound parameters per statement never applies, and statements are split only by size (D1 caps a bound value
  * at 2 MB). `ON CONFLICT DO NOTHING … RETURNING uuid` makes it idempotent and tells which events are new.
  */
-import { normalizePublished } from "../okta/event-hook";
+import { MAX_EVENT_BYTES, normalizePublished } from "../okta/event-hook";
 
 /** Largest JSON parameter of one insert statement, in UTF-16 code units (D1 caps a value at 2,000,000 bytes). */
 const MAX_CHUNK_CHARS = 400_000;
@@ -41,13 +41,25 @@ FROM json_each(?1) WHERE true
 ON CONFLICT (uuid) DO NOTHING
 RETURNING uuid, forward_state`;
 
+/** An event too large for one D1 row (MAX_EVENT_BYTES); nothing of its delivery was written. */
+export class EventTooLargeError extends Error {
+  constructor(readonly index: number) {
+    super(`data.events[${index}] is larger than ${MAX_EVENT_BYTES} bytes`);
+    this.name = "EventTooLargeError";
+  }
+}
+
+const utf8 = new TextEncoder();
+
 /** Split `events` into JSON arrays of rows, each under MAX_CHUNK_CHARS (a single huge event is its own chunk). */
 function chunkRows(events: readonly RawEvent[]): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let size = 2;
-  for (const e of events) {
+  for (const [index, e] of events.entries()) {
     const row = JSON.stringify({ e, p: normalizePublished(e.published as string | null | undefined) });
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only rows that could be too large are measured.
+    if (row.length * 3 > MAX_EVENT_BYTES && utf8.encode(row).byteLength > MAX_EVENT_BYTES) throw new EventTooLargeError(index);
     if (current.length > 0 && size + row.length + 1 > MAX_CHUNK_CHARS) {
       chunks.push(`[${current.join(",")}]`);
       current = [];
@@ -69,7 +81,10 @@ export interface StoreResult {
   duplicates: number;
 }
 
-/** Store every event of one delivery, in one D1 round trip. Throws when D1 fails (the caller answers 5xx). */
+/**
+ * Store every event of one delivery, in one D1 round trip. Throws EventTooLargeError before writing anything when
+ * an event cannot fit a D1 row, and D1's error when D1 fails (the caller answers 5xx).
+ */
 export async function storeEvents(db: D1Database, events: readonly RawEvent[], meta: DeliveryMeta): Promise<StoreResult> {
   if (events.length === 0) return { inserted: [], toForward: [], duplicates: 0 };
   const ignored = JSON.stringify([...meta.ignoreActorIds]);

@@ -234,3 +234,27 @@ describe("POST /hooks/events — no input answers 500", () => {
     expect(statuses.get(400)).toBeGreaterThan(10);
   });
 });
+
+describe("POST /hooks/events — an event too large for a D1 row", () => {
+  it("413 naming the event, nothing stored: a retry could never succeed, so it is not a 5xx", async () => {
+    const big = logEvent(90, { debugContext: { debugData: { blob: "é".repeat(600_000) } } });
+    await expectRefused(
+      eventHookPost(envelope([logEvent(91), big])),
+      413,
+      "payload_too_large",
+      "data.events[1] is larger than 1000000 bytes; no event of this delivery was stored.",
+      { MAX_BODY_BYTES: String(4 * 1024 * 1024) },
+    );
+  });
+});
+
+describe("admin API — storage down", () => {
+  it("503 storage_unavailable, not 500, when D1 fails under an admin route", async () => {
+    const res = await callWorker(
+      new Request(`${BASE}/admin/api/destinations`, { headers: { authorization: "Bearer test-admin-token" } }),
+      { DB: failingDatabase() },
+    );
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: { code: "storage_unavailable", message: "Storage is unavailable; try again." } });
+  });
+});

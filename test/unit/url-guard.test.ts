@@ -49,6 +49,7 @@ describe("destination URL guard (SSRF)", () => {
     ["https://[::ffff:169.254.169.254]/", "private_address"],
     ["https://[::127.0.0.1]/", "private_address"], // IPv4-compatible
     ["https://[64:ff9b::10.0.0.1]/", "private_address"], // NAT64
+    ["https://[64:ff9b:1::a9fe:a9fe]/", "private_address"], // local-use NAT64 (RFC 8215) of 169.254.169.254
     ["https://[2002:7f00:1::]/", "private_address"], // 6to4 of 127.0.0.1
     ["https://[fd00:ec2::254]/", "private_address"], // AWS metadata (IPv6)
     ["https://[fc00::1]/", "private_address"],

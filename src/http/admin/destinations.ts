@@ -5,18 +5,18 @@
  * SECRETS_ENCRYPTION_KEY before they are written (src/storage/destination-secrets.ts); without a usable key, a
  * request that would store one answers 503 not_configured and writes nothing.
  *
- * Resuming a destination (state → active) sends its waiting deliveries: they become due at once and up to
- * RESUME_ENQUEUE_LIMIT are enqueued now; the outbox sweeper enqueues any rest.
+ * Resuming a destination (state → active) sends its waiting deliveries (src/queue/resume.ts): the first page now,
+ * the rest page by page through the queue; if that fails, every sweep resumes waiting deliveries of active
+ * destinations, so none stays behind.
  */
 import { Hono } from "hono";
 import type { Config } from "../../config";
 import { loadKeyring, type Keyring } from "../../crypto/secret-box";
 import { ApiError } from "../../errors";
 import { describeError, log } from "../../log";
-import { enqueueDeliveries } from "../../queue/fan-out";
+import { resumeStep } from "../../queue/resume";
 import { generateSigningSecret } from "../../queue/signing";
 import { checkDestinationUrl } from "../../queue/url-guard";
-import { resumeWaitingDeliveries } from "../../storage/deliveries";
 import { openDestinationSecret, sealDestinationSecret } from "../../storage/destination-secrets";
 import {
   deleteDestination,
@@ -41,7 +41,6 @@ import {
 /** Most destinations one list answers with (a gateway has a handful; the bound keeps the response small). */
 export const LIST_LIMIT = 500;
 /** Waiting deliveries enqueued by the resume request itself. */
-export const RESUME_ENQUEUE_LIMIT = 1000;
 
 export const destinationRoutes = new Hono<AppEnv>();
 
@@ -157,15 +156,13 @@ destinationRoutes.patch("/:id", async (c) => {
   c.var.logFields.destinationId = updated.id;
   if (state !== existing.state) c.var.logFields.stateChange = `${existing.state}->${state}`;
   if (resuming) {
-    const waiting = await resumeWaitingDeliveries(c.env.DB, updated.id, now);
-    const toSend = waiting.slice(0, RESUME_ENQUEUE_LIMIT).map((uuid) => ({ uuid, destinationId: updated.id }));
-    c.var.logFields.resumed = waiting.length;
     try {
-      await enqueueDeliveries(c.env.FORWARD_QUEUE, toSend);
-      c.var.logFields.enqueued = toSend.length;
+      const step = await resumeStep(c.env, updated.id, now);
+      c.var.logFields.resumed = step.resumed;
+      c.var.logFields.resumeContinues = step.more;
     } catch (error) {
-      // They are pending and due: the outbox sweeper sends them.
-      log("warn", "resume: enqueue failed; the sweeper will send them", { requestId: c.var.requestId, destinationId: updated.id, error: describeError(error) });
+      // The destination is active: the next sweep resumes its waiting deliveries.
+      log("warn", "resume failed; the sweeper will resume", { requestId: c.var.requestId, destinationId: updated.id, error: describeError(error) });
     }
   }
   return c.json(destinationView(updated, now));

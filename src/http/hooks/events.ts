@@ -16,7 +16,7 @@ import { ApiError } from "../../errors";
 import { describeError, log } from "../../log";
 import { EVENT_HOOK_ENVELOPE_TYPE, eventHookDeliverySchema, parseDeliverySource } from "../../okta/event-hook";
 import { enqueueEvents } from "../../queue/enqueue";
-import { markEnqueued, storeEvents, type RawEvent } from "../../storage/events";
+import { EventTooLargeError, markEnqueued, storeEvents, type RawEvent } from "../../storage/events";
 import { describeFirstIssue } from "../../validation";
 import { readJsonBody } from "../json-body";
 import { requireSharedSecret } from "../shared-secret";
@@ -69,6 +69,10 @@ eventHookRoutes.post("/", async (c) => {
       ignoreActorIds: config.ignoreActorIds,
     });
   } catch (error) {
+    if (error instanceof EventTooLargeError) {
+      // Retrying could never succeed; refuse it whole (nothing was written) and say which event.
+      throw new ApiError("payload_too_large", `${error.message}; no event of this delivery was stored.`);
+    }
     fields.storageError = describeError(error);
     throw new ApiError("storage_unavailable", "The events could not be stored; Okta will retry this delivery.");
   }

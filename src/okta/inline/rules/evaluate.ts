@@ -26,7 +26,7 @@ import {
 import { assertionPatch, samlAddAttribute, type SamlHookRequest, type SamlHookResponse, type SamlPatchOp } from "../saml";
 import { accessPatch, addClaim, identityPatch, type TokenCommand, type TokenHookRequest, type TokenHookResponse, type TokenPatchOp } from "../token";
 import { linkUser, type UserImportHookRequest, type UserImportHookResponse } from "../user-import";
-import type { Conditions, Rule, RuleOf, ValueSource } from "./schema";
+import { MAX_PATTERN_INPUT_LENGTH, type Conditions, type Rule, type RuleOf, type ValueSource } from "./schema";
 
 /** The value stored under `key` in lookup table `table`, or undefined when there is none. */
 export type Lookup = (table: string, key: string) => Promise<unknown>;
@@ -121,7 +121,9 @@ export async function decideRegistration(
     } else if (rule.kind === "registration.attribute-pattern") {
       const d = rule.definition;
       const value = submitted[d.attribute];
-      const text = typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
+      const raw = typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
+      // Capped: the pattern runs synchronously, and the deadline cannot interrupt it (see isBacktrackSafe).
+      const text = raw?.slice(0, MAX_PATTERN_INPUT_LENGTH);
       const matches = text !== undefined && new RegExp(d.pattern, d.ignoreCase ? "iu" : "u").test(text);
       const denied = d.effect === "deny-if-match" ? matches : !matches;
       if (denied) {
