@@ -139,11 +139,6 @@ export async function getEvent(db: D1Database, uuid: string): Promise<EventRow |
   return getEventStatement(db, uuid).first<EventRow>();
 }
 
-/** D1 answers a trivial query: for /healthz. */
-export async function pingDatabase(db: D1Database): Promise<void> {
-  await db.prepare("SELECT 1").first();
-}
-
 /**
  * The outbox sweep: events stored more than `olderThanMs` ago and still 'pending' (their enqueue failed or the
  * request died before it), oldest first, at most `limit`.

@@ -2,7 +2,7 @@
  * Test factories for forwarding: Okta deliveries built from the fixtures with fresh uuids, admin API calls through
  * the app, recording queues, a fetch spy standing in for destinations, and direct D1 reads.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports as workerExports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { app } from "../../src/app";

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/queue/backoff";
-import type { DeadLetterMessage, ForwardMessage } from "../../src/queue/messages";
+import type { ForwardMessage } from "../../src/queue/messages";
 import { signV1 } from "../../src/queue/signing";
 import {
   adminCall,
