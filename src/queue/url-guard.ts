@@ -1,24 +1,34 @@
 /**
- * SSRF guard for destination URLs (PRODUCT 2B): checked when a destination is written (a clear 400) and again
- * before every attempt (a row written before a rule tightened, or by hand, is still refused).
+ * SSRF guard for destination URLs: checked when a destination is written (a clear 400) and again before every
+ * attempt (a row written before a rule tightened, or by hand, is still refused).
  *
  * Refused unless ALLOW_INSECURE_DESTINATIONS=true (local development against http://127.0.0.1):
  * - any scheme but https;
- * - IP literals in loopback, private, link-local, CGNAT (100.64/10), unique-local, multicast, reserved and
- *   documentation ranges, including the forms that hide them: decimal/octal/hex IPv4 (the WHATWG URL parser
- *   normalises `http://0x7f.1/` and `http://2130706433/` to 127.0.0.1 before we look), IPv4-mapped,
- *   IPv4-compatible, NAT64 and 6to4 IPv6;
+ * - IP literals outside public unicast space. The WHATWG URL parser first normalises the odd IPv4 spellings
+ *   (`http://0x7f.1/`, `http://2130706433/`, `http://0177.0.0.1/` all become 127.0.0.1); the address is then
+ *   classified by ipaddr.js (https://github.com/whitequark/ipaddr.js), which knows the IANA special-purpose
+ *   registries (loopback, private, link-local, CGNAT, unique-local, multicast, reserved, documentation,
+ *   benchmarking, Teredo, ORCHID, discard, …). Only its `unicast` class is accepted, so a range it learns later is
+ *   refused rather than missed. IPv6 forms that embed an IPv4 address (IPv4-mapped `::ffff:0:0/96`,
+ *   IPv4-translated `::ffff:0:0:0/96`, IPv4-compatible `::/96`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) are judged
+ *   by the IPv4 address they carry; the local-use NAT64 prefix `64:ff9b:1::/48` and Teredo `2001::/32` are refused
+ *   outright (their embedding cannot be checked reliably);
  * - cloud metadata endpoints (169.254.169.254 and fd00:ec2::254 fall in the ranges above; metadata.google.internal
  *   and friends under the names below);
- * - `localhost`, `*.localhost`, `*.internal`, `*.local`, `*.localdomain`, `*.home.arpa`.
+ * - `localhost`, `*.localhost`, `*.internal`, `*.local`, `*.localdomain`, `*.home.arpa`, with any number of
+ *   trailing dots (`https://localhost../` is the same host to a resolver).
  * Credentials in the URL (`https://user:pass@…`) are refused always: they would be shown by the admin API and are
  * better sent as a header.
  *
  * Names are not resolved: Workers have no DNS API, and fetch from a Worker leaves through Cloudflare's network,
- * which does not reach the operator's private networks. `redirect: "manual"` in the sender closes the other door.
+ * which does not reach the operator's private networks. `redirect: "manual"` in the sender closes the other door,
+ * and the `global_fetch_strictly_public` compatibility flag (wrangler.toml) makes a destination inside the
+ * gateway's own Cloudflare zone go through the zone's front door, never straight to its origin
+ * (https://developers.cloudflare.com/workers/configuration/compatibility-flags/#global-fetch-strictly-public).
  *
  * Pure.
  */
+import ipaddr from "ipaddr.js";
 
 export type UrlRefusal =
   | "invalid_url"
@@ -32,102 +42,37 @@ export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: UrlRefusal;
 const INTERNAL_NAME_SUFFIXES = [".localhost", ".internal", ".local", ".localdomain", ".home.arpa"];
 const INTERNAL_NAMES = new Set(["localhost", "internal", "local", "localdomain", "metadata", "metadata.goog", "instance-data"]);
 
-/** IPv4 ranges refused, as [first octets as a 32-bit number, prefix length]. */
-const REFUSED_IPV4: ReadonlyArray<readonly [string, number]> = [
-  ["0.0.0.0", 8], // "this network"
-  ["10.0.0.0", 8], // private
-  ["100.64.0.0", 10], // CGNAT
-  ["127.0.0.0", 8], // loopback
-  ["169.254.0.0", 16], // link-local, cloud metadata 169.254.169.254
-  ["172.16.0.0", 12], // private
-  ["192.0.0.0", 24], // IETF protocol assignments
-  ["192.0.2.0", 24], // documentation
-  ["192.88.99.0", 24], // 6to4 relay
-  ["192.168.0.0", 16], // private
-  ["198.18.0.0", 15], // benchmarking
-  ["198.51.100.0", 24], // documentation
-  ["203.0.113.0", 24], // documentation
-  ["224.0.0.0", 4], // multicast
-  ["240.0.0.0", 4], // reserved, broadcast
-];
+/** True when an IPv4 address is anything but public unicast. */
+function isRefusedIpv4(address: ipaddr.IPv4): boolean {
+  return address.range() !== "unicast";
+}
 
-function ipv4ToNumber(address: string): number | undefined {
-  const parts = address.split(".");
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    n = n * 256 + octet;
+/** The IPv4 address carried in the 16-bit groups `high` and `low`. */
+function embeddedIpv4(high: number, low: number): ipaddr.IPv4 {
+  return new ipaddr.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
+}
+
+/** True when an IPv6 address is anything but public unicast, judging IPv4-embedding forms by what they embed. */
+function isRefusedIpv6(address: ipaddr.IPv6): boolean {
+  const p = address.parts as [number, number, number, number, number, number, number, number];
+  const range = address.range();
+  switch (range) {
+    case "ipv4Mapped": // ::ffff:a.b.c.d
+    case "rfc6145": // ::ffff:0:a.b.c.d (IPv4-translated)
+      return isRefusedIpv4(embeddedIpv4(p[6], p[7]));
+    case "rfc6052": // NAT64: 64:ff9b::/96 embeds the IPv4 address; local-use 64:ff9b:1::/48 may embed anything
+      return p[2] !== 0 || isRefusedIpv4(embeddedIpv4(p[6], p[7]));
+    case "6to4": // 2002:AABB:CCDD::/48 routes to the IPv4 address AA.BB.CC.DD
+      return isRefusedIpv4(embeddedIpv4(p[1], p[2]));
+    case "unicast":
+      break;
+    default:
+      return true;
   }
-  return n;
-}
-
-function inIpv4Range(n: number, base: string, prefix: number): boolean {
-  const b = ipv4ToNumber(base) as number;
-  const size = 2 ** (32 - prefix);
-  return Math.floor(n / size) === Math.floor(b / size);
-}
-
-/** True when a dotted-quad IPv4 address is in a refused range. */
-export function isRefusedIpv4(address: string): boolean {
-  const n = ipv4ToNumber(address);
-  if (n === undefined) return true; // not a clean dotted quad: refuse rather than guess
-  return REFUSED_IPV4.some(([base, prefix]) => inIpv4Range(n, base, prefix));
-}
-
-/** The eight 16-bit groups of an IPv6 address (without brackets), or undefined when it is not one. */
-function parseIpv6(address: string): number[] | undefined {
-  let text = address.toLowerCase();
-  const zone = text.indexOf("%");
-  if (zone >= 0) text = text.slice(0, zone);
-  // A trailing dotted IPv4 becomes two groups.
-  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = ipv4ToNumber(v4[2] as string);
-    if (n === undefined) return undefined;
-    text = `${v4[1]}${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
+  // IPv4-compatible ::a.b.c.d (deprecated, RFC 4291 §2.5.5.1): ipaddr.js calls it unicast.
+  if (p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0) {
+    return isRefusedIpv4(embeddedIpv4(p[6], p[7]));
   }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const parse = (s: string) => (s === "" ? [] : s.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
-  const head = parse(halves[0] as string);
-  const tail = halves.length === 2 ? parse(halves[1] as string) : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 && missing !== 0) return undefined;
-  if (halves.length === 2 && missing < 1) return undefined;
-  const groups = [...head, ...Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail];
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g)) ? groups : undefined;
-}
-
-function groupsToIpv4(high: number, low: number): string {
-  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
-}
-
-/** True when an IPv6 address (no brackets) is loopback, unspecified, private, link-local, or embeds a refused IPv4. */
-export function isRefusedIpv6(address: string): boolean {
-  const g = parseIpv6(address);
-  if (!g) return true;
-  const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
-  const firstFiveZero = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
-  if (firstFiveZero && g5 === 0) {
-    // ::, ::1 and IPv4-compatible ::a.b.c.d
-    if (g6 === 0 && (g7 === 0 || g7 === 1)) return true;
-    return isRefusedIpv4(groupsToIpv4(g6, g7));
-  }
-  if (firstFiveZero && g5 === 0xffff) return isRefusedIpv4(groupsToIpv4(g6, g7)); // IPv4-mapped
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) {
-    return isRefusedIpv4(groupsToIpv4(g6, g7)); // NAT64
-  }
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return true; // local-use NAT64 64:ff9b:1::/48 (RFC 8215): any embedding
-  if (g0 === 0x2002) return isRefusedIpv4(groupsToIpv4(g1, g2)); // 6to4
-  if ((g0 & 0xfe00) === 0xfc00) return true; // unique local fc00::/7 (fd00:ec2::254: AWS metadata)
-  if ((g0 & 0xffc0) === 0xfe80) return true; // link-local
-  if ((g0 & 0xffc0) === 0xfec0) return true; // site-local (deprecated)
-  if ((g0 & 0xff00) === 0xff00) return true; // multicast
-  if (g0 === 0x2001 && g1 === 0x0db8) return true; // documentation
-  if (g0 === 0x0100 && g1 === 0 && g2 === 0 && g3 === 0) return true; // discard-only 100::/64
   return false;
 }
 
@@ -135,6 +80,12 @@ function isInternalName(hostname: string): boolean {
   if (INTERNAL_NAMES.has(hostname)) return true;
   return INTERNAL_NAME_SUFFIXES.some((suffix) => hostname.endsWith(suffix));
 }
+
+const PRIVATE_ADDRESS: UrlCheck = {
+  ok: false,
+  reason: "private_address",
+  message: "points to a loopback, private, link-local, CGNAT, metadata or reserved address, which destinations may not use",
+};
 
 /** Check a destination URL. `allowInsecure` = ALLOW_INSECURE_DESTINATIONS (local development only). */
 export function checkDestinationUrl(raw: string, options: { allowInsecure: boolean }): UrlCheck {
@@ -157,18 +108,23 @@ export function checkDestinationUrl(raw: string, options: { allowInsecure: boole
   }
   if (options.allowInsecure) return { ok: true, url };
 
-  const hostname = url.hostname.toLowerCase().replace(/\.$/, "");
+  // The URL parser lower-cases names and removes at most one trailing dot of an IPv4 literal; a resolver ignores
+  // any number of them, so strip them all before judging the name.
+  const hostname = url.hostname.toLowerCase().replace(/\.+$/, "");
   if (hostname === "") return { ok: false, reason: "invalid_url", message: "has no host" };
-  const isIpv6 = hostname.startsWith("[") && hostname.endsWith("]");
-  const isIpv4 = !isIpv6 && /^[\d.]+$/.test(hostname);
-  if (isIpv6 ? isRefusedIpv6(hostname.slice(1, -1)) : isIpv4 && isRefusedIpv4(hostname)) {
-    return {
-      ok: false,
-      reason: "private_address",
-      message: "points to a loopback, private, link-local, CGNAT, metadata or reserved address, which destinations may not use",
-    };
+
+  if (hostname.startsWith("[") && hostname.endsWith("]")) {
+    const literal = hostname.slice(1, -1);
+    if (!ipaddr.IPv6.isValid(literal)) return PRIVATE_ADDRESS; // the URL parser accepted it; refuse rather than guess
+    return isRefusedIpv6(ipaddr.IPv6.parse(literal)) ? PRIVATE_ADDRESS : { ok: true, url };
   }
-  if (!isIpv4 && !isIpv6 && isInternalName(hostname)) {
+  if (/^[\d.]+$/.test(hostname)) {
+    // The URL parser turned every IPv4 spelling into a dotted quad (`127.0.0.1..` is one once its dots are gone);
+    // anything else made of digits and dots is refused rather than guessed at.
+    if (!ipaddr.IPv4.isValidFourPartDecimal(hostname)) return PRIVATE_ADDRESS;
+    return isRefusedIpv4(ipaddr.IPv4.parse(hostname)) ? PRIVATE_ADDRESS : { ok: true, url };
+  }
+  if (isInternalName(hostname)) {
     return { ok: false, reason: "internal_hostname", message: `host "${hostname}" is an internal name, which destinations may not use` };
   }
   return { ok: true, url };

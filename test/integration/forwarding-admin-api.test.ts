@@ -159,6 +159,14 @@ describe("URL guard on write: a clear 400, nothing stored", () => {
     "https://localhost:8443/",
     "https://0x7f000001/",
     "https://user:pw@crm.example.com/",
+    // Bypasses found in review: IPv4-translated (::ffff:0:0/96), Teredo, and names with several trailing dots.
+    "https://[::ffff:0:127.0.0.1]/",
+    "https://[::ffff:0:a9fe:a9fe]/latest/meta-data/",
+    "https://[2001::1]/",
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+    "https://localhost../",
+    "https://metadata.google.internal../",
+    "https://127.0.0.1../",
   ])("refuses %s", async (url) => {
     const message = await expectJsonError(await adminCall("POST", "/destinations", { name: "x", url }), 400, "invalid_body");
     expect(message).toMatch(/^url: /);

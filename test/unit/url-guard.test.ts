@@ -13,6 +13,10 @@ describe("destination URL guard (SSRF)", () => {
     "https://internal-api.example.com/hook",
     "https://172.32.0.1/hook",
     "https://100.128.0.1/hook",
+    "https://[64:ff9b::808:808]/hook", // NAT64 of 8.8.8.8
+    "https://[2002:808:808::1]/hook", // 6to4 of 8.8.8.8
+    "https://[::ffff:0:808:808]/hook", // IPv4-translated 8.8.8.8
+    "https://hooks.example.com./okta", // one trailing dot: the same public name
   ])("accepts public https URL %s", (url) => {
     expect(checkDestinationUrl(url, strict).ok).toBe(true);
   });
@@ -63,6 +67,28 @@ describe("destination URL guard (SSRF)", () => {
     ["https://service.internal/", "internal_hostname"],
     ["https://printer.local/", "internal_hostname"],
     ["https://router.home.arpa/", "internal_hostname"],
+    ["https://[::ffff:0:127.0.0.1]/", "private_address"], // IPv4-translated ::ffff:0:0:0/96
+    ["https://[::ffff:0:7f00:1]/", "private_address"],
+    ["https://[::ffff:0:a9fe:a9fe]/", "private_address"], // IPv4-translated metadata address
+    ["https://[2001::1]/", "private_address"], // Teredo 2001::/32
+    ["https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "private_address"], // Teredo, RFC 4380 example
+    ["https://[2001:db8::1]/", "private_address"], // documentation
+    ["https://[2001:2::1]/", "private_address"], // benchmarking
+    ["https://[3fff::1]/", "private_address"], // documentation (RFC 9637)
+    ["https://[5f00::1]/", "private_address"], // segment routing (RFC 9602)
+    ["https://[100::1]/", "private_address"], // discard-only
+    ["https://[fec0::1]/", "private_address"], // deprecated site-local
+    ["https://[64:ff9b::7f00:1]/", "private_address"], // NAT64 of loopback
+    ["https://[64:ff9b:1::808:808]/", "private_address"], // local-use NAT64, whatever it embeds
+    ["https://[2002:a9fe:a9fe::]/", "private_address"], // 6to4 of the metadata address
+    ["https://[::a9fe:a9fe]/", "private_address"], // IPv4-compatible metadata address
+    ["https://192.175.48.1/", "private_address"], // AS112
+    ["https://198.18.0.1/", "private_address"], // benchmarking
+    ["https://localhost../", "internal_hostname"], // several trailing dots
+    ["https://metadata.google.internal../", "internal_hostname"],
+    ["https://printer.local.../", "internal_hostname"],
+    ["https://127.0.0.1../", "private_address"],
+    ["https://169.254.169.254.../", "private_address"],
   ])("refuses %s (%s)", (url, reason) => {
     const check = checkDestinationUrl(url, strict);
     expect(check.ok).toBe(false);
