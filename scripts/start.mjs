@@ -155,7 +155,8 @@ if (await waitUntilReady()) {
   What was stored:
     npx wrangler d1 execute DB --local --command "SELECT uuid, event_type, actor_alternate_id, forward_state FROM events"
 
-  Health: curl ${baseUrl}/healthz      Stop: Ctrl-C
+  Health: curl ${baseUrl}/healthz   (details: add -H 'authorization: Bearer <ADMIN_TOKEN from .dev.vars>')
+  Stop: Ctrl-C
 `);
 } else if (wrangler.exitCode === null) {
   console.error(`wrangler dev did not answer ${baseUrl}/healthz within 2 minutes; its output is above.`);

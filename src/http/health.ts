@@ -1,22 +1,42 @@
 /**
- * GET /healthz (PRODUCT §1): status, version, configuration problems (never secret values), D1 reachable.
- * 200 while the gateway can store events (status "ok", or "degraded" when configuration needs attention);
+ * GET /healthz: 200 while the gateway can store events (status "ok", or "degraded" when something needs attention);
  * 503 with status "down" when D1 does not answer, so an uptime check notices what Okta would.
+ *
+ * Anyone gets the status alone (`{"status":"ok"}`: all a load balancer or uptime check needs). The details —
+ * version, configuration problems (names, never secret values), D1 round trip, disabled destinations with their
+ * names and reasons — describe the deployment to whoever reads them, so they are shown only with the admin token
+ * (`Authorization: Bearer <ADMIN_TOKEN>`, checked exactly as the admin API checks it: a wrong token is a 401, not a
+ * silent fallback to the short answer).
+ *
  * `disabledDestinations` lists destinations the gateway disabled after a run of failures (or an operator did);
  * any makes the status "degraded". It is read in the same D1 round trip as the ping. D1 reachable but the schema
  * not migrated is "degraded" with a problem naming the fix, not "down".
  */
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import pkg from "../../package.json";
 import { describeError, log } from "../log";
+import { requireAdmin } from "./admin/auth";
 import { disabledDestinationsStatement, type DisabledDestinationSummary } from "../storage/destinations";
 import type { AppEnv } from "./types";
 
 export const VERSION: string = pkg.version;
 
-export const healthRoutes = new Hono<AppEnv>();
+/** `healthDetails` is set once the admin token checked out. */
+type HealthEnv = AppEnv & { Variables: { healthDetails?: boolean } };
 
-healthRoutes.get("/", async (c) => {
+export const healthRoutes = new Hono<HealthEnv>();
+
+/** With an Authorization header, the admin check runs (and may answer 401/503); without one, the short answer. */
+const adminWhenPresented = createMiddleware<HealthEnv>(async (c, next) => {
+  if (c.req.header("authorization") === undefined) return next();
+  await requireAdmin(c, async () => {
+    c.set("healthDetails", true);
+    await next();
+  });
+});
+
+healthRoutes.get("/", adminWhenPresented, async (c) => {
   const started = Date.now();
   let d1: { reachable: boolean; ms: number };
   let disabledDestinations: DisabledDestinationSummary[] = [];
@@ -43,7 +63,6 @@ healthRoutes.get("/", async (c) => {
   }
   const problems = storageProblem ? [...c.var.configProblems, storageProblem] : c.var.configProblems;
   const status = !d1.reachable ? "down" : problems.length > 0 || disabledDestinations.length > 0 ? "degraded" : "ok";
-  return c.json({ status, version: VERSION, problems, d1, disabledDestinations }, d1.reachable ? 200 : 503, {
-    "cache-control": "no-store",
-  });
+  const body = c.get("healthDetails") === true ? { status, version: VERSION, problems, d1, disabledDestinations } : { status };
+  return c.json(body, d1.reachable ? 200 : 503, { "cache-control": "no-store" });
 });

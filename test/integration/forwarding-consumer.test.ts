@@ -9,6 +9,7 @@ import { MAX_DELIVERY_ATTEMPTS } from "../../src/queue/backoff";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { signV1 } from "../../src/queue/signing";
 import {
+  ADMIN_HEADERS,
   adminCall,
   attempt,
   attemptRows,
@@ -369,7 +370,7 @@ describe("paused and disabled destinations", () => {
     const view = (await (await adminCall("GET", `/destinations/${d.id}`)).json()) as Record<string, unknown>;
     expect(view).toMatchObject({ state: "disabled", consecutiveFailures: 100 });
     expect(view.disabledReason).toMatch(/100 consecutive failed attempts/);
-    const health = (await (await call("/healthz")).json()) as { status: string; disabledDestinations: unknown[] };
+    const health = (await (await call("/healthz", { headers: ADMIN_HEADERS })).json()) as { status: string; disabledDestinations: unknown[] };
     expect(health.status).toBe("degraded");
     expect(health.disabledDestinations).toEqual([expect.objectContaining({ id: d.id, name: "flaky" })]);
   });

@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { signV1 } from "../../src/queue/signing";
 import {
+  ADMIN_HEADERS,
   adminCall,
   attempt,
   attemptRows,
@@ -220,7 +221,7 @@ describe("secrets that cannot be opened at send time: retried, recorded, never s
 });
 
 describe("/healthz", () => {
-  const health = () => callWorker(new Request(`${BASE}/healthz`), { SECRETS_ENCRYPTION_KEY: "" });
+  const health = () => callWorker(new Request(`${BASE}/healthz`, { headers: ADMIN_HEADERS }), { SECRETS_ENCRYPTION_KEY: "" });
 
   it("lists a missing key as a problem", async () => {
     const body = (await (await health()).json()) as { status: string; problems: string[] };
@@ -230,7 +231,7 @@ describe("/healthz", () => {
 
   it("names a malformed key's variable and position, never its value", async () => {
     const bad = "s3cr3t-but-not-a-key";
-    const res = await callWorker(new Request(`${BASE}/healthz`), { SECRETS_ENCRYPTION_KEY: `${TEST_SECRETS_ENCRYPTION_KEY},${bad}` });
+    const res = await callWorker(new Request(`${BASE}/healthz`, { headers: ADMIN_HEADERS }), { SECRETS_ENCRYPTION_KEY: `${TEST_SECRETS_ENCRYPTION_KEY},${bad}` });
     const text = await res.text();
     expect(JSON.parse(text).problems).toEqual([
       "SECRETS_ENCRYPTION_KEY entry 2 of 2 is not base64 of 32 bytes: the variable is ignored; destinations cannot be created and forwarding cannot sign",
