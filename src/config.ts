@@ -14,14 +14,15 @@ import { INLINE_HOOK_TYPES, type InlineHookType } from "./okta/inline/common";
 /** Default header Okta sends the shared secret in (Okta's channel.config.authScheme.key). */
 export const DEFAULT_AUTH_HEADER = "authorization";
 /**
- * Default largest body on hook routes. Okta documents no maximum batch size (CONTRACT §1.3); a 500-event batch of
+ * Default largest body on hook routes. Okta documents no maximum batch size
+ * (https://developer.okta.com/docs/concepts/event-hooks/); a 500-event batch of
  * typical System Log events is ~700 KB, so 1 MiB leaves room while keeping D1 writes and isolate memory bounded.
  */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Hard ceiling for MAX_BODY_BYTES: Workers' request limit is far higher, D1's largest bound value is 2 MB. */
 export const MAX_BODY_BYTES_CEILING = 8 * 1024 * 1024;
 
-// ---- Forwarding (PRODUCT 2B; docs/forwarding.md) ----------------------------------------------------------------
+// ---- Forwarding (docs/forwarding.md) ----------------------------------------------------------------------------
 /**
  * Default first retry delay of a forwarded delivery, in seconds; later delays grow ×3 up to Queues' 12 h ceiling
  * (src/queue/backoff.ts). Tests set FORWARD_RETRY_BASE_SECONDS=1 so retries happen within seconds.
@@ -178,10 +179,13 @@ export function parseConfig(env: Env): ConfigResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Inline hooks (PRODUCT 2C, CONTRACT §2 and §3)
+// Inline hooks (docs/inline-hooks.md; https://developer.okta.com/docs/concepts/inline-hooks/)
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Okta waits 3 s for an inline hook (CONTRACT §3.1); we answer well inside it, leaving room for the network. */
+/**
+ * Okta waits 3 s for an inline hook (https://developer.okta.com/docs/concepts/inline-hooks/); we answer well inside it,
+ * leaving room for the network.
+ */
 export const DEFAULT_INLINE_DEADLINE_MS = 2000;
 export const MIN_INLINE_DEADLINE_MS = 100;
 export const MAX_INLINE_DEADLINE_MS = 2800;
@@ -192,7 +196,8 @@ export const MAX_RULES_CACHE_TTL_SECONDS = 3600;
 /**
  * What to answer when a handler or lookup throws or runs past the deadline. "open": let Okta go on as if the hook
  * were not there (original token/assertion, registration allowed, import continues); "closed": refuse (error object,
- * registration denied). Defaults follow Okta's own behaviour when a hook times out (CONTRACT §3.1 table).
+ * registration denied). Defaults follow Okta's own behaviour when a hook times out
+ * (each type's guide lists it; https://developer.okta.com/docs/concepts/inline-hooks/).
  * Password import is always closed (UNVERIFIED: "open" would accept any password) and telephony always open
  * (FAILED, so Okta sends the OTP itself): there is no safe other choice.
  */
@@ -250,7 +255,8 @@ function parseOAuth(env: Env, problems: string[]): InlineOAuthConfig | null {
     problems.push(`inline hook OAuth is half configured (${missing.join(", ")} not set): bearer tokens are refused`);
     return null;
   }
-  // Okta custom authorization servers publish their keys at {issuer}/v1/keys (CONTRACT §2.2).
+  // Okta custom authorization servers publish their keys at {issuer}/v1/keys
+  // (https://developer.okta.com/docs/guides/secure-hooks/main/).
   const jwksUrl = jwksRaw !== "" ? jwksRaw : `${issuer.replace(/\/+$/, "")}/v1/keys`;
   if (!isAcceptableUrl(jwksUrl)) {
     problems.push("INLINE_HOOK_OAUTH_JWKS_URL (or the issuer) must be an https URL: bearer tokens are refused");

@@ -1,5 +1,6 @@
 /**
- * Shared-secret authentication for Okta hook calls (CONTRACT §2.1): Okta sends a static value, configured on the
+ * Shared-secret authentication for Okta hook calls (https://developer.okta.com/docs/guides/secure-hooks/main/): Okta
+ * sends a static value, configured on the
  * hook as channel.config.authScheme {key: <header>, value: <secret>}, on every call including the verification GET.
  *
  * - No secret configured → 503 not_configured: a hook route never runs open by accident.

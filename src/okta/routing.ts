@@ -1,11 +1,11 @@
 /**
- * Event routing (PRODUCT 2B): does a stored Okta event go to a destination?
+ * Event routing (docs/forwarding.md): does a stored Okta event go to a destination?
  *
  * A destination has an event-type filter — a list of patterns, each an exact type (`user.session.start`), a
  * prefix (`user.lifecycle.*` matches `user.lifecycle.create` and `user.lifecycle.delete.initiated`), or `*` for
  * every type — and optional conditions, all of which must hold: the outcome result is one of `outcomeResults`,
  * the actor id one of `actorIds`, some target's type one of `targetTypes` (Okta: "search for a given type rather
- * than the array location", CONTRACT §1.2).
+ * than the array location", https://developer.okta.com/docs/concepts/event-hooks/).
  *
  * Pure domain code: schemas of the filter beside the matcher.
  */

@@ -1,5 +1,6 @@
 /**
- * Authentication of inline hook calls (CONTRACT §2): the header secret with rotation, and Okta's OAuth 2.0 bearer
+ * Authentication of inline hook calls (https://developer.okta.com/docs/guides/secure-hooks/main/): the header secret
+ * with rotation, and Okta's OAuth 2.0 bearer
  * JWT verified against the issuer's JWKS (served here by a stubbed fetch), RS256 only.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -48,7 +49,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe("header secret (CONTRACT §2.1)", () => {
+describe("header secret", () => {
   it("401 without the header and with a wrong value, same body", async () => {
     const missing = await postInline("token", tokenRequest(), { headers: { authorization: "" } });
     const wrong = await postInline("token", tokenRequest(), { headers: { authorization: "not-the-secret" } });
@@ -81,7 +82,7 @@ describe("header secret (CONTRACT §2.1)", () => {
   });
 });
 
-describe("OAuth 2.0 bearer JWT (CONTRACT §2.2)", () => {
+describe("OAuth 2.0 bearer JWT", () => {
   it("accepts a valid RS256 token and caches the JWKS in the isolate", async () => {
     const key = await generateSigningKey("k1");
     const setup = oauthSetup([key]);

@@ -1,7 +1,7 @@
 /**
  * TypeScript handlers (src/handlers) and the deadline: a handler decides with the builders; when it throws, runs
  * past INLINE_HOOK_DEADLINE_MS or returns something Okta would refuse, the type's fallback answers instead
- * (CONTRACT §3.1 failure table; INLINE_HOOK_FALLBACKS), and the audit row says why.
+ * (what Okta does on a timeout, per type; INLINE_HOOK_FALLBACKS), and the audit row says why.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -168,7 +168,7 @@ describe("handlers decide with the builders", () => {
   });
 });
 
-describe("Okta's one retry gets the same answer (CONTRACT §3.1)", () => {
+describe("Okta's one retry gets the same answer", () => {
   function counting(): InlineHookHandlers {
     let n = 0;
     return {

@@ -1,7 +1,8 @@
 /**
  * POST /hooks/inline/<type> with every inline hook request example Okta documents (root, openapi/, captured/):
  * each gets an answer Okta accepts — 204, or 200 with a body valid for that type — and is recorded. Then the
- * requests we cannot use (CONTRACT §3.1: HTTP errors only when the request itself can't be parsed).
+ * requests we cannot use (Okta expects HTTP errors only when the request itself can't be parsed:
+ * https://developer.okta.com/docs/concepts/inline-hooks/).
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { INLINE_HOOK_SCHEMAS } from "../../src/okta/inline/index";
 import { fixture, requestFixtures } from "../helpers/fixtures";
 import { INLINE_SECRET, callWorker, postInline } from "../helpers/inline";
 
-/** What each type answers with no rule and no handler (the per-type default, CONTRACT §3.2-3.7). */
+/** What each type answers with no rule and no handler (the per-type default). */
 const DEFAULT_STATUS = { token: 204, registration: 204, "password-import": 200, saml: 204, "user-import": 204, telephony: 200 };
 
 describe("every documented inline hook request", () => {

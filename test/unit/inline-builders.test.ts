@@ -1,7 +1,9 @@
 /**
  * The command builders and response schemas against Okta's documented responses (test/fixtures/okta):
  * every documented response is either produced exactly by the builders or accepted by our response schema, and
- * the known-defective examples (SOURCES.md) are rejected. Then what the builders must refuse (CONTRACT §3.2-3.7).
+ * the known-defective examples (test/fixtures/okta/SOURCES.md) are rejected. Then what the builders must refuse (each
+ * type's Okta guide;
+ * https://developer.okta.com/docs/concepts/inline-hooks/).
  */
 import { describe, expect, it } from "vitest";
 import { errorResponse, escapePointerSegment, InlineCommandError, parsePointer } from "../../src/okta/inline/common";
@@ -127,7 +129,7 @@ const defective: Record<string, string> = {
   "token-hook.response.remove-object-member.json": "not a response: the docs' sample of the claim before removal",
 };
 
-describe("documented responses (CONTRACT §4 examples)", () => {
+describe("documented responses (Okta's examples in test/fixtures/okta)", () => {
   it("lists every response fixture as built, schema-valid or defective", () => {
     expect(responseFixtures.length).toBeGreaterThanOrEqual(45);
   });
@@ -160,7 +162,7 @@ describe("documented responses (CONTRACT §4 examples)", () => {
 
 const tokenRequest = tokenHookRequestSchema.parse(fixture("token-hook.request.json"));
 
-describe("token inline hook builders (CONTRACT §3.2)", () => {
+describe("token inline hook builders", () => {
   it.each(["iss", "exp", "jti", "groups", "scp", "device_foo", "okta_emailVerified"])("refuses reserved claim %s", (claim) => {
     expect(() => identityPatch([addClaim(claim, "x")])).toThrow(/reserved/);
     expect(() => accessPatch([replaceClaim(claim, "x")])).toThrow(/reserved/);
@@ -213,7 +215,7 @@ describe("token inline hook builders (CONTRACT §3.2)", () => {
   });
 });
 
-describe("registration inline hook builders (CONTRACT §3.3)", () => {
+describe("registration inline hook builders", () => {
   const ssr = registrationHookRequestSchema.parse(fixture("registration-hook.request.ssr.json"));
   const progressive = registrationHookRequestSchema.parse(fixture("registration-hook.request.progressive-profile.json"));
   const classic = registrationHookRequestSchema.parse(fixture("captured/registration-hook.request.classic-ssr.json"));
@@ -244,7 +246,7 @@ describe("registration inline hook builders (CONTRACT §3.3)", () => {
   });
 });
 
-describe("SAML, user import and telephony builders (CONTRACT §3.5-3.7)", () => {
+describe("SAML, user import and telephony builders", () => {
   it("SAML: no remove, only the four roots, non-empty values", () => {
     expect(() => samlRemove(["claims", "x"])).toThrow(InlineCommandError);
     expect(() => samlAdd(["lifetime", "expiration"], 1)).toThrow(/must start with/);

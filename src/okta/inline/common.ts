@@ -1,5 +1,6 @@
 /**
- * What every inline hook type shares (CONTRACT §3.1): the request envelope, the response object
+ * What every inline hook type shares (https://developer.okta.com/docs/concepts/inline-hooks/): the request envelope,
+ * the response object
  * (`commands`, `error`, `debugContext`), Okta's 256 KB response limit, JSON Pointer escaping, and the error a
  * builder throws when asked for a command the type does not allow.
  *
@@ -36,13 +37,16 @@ export class InlineCommandError extends Error {
 
 const looseString = z.union([z.string(), z.number()]).nullish();
 
-/** The envelope every inline hook request shares (OAS `InlineHookBasePayload`); `data` is typed per type. */
+/**
+ * The envelope every inline hook request shares (Okta's management OpenAPI spec, `InlineHookBasePayload`); `data` is
+ * typed per type.
+ */
 export function inlineRequestSchema<E extends string, D extends z.ZodType>(eventType: E, data: D) {
   return z.looseObject({
     eventType: z.literal(eventType),
     eventId: z.string().nullish(),
     eventTime: z.string().nullish(),
-    // OAS examples have these as YAML numbers (1, 0.1); the docs have strings.
+    // The OpenAPI spec's examples have these as YAML numbers (1, 0.1); the docs have strings.
     eventTypeVersion: looseString,
     cloudEventVersion: looseString,
     contentType: z.string().nullish(),
@@ -98,7 +102,10 @@ export interface InlineResponse<C> {
   debugContext?: Record<string, unknown>;
 }
 
-/** True when the response says nothing: Okta wants an empty 204 for that (CONTRACT §3.1). */
+/**
+ * True when the response says nothing: Okta wants an empty 204 for that
+ * (https://developer.okta.com/docs/concepts/inline-hooks/).
+ */
 export function isEmptyResponse(response: InlineResponse<unknown>): boolean {
   return (
     (response.commands === undefined || response.commands.length === 0) &&

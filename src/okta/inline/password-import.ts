@@ -1,5 +1,6 @@
 /**
- * Password import inline hook, `com.okta.user.credential.password.import` (CONTRACT §3.4; REF-password-hook).
+ * Password import inline hook, `com.okta.user.credential.password.import`
+ * (https://developer.okta.com/docs/guides/password-import-inline-hook/nodejs/main/).
  *
  * The request carries the password the user typed (`data.context.credential.password`): it is read by the
  * decision and nothing else — never logged, stored, or echoed. The one command is

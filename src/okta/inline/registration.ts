@@ -1,13 +1,15 @@
 /**
- * Registration inline hook, `com.okta.user.pre-registration` (CONTRACT §3.3; REF-registration-hook; OAS
- * `RegistrationResponse`).
+ * Registration inline hook, `com.okta.user.pre-registration`
+ * (https://developer.okta.com/docs/guides/registration-inline-hook/nodejs/main/;
+ * Okta's management OpenAPI spec, `RegistrationResponse`).
  *
  * Two request types: self-service registration (`self.service.registration`; Classic Engine sends no
  * requestType, CRU capture) and progressive profiling (`progressive.profile`, Identity Engine). Commands:
  * `com.okta.user.profile.update` (SSR only), `com.okta.user.progressive.profile.update` (progressive only) and
- * `com.okta.action.update {"registration": "ALLOW"|"DENY"}` (the OAS examples' `com.action.update` is a typo we
+ * `com.okta.action.update {"registration": "ALLOW"|"DENY"}` (the OpenAPI spec examples' `com.action.update` is a typo
+ * we
  * never send). Field-level errors use `location: data.userProfile.<attr>`, which the Sign-In Widget shows inline.
- * Empty decision: 204, "allow registration to proceed without any update" (OAS).
+ * Empty decision: 204, "allow registration to proceed without any update" (Okta's management OpenAPI spec).
  */
 import * as z from "zod";
 import {
@@ -123,7 +125,10 @@ export function fieldError(attribute: string, errorSummary: string, reason?: str
   };
 }
 
-/** DENY with an error: the widget shows `errorSummary` and each field's message (REF-registration-hook). */
+/**
+ * DENY with an error: the widget shows `errorSummary` and each field's message
+ * (https://developer.okta.com/docs/guides/registration-inline-hook/nodejs/main/).
+ */
 export function denyRegistrationResponse(errorSummary: string, causes: ErrorCause[] = []): RegistrationHookResponse {
   if (errorSummary.trim() === "") throw new InlineCommandError("errorSummary must not be empty");
   const error: InlineError = causes.length > 0 ? { errorSummary, errorCauses: causes } : { errorSummary };

@@ -1,6 +1,7 @@
 /**
- * SAML assertion inline hook, `com.okta.saml.tokens.transform` (CONTRACT §3.5; REF-saml-hook; OAS
- * `SAMLHookResponse`).
+ * SAML assertion inline hook, `com.okta.saml.tokens.transform`
+ * (https://developer.okta.com/docs/guides/saml-inline-hook/main/;
+ * Okta's management OpenAPI spec, `SAMLHookResponse`).
  *
  * One command, `com.okta.assertion.patch`, with ops `add` and `replace` only (no `remove`), on paths under
  * `/subject/`, `/authentication/`, `/conditions/` or `/claims/` (zero-based array indexes). New attributes are

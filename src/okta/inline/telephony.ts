@@ -1,6 +1,7 @@
 /**
- * Telephony inline hook, `com.okta.telephony.provider` (CONTRACT §3.7; REF-telephony-hook; TEL-G; OAS
- * `TelephonyResponse`).
+ * Telephony inline hook, `com.okta.telephony.provider`
+ * (https://developer.okta.com/docs/guides/telephony-inline-hook/nodejs/main/;
+ * Okta's management OpenAPI spec, `TelephonyResponse`).
  *
  * The request carries the OTP (`data.messageProfile.otpCode`, also inside `msgTemplate`) and a phone number:
  * read by the decision only, never logged or stored. The answer is
@@ -24,7 +25,7 @@ export const telephonyHookRequestSchema = inlineRequestSchema(
     userProfile: z.looseObject({ login: z.string().nullish(), userId: z.string().nullish() }).nullish(),
     messageProfile: z.looseObject({
       msgTemplate: z.string().nullish(),
-      // The OAS example has these as numbers (unquoted YAML); the docs as strings.
+      // The OpenAPI spec's example has these as numbers (unquoted YAML); the docs as strings.
       phoneNumber: stringish,
       otpCode: stringish,
       otpExpires: z.string().nullish(),
@@ -67,7 +68,10 @@ export function telephonyAction(status: TelephonyStatus, result: TelephonyResult
   return { commands: [{ type: "com.okta.telephony.action", value: [value] }] };
 }
 
-/** FAILED: Okta sends the OTP through its own providers (TEL-G "Failover"). */
+/**
+ * FAILED: Okta sends the OTP through its own providers
+ * (https://developer.okta.com/docs/guides/telephony-inline-hook/nodejs/main/, "Failover").
+ */
 export function telephonyFailed(reason?: string): TelephonyHookResponse {
   return telephonyAction("FAILED", reason ? { transactionMetadata: reason } : {});
 }

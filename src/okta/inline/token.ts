@@ -1,5 +1,7 @@
 /**
- * Token inline hook, `com.okta.oauth2.tokens.transform` (CONTRACT §3.2; REF-token-hook; OAS `TokenHookResponse`).
+ * Token inline hook, `com.okta.oauth2.tokens.transform`
+ * (https://developer.okta.com/docs/guides/token-inline-hook/main/;
+ * Okta's management OpenAPI spec, `TokenHookResponse`).
  *
  * Commands: `com.okta.identity.patch` (ID token) and `com.okta.access.patch` (access token), each a list of
  * `{op, path, value}` with ops add/replace/remove on `/claims/<name>[/…]`, or replace on
@@ -27,7 +29,11 @@ export const LIFETIME_PATH = "/token/lifetime/expiration";
 export const MIN_LIFETIME_SECONDS = 300;
 export const MAX_LIFETIME_SECONDS = 86_400;
 
-/** Claims Okta reserves (REF-token-hook table); `device_*` is a prefix. `aud`/`sub` are allowed in access tokens. */
+/**
+ * Claims Okta reserves (the token inline hook reference's table,
+ * https://developer.okta.com/docs/guides/token-inline-hook/main/); `device_*` is a prefix. `aud`/`sub` are allowed in
+ * access tokens.
+ */
 export const RESERVED_TOKEN_CLAIMS: ReadonlySet<string> = new Set(
   ("acr active aid amr app_id app_type as_uri at_hash aud auth_time authorization_details c_hash cid client_id " +
     "client_ip client_req_id client_type client_user_agent cnf did dst exp group groups hotk iat idp idp_iss iss " +

@@ -1,5 +1,7 @@
 /**
- * User import inline hook, `com.okta.import.transform` (CONTRACT §3.6; REF-import-hook; OAS `UserImport*`).
+ * User import inline hook, `com.okta.import.transform`
+ * (https://developer.okta.com/docs/api/openapi/okta-management/management/tag/InlineHook/;
+ * Okta's management OpenAPI spec, `UserImport*`).
  *
  * Commands: `com.okta.appUser.profile.update`, `com.okta.user.profile.update` (attribute maps),
  * `com.okta.action.update {"result": "CREATE_USER"|"LINK_USER"}` and `com.okta.user.update {"id"}`, which

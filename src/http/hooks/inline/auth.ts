@@ -1,5 +1,6 @@
 /**
- * Authentication of inline hook calls (CONTRACT §2): Okta's header secret (INLINE_HOOK_AUTH_HEADER /
+ * Authentication of inline hook calls (https://developer.okta.com/docs/guides/secure-hooks/main/): Okta's header secret
+ * (INLINE_HOOK_AUTH_HEADER /
  * INLINE_HOOK_SECRETS, constant time, several accepted for rotation) OR Okta's OAuth 2.0 bearer JWT
  * (INLINE_HOOK_OAUTH_*: RS256 from the issuer's JWKS, iss, aud, exp/nbf, required scope).
  *

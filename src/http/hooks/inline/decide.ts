@@ -1,5 +1,6 @@
 /**
- * Deciding one inline hook call inside the deadline (PRODUCT 2C; CONTRACT §3.1: Okta gives up after 3 s).
+ * Deciding one inline hook call inside the deadline (docs/inline-hooks.md; Okta gives up after 3 s:
+ * https://developer.okta.com/docs/concepts/inline-hooks/).
  *
  * Order: the rules (isolate cache, D1 only on a miss), then the team's handler if one is registered (it sees the
  * rules' decision and may return its own), else the rules' decision, else the type's default. The whole of it

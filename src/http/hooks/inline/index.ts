@@ -1,10 +1,12 @@
 /**
- * Okta inline hooks (PRODUCT 2C, CONTRACT §3): POST /hooks/inline/<type> for token, registration,
+ * Okta inline hooks (docs/inline-hooks.md; https://developer.okta.com/docs/concepts/inline-hooks/): POST
+ * /hooks/inline/<type> for token, registration,
  * password-import, saml, user-import and telephony.
  *
  * A request we cannot use (not JSON, too large, malformed, wrong `eventType` for the route, not the shape Okta
  * documents) gets our JSON error, 400/413/415: an HTTP error is what Okta expects when "your service couldn't
- * parse the request" (CONTRACT §3.1). Everything else is answered in Okta's own format, 200 with commands/error
+ * parse the request" (https://developer.okta.com/docs/concepts/inline-hooks/). Everything else is answered in Okta's
+ * own format, 200 with commands/error
  * or 204 when there is nothing to say, always inside the deadline (see ./decide.ts); a repeat of a request Okta
  * retries gets the same answer (./retry-memo.ts). Each call is recorded in
  * inline_hook_calls after the answer (waitUntil), with the shape of the decision only.

@@ -1,6 +1,7 @@
 /**
  * Okta retries registration, password import, SAML and user import calls once after a timeout or a 5xx
- * (CONTRACT §3.1; token and telephony are never retried). Rules are deterministic, but a team's handler may not
+ * (https://developer.okta.com/docs/concepts/inline-hooks/; token and telephony are never retried). Rules are
+ * deterministic, but a team's handler may not
  * be (it may call a service whose answer changes, or count), so the decision for a request is remembered in the
  * isolate for RETRY_MEMO_TTL_MS and a repeat of the exact same body gets the same answer.
  *
