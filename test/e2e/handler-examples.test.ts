@@ -1,5 +1,5 @@
 /**
- * The README's inline hook handler examples compile against the real handler contract and builders: each
+ * The inline hook handler examples of docs/inline-hooks.md compile against the real handler contract and builders: each
  * `// src/handlers/<file>.ts` block is written over a copy of src/ (the index block registers all six), and the
  * copy is type-checked with the project's tsconfig. An example that drifts from the API fails here.
  */
@@ -10,16 +10,16 @@ import { expect, it } from "vitest";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
-function handlerBlocks(readme: string): Map<string, string> {
+function handlerBlocks(markdown: string): Map<string, string> {
   const blocks = new Map<string, string>();
-  for (const match of readme.matchAll(/```ts\n(\/\/ src\/handlers\/([\w-]+\.ts)[^\n]*\n[\s\S]*?)```/g)) {
+  for (const match of markdown.matchAll(/```ts\n(\/\/ src\/handlers\/([\w-]+\.ts)[^\n]*\n[\s\S]*?)```/g)) {
     blocks.set(match[2]!, match[1]!);
   }
   return blocks;
 }
 
-it("every README handler example type-checks, all six registered at once", () => {
-  const blocks = handlerBlocks(readFileSync(path.join(ROOT, "README.md"), "utf8"));
+it("every handler example in docs/inline-hooks.md type-checks, all six registered at once", () => {
+  const blocks = handlerBlocks(readFileSync(path.join(ROOT, "docs", "inline-hooks.md"), "utf8"));
   expect([...blocks.keys()].sort()).toEqual([
     "index.ts",
     "password-import.ts",
@@ -30,7 +30,7 @@ it("every README handler example type-checks, all six registered at once", () =>
     "user-import.ts",
   ]);
   // Inside the repository, so node_modules (types) resolve as for the real sources.
-  const dir = mkdtempSync(path.join(ROOT, ".readme-check-"));
+  const dir = mkdtempSync(path.join(ROOT, ".handler-examples-check-"));
   try {
     cpSync(path.join(ROOT, "src"), path.join(dir, "src"), { recursive: true });
     cpSync(path.join(ROOT, "package.json"), path.join(dir, "package.json")); // /healthz reads the version
