@@ -10,6 +10,7 @@ import type { Env } from "./env";
 import { fromBase64Any } from "./crypto/base64";
 import { KEY_BYTES } from "./crypto/secret-box";
 import { INLINE_HOOK_TYPES, type InlineHookType } from "./okta/inline/common";
+import type { FallbackMode } from "./okta/inline/outcomes";
 
 /** Default header Okta sends the shared secret in (Okta's channel.config.authScheme.key). */
 export const DEFAULT_AUTH_HEADER = "authorization";
@@ -201,7 +202,7 @@ export const MAX_RULES_CACHE_TTL_SECONDS = 3600;
  * Password import is always closed (UNVERIFIED: "open" would accept any password) and telephony always open
  * (FAILED, so Okta sends the OTP itself): there is no safe other choice.
  */
-export type FallbackMode = "open" | "closed";
+export type { FallbackMode };
 export const DEFAULT_INLINE_FALLBACKS: Readonly<Record<InlineHookType, FallbackMode>> = {
   token: "open",
   registration: "closed",

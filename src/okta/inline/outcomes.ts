@@ -12,12 +12,14 @@
  *
  * Pure domain code.
  */
-import type { FallbackMode } from "../../config";
 import { errorResponse, isEmptyResponse, type InlineHookType, type InlineResponse } from "./common";
 import type { InlineHookResponses } from "./index";
 import { credentialUnverified } from "./password-import";
 import { denyRegistrationResponse } from "./registration";
 import { telephonyFailed } from "./telephony";
+
+/** What to answer when a handler or lookup fails or runs late: "open" as if the hook were absent, "closed" refuse. */
+export type FallbackMode = "open" | "closed";
 
 export const FALLBACK_ERROR_SUMMARY = "The hook service could not decide in time; please try again.";
 export const REGISTRATION_FALLBACK_SUMMARY = "Registration cannot be completed at this time. Please try again later.";
