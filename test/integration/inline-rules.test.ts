@@ -258,7 +258,7 @@ describe("admin API: invalid rules are refused with what is wrong", () => {
   it.each([
     [{ kind: "token.claim", definition: { token: "identity", claim: "sub", value: { from: "static", value: "x" } } }, /definition\.claim: claim "sub" is reserved.*access tokens only/],
     [{ kind: "token.claim", definition: { token: "access", claim: "groups", value: { from: "static", value: [] } } }, /definition\.claim: claim "groups" is reserved/],
-    [{ kind: "registration.attribute-pattern", definition: { attribute: "x", pattern: "([", effect: "deny-if-match", errorSummary: "a", fieldMessage: "b" } }, /definition\.pattern: is not a valid regular expression/],
+    [{ kind: "registration.attribute-pattern", definition: { attribute: "x", pattern: "([", effect: "deny-if-match", errorSummary: "a", fieldMessage: "b" } }, /definition\.pattern: is not a valid RE2 regular expression/],
     [{ kind: "registration.email-domain", definition: { errorSummary: "a", fieldMessage: "b" } }, /needs at least one domain/],
     [{ kind: "registration.email-domain", definition: { allow: ["not a domain"], errorSummary: "a", fieldMessage: "b" } }, /definition\.allow\[0\]: must be a domain/],
     [{ kind: "registration.default-profile", definition: { values: { password: "hunter2" } } }, /cannot set password/],

@@ -1,43 +1,53 @@
 /**
- * Registration attribute patterns run synchronously on registrants' input, where the inline hook deadline cannot
- * interrupt them: patterns that can backtrack exponentially are refused when the rule is written.
+ * Registration attribute patterns run on RE2 (re2js): linear-time matching, RE2 syntax. These pin the semantics a
+ * rule author relies on; the hostile cases through the real routes are in
+ * test/integration/inline-rule-hardening.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { isBacktrackSafe, ruleInputSchema } from "../../src/okta/inline/rules/schema";
+import { patternFinds, patternProblem } from "../../src/okta/inline/rules/patterns";
+import { ruleInputSchema } from "../../src/okta/inline/rules/schema";
 
-describe("isBacktrackSafe", () => {
+describe("RE2 patterns", () => {
   it.each([
-    ["^[A-Za-z' -]+$", true],
-    ["^\\d{4}$", true],
-    ["^(\\d{3})-(\\d{4})$", true],
-    ["^(?:\\+1)?\\d{10}$", true],
-    ["^[a-z]+(?<suffix>\\.[a-z]+)?$", true],
-    ["^(abc)+$", true],
-    ["[(a+)+]", true], // inside a character class these are literals
-    ["\\(a+\\)+", true], // escaped parentheses are not a group
-    ["^([a-zA-Z]+\\s?)*$", false],
-    ["(a+)+", false],
-    ["(a|aa)+", false],
-    ["(a*)*", false],
-    ["((ab)*c)+", false],
-    ["(x+){2,}", false],
-    ["(?:a|b)*", false],
-  ])("%s → %s", (pattern, safe) => {
-    expect(isBacktrackSafe(pattern)).toBe(safe);
+    ["^[A-Za-z' -]+$", "O'Brien-Smith", true],
+    ["^[A-Za-z' -]+$", "R2D2", false],
+    ["^\\d{4}$", "1234", true],
+    ["^\\d{4}$", "12345", false],
+    ["^(?:\\+1)?\\d{10}$", "+15551234567", true],
+    ["corp", "jane@corp.com", true], // unanchored: found anywhere, like RegExp.prototype.test
+    ["^[a-z]+(?P<suffix>\\.[a-z]+)?$", "a.b", true],
+    ["^\\p{L}+$", "Zoë", true], // Unicode classes
+    ["^.$", "😀", true], // one code point, not two UTF-16 units
+    ["^.*$", "a\ud800b", true], // a lone surrogate does not throw
+  ])("%s finds %s: %s", (pattern, text, found) => {
+    expect(patternProblem(pattern)).toBeUndefined();
+    expect(patternFinds(pattern, false, text)).toBe(found);
   });
 
-  it("the admin API's rule schema refuses an exponential pattern with a message that says what to do", () => {
+  it("ignoreCase", () => {
+    expect(patternFinds("^abc$", true, "ABC")).toBe(true);
+    expect(patternFinds("^abc$", false, "ABC")).toBe(false);
+  });
+
+  it.each(["(a)\\1", "(?=a)", "(?<!a)b", "[", "a{1001}", "x**"])("%s is refused with RE2's reason", (pattern) => {
+    expect(patternProblem(pattern)).toMatch(/\S/);
+    expect(patternFinds(pattern, false, "anything")).toBe(false);
+  });
+
+  it("the rule schema refuses what RE2 cannot compile, naming the reason", () => {
     const parsed = ruleInputSchema.safeParse({
       kind: "registration.attribute-pattern",
-      definition: {
-        attribute: "lastName",
-        pattern: "^([a-zA-Z]+\\s?)*$",
-        effect: "deny-unless-match",
-        errorSummary: "Check your name.",
-        fieldMessage: "Letters only.",
-      },
+      definition: { attribute: "lastName", pattern: "(?=x)y", effect: "deny-unless-match", errorSummary: "a", fieldMessage: "b" },
     });
     expect(parsed.success).toBe(false);
-    expect(JSON.stringify(parsed.error?.issues)).toContain("use a character class instead");
+    expect(JSON.stringify(parsed.error?.issues)).toContain("is not a valid RE2 regular expression (invalid or unsupported Perl syntax");
+  });
+
+  it("the rule schema accepts what used to be refused as backtrack-prone: RE2 runs it in linear time", () => {
+    const parsed = ruleInputSchema.safeParse({
+      kind: "registration.attribute-pattern",
+      definition: { attribute: "lastName", pattern: "^([a-zA-Z]+\\s?)*$", effect: "deny-unless-match", errorSummary: "a", fieldMessage: "b" },
+    });
+    expect(parsed.success).toBe(true);
   });
 });

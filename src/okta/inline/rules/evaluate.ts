@@ -26,7 +26,8 @@ import {
 import { assertionPatch, samlAddAttribute, type SamlHookRequest, type SamlHookResponse, type SamlPatchOp } from "../saml";
 import { accessPatch, addClaim, identityPatch, type TokenCommand, type TokenHookRequest, type TokenHookResponse, type TokenPatchOp } from "../token";
 import { linkUser, type UserImportHookRequest, type UserImportHookResponse } from "../user-import";
-import { MAX_PATTERN_INPUT_LENGTH, type Conditions, type Rule, type RuleOf, type ValueSource } from "./schema";
+import { MAX_PATTERN_INPUT_LENGTH, patternFinds } from "./patterns";
+import { type Conditions, type Rule, type RuleOf, type ValueSource } from "./schema";
 
 /** The value stored under `key` in lookup table `table`, or undefined when there is none. */
 export type Lookup = (table: string, key: string) => Promise<unknown>;
@@ -122,10 +123,12 @@ export async function decideRegistration(
       const d = rule.definition;
       const value = submitted[d.attribute];
       const raw = typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
-      // Capped: the pattern runs synchronously, and the deadline cannot interrupt it (see isBacktrackSafe).
-      const text = raw?.slice(0, MAX_PATTERN_INPUT_LENGTH);
-      const matches = text !== undefined && new RegExp(d.pattern, d.ignoreCase ? "iu" : "u").test(text);
-      const denied = d.effect === "deny-if-match" ? matches : !matches;
+      // The whole value is tested (linear time, ./patterns.ts); a value past the cap is denied whatever the effect,
+      // so no rule can be passed by making the value long.
+      const denied =
+        raw !== undefined && raw.length > MAX_PATTERN_INPUT_LENGTH
+          ? true
+          : (d.effect === "deny-if-match") === (raw !== undefined && patternFinds(d.pattern, d.ignoreCase, raw));
       if (denied) {
         denials.push({ id: rule.id, errorSummary: d.errorSummary, cause: fieldError(d.attribute, d.fieldMessage, d.reason ?? "INVALID_ATTRIBUTE") });
       }

@@ -19,11 +19,7 @@ import * as z from "zod";
 import { InlineCommandError, type InlineHookType } from "../common";
 import { NAME_FORMAT_BASIC, NAME_FORMAT_UNSPECIFIED, NAME_FORMAT_URI } from "../saml";
 import { addClaim, tokenOpProblem } from "../token";
-
-/** Longest regular expression a rule may hold (user-supplied patterns run on the hot path). */
-export const MAX_PATTERN_LENGTH = 200;
-/** Longest attribute text a pattern is tested against (profile attributes are short; this bounds the work). */
-export const MAX_PATTERN_INPUT_LENGTH = 256;
+import { MAX_PATTERN_LENGTH, patternProblem } from "./patterns";
 
 const name = z.string().trim().min(1).max(200);
 const attributeName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:-]+$/, "must be a profile attribute name");
@@ -58,72 +54,21 @@ export const conditionsSchema = z.strictObject({
 });
 export type Conditions = z.infer<typeof conditionsSchema>;
 
-function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern, "u");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const emailDomain = z
   .strictObject({ allow: z.array(domain).max(500).optional(), deny: z.array(domain).max(500).optional(), errorSummary: message, fieldMessage: message })
   .refine((d) => (d.allow?.length ?? 0) + (d.deny?.length ?? 0) > 0, "needs at least one domain in allow or deny");
 
-/**
- * Patterns run synchronously on text anonymous registrants type, and a deadline cannot interrupt synchronous code,
- * so patterns that can backtrack exponentially are refused when the rule is written: a repeated group (`(…)*`,
- * `(…)+`, `(…){n,}`) that itself holds a quantifier or an alternation, e.g. `^([a-z]+\s?)*$` or `(a|aa)+`.
- * Rewrite such a pattern with a character class (`^[a-z\s]*$`). The text tested is also capped
- * (MAX_PATTERN_INPUT_LENGTH), which bounds the polynomial cases.
- */
-export function isBacktrackSafe(pattern: string): boolean {
-  const groups: Array<{ risky: boolean }> = [];
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (ch === "\\") {
-      i++;
-      continue;
-    }
-    if (ch === "[") {
-      // Skip a character class: quantifiers inside it are literals.
-      for (i++; i < pattern.length && pattern[i] !== "]"; i++) if (pattern[i] === "\\") i++;
-      continue;
-    }
-    if (ch === "(") {
-      groups.push({ risky: false });
-      // Skip a group's modifier (?: (?= (?! (?<= (?<! (?<name>: its "?" is not a quantifier.
-      if (pattern[i + 1] === "?") {
-        const modifier = /^\?(?::|=|!|<=|<!|<[A-Za-z_$][\w$]*>)/.exec(pattern.slice(i + 1));
-        if (modifier) i += modifier[0].length;
-      }
-    } else if (ch === ")") {
-      const group = groups.pop();
-      const next = pattern[i + 1];
-      const repeated = next === "*" || next === "+" || (next === "{" && /^\{\d*,\d*\}/.test(pattern.slice(i + 1)));
-      if (group?.risky && repeated) return false;
-      // A quantified or risky group makes its enclosing group risky too.
-      const outer = groups[groups.length - 1];
-      if (outer && (group?.risky || repeated)) outer.risky = true;
-    } else if ((ch === "*" || ch === "+" || ch === "?" || ch === "{" || ch === "|") && groups.length > 0) {
-      groups[groups.length - 1]!.risky = true;
-    }
-  }
-  return true;
-}
-
 const attributePattern = z.strictObject({
   attribute: attributeName,
+  // RE2 syntax (./patterns.ts): linear-time matching whatever the pattern; refused here only if RE2 cannot compile it.
   pattern: z
     .string()
     .min(1)
     .max(MAX_PATTERN_LENGTH)
-    .refine(compiles, "is not a valid regular expression")
-    .refine(
-      isBacktrackSafe,
-      "repeats a group that holds a quantifier or an alternation, which can take exponential time on some input; use a character class instead (e.g. ^[a-z\\s]*$ rather than ^([a-z]+\\s?)*$)",
-    ),
+    .superRefine((pattern, ctx) => {
+      const problem = patternProblem(pattern);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: `is not a valid RE2 regular expression (${problem})` });
+    }),
   ignoreCase: z.boolean().default(false),
   effect: z.enum(["deny-if-match", "deny-unless-match"]),
   errorSummary: message,

@@ -1,0 +1,112 @@
+/**
+ * Hostile registration rules and input, through the real admin and inline routes: patterns that stall a
+ * backtracking engine (they run on RE2 here, in linear time), values long enough to pass a truncating check, and
+ * email domains spelled to slip past allow and deny lists. Each case asserts the decision, never a duration.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { fixture } from "../helpers/fixtures";
+import { admin, postInline } from "../helpers/inline";
+
+type Json = Record<string, any>;
+const created: string[] = [];
+
+async function createRule(rule: Json): Promise<Json> {
+  const res = await admin("POST", "/rules", rule);
+  const body = (await res.json()) as Json;
+  expect(res.status, JSON.stringify(body)).toBe(201);
+  created.push(body.id as string);
+  return body;
+}
+
+afterEach(async () => {
+  while (created.length > 0) await admin("DELETE", `/rules/${created.pop()}`);
+});
+
+function ssr(profile: Json) {
+  const body = fixture("registration-hook.request.ssr.json") as Json;
+  body.data.userProfile = { ...body.data.userProfile, ...profile };
+  return body;
+}
+
+/** "DENY" with the field errors' locations, or "ALLOW" for Okta's empty answer. */
+async function registration(profile: Json): Promise<{ decision: "ALLOW" | "DENY"; locations: string[] }> {
+  const res = await postInline("registration", ssr(profile));
+  if (res.status === 204) return { decision: "ALLOW", locations: [] };
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as Json;
+  expect(body.commands).toEqual([{ type: "com.okta.action.update", value: { registration: "DENY" } }]);
+  return { decision: "DENY", locations: body.error.errorCauses.map((c: Json) => c.location) };
+}
+
+const patternRule = (attribute: string, pattern: string, effect: "deny-if-match" | "deny-unless-match") => ({
+  kind: "registration.attribute-pattern",
+  definition: { attribute, pattern, effect, errorSummary: "Check the form.", fieldMessage: "Not accepted." },
+});
+
+describe("patterns that stall a backtracking engine run in linear time", () => {
+  const ten = "a".repeat(10 * 1024);
+  it.each([
+    // [pattern, a 10 KB value that makes a backtracking engine explode, does RE2 find a match in it]
+    ["^(a|aa){100}$", `${ten}!`, false],
+    ["^(a+){40}$", `${ten}!`, false],
+    ["^a*a*a*a*a*a*a*a*$", `${ten}!`, false],
+    ["^a*a*a*a*a*a*a*a*$", ten, true],
+  ])("%s against 10 KB is decided (match: %s)", async (pattern, value, matches) => {
+    await createRule(patternRule("firstName", pattern, "deny-unless-match"));
+    expect((await registration({ firstName: value })).decision).toBe(matches ? "ALLOW" : "DENY");
+  });
+
+  it("the review's email rule: 170 × a and 10 KB of a are refused at once; a corp address passes", async () => {
+    await createRule(patternRule("email", "^[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*@corp\\.com$", "deny-unless-match"));
+    expect((await registration({ email: "a".repeat(170) })).decision).toBe("DENY");
+    expect((await registration({ email: `${"a".repeat(10 * 1024)}@example.com` })).decision).toBe("DENY");
+    expect((await registration({ email: "jane@corp.com" })).decision).toBe("ALLOW");
+  });
+
+  it("while such a rule is in place, other routes answer as usual (the isolate is not stalled)", async () => {
+    await createRule(patternRule("email", "^[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*@corp\\.com$", "deny-unless-match"));
+    const [reg, health] = await Promise.all([
+      registration({ email: "a".repeat(10 * 1024) }),
+      admin("GET", "/rules"),
+    ]);
+    expect(reg.decision).toBe("DENY");
+    expect(health.status).toBe(200);
+  });
+});
+
+describe("patterns RE2 cannot run are refused when written, with RE2's reason", () => {
+  it.each([
+    ["(a)\\1", /invalid escape sequence/],
+    ["(?=a)b", /unsupported Perl syntax/],
+    ["(?!a)b", /unsupported Perl syntax/],
+    ["a{1001}", /invalid repeat count/],
+    ["[", /missing closing \]/],
+  ])("%s → 400", async (pattern, reason) => {
+    const res = await admin("POST", "/rules", patternRule("lastName", pattern, "deny-if-match"));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as Json;
+    expect(body.error.code).toBe("invalid_body");
+    expect(body.error.message).toMatch(/^definition\.pattern: is not a valid RE2 regular expression/);
+    expect(body.error.message).toMatch(reason);
+    expect(((await (await admin("GET", "/rules")).json()) as Json).rules).toEqual([]);
+  });
+});
+
+describe("long values are tested whole", () => {
+  it("256 × a + <script> does not pass a ^[^<>]*$ deny-unless-match rule", async () => {
+    await createRule(patternRule("firstName", "^[^<>]*$", "deny-unless-match"));
+    expect((await registration({ firstName: `${"a".repeat(256)}<script>` })).decision).toBe("DENY");
+    expect((await registration({ firstName: "a".repeat(5000) })).decision).toBe("ALLOW");
+  });
+
+  it("a deny-if-match rule sees the end of a long value", async () => {
+    await createRule(patternRule("firstName", "<script>", "deny-if-match"));
+    expect((await registration({ firstName: `${"a".repeat(1000)}<script>` })).decision).toBe("DENY");
+  });
+
+  it("a value past the 64 KiB cap is denied whatever the rule's effect", async () => {
+    await createRule(patternRule("firstName", "<script>", "deny-if-match"));
+    expect((await registration({ firstName: "a".repeat(64 * 1024 + 1) })).decision).toBe("DENY");
+    expect((await registration({ firstName: "a".repeat(64 * 1024) })).decision).toBe("ALLOW");
+  });
+});
