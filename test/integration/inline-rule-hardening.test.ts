@@ -110,3 +110,55 @@ describe("long values are tested whole", () => {
     expect((await registration({ firstName: "a".repeat(64 * 1024) })).decision).toBe("ALLOW");
   });
 });
+
+describe("email domains are compared in one canonical form", () => {
+  const domainRule = (lists: { allow?: string[]; deny?: string[] }) => ({
+    kind: "registration.email-domain",
+    definition: { ...lists, errorSummary: "Registration refused.", fieldMessage: "This email domain is not accepted." },
+  });
+
+  it.each(["a@evil.com.", "a@evil.com ", "a@EVIL.com..", " a@Evil.Com", "a@evil。com", "a@sub.evil.com."])(
+    "a deny list of evil.com and *.evil.com refuses %j",
+    async (email) => {
+      await createRule(domainRule({ deny: ["evil.com", "*.evil.com"] }));
+      expect((await registration({ email })).decision).toBe("DENY");
+    },
+  );
+
+  it("an allow list accepts its domain however it is spelled, and nothing else", async () => {
+    await createRule(domainRule({ allow: ["example.com"] }));
+    for (const email of ["a@example.com.", "a@EXAMPLE.com", "a@example.com "]) {
+      expect((await registration({ email })).decision, email).toBe("ALLOW");
+    }
+    for (const email of ["a@example.com.evil.net", "a@notexample.com", "a@example.co"]) {
+      expect((await registration({ email })).decision, email).toBe("DENY");
+    }
+  });
+
+  it("internationalised domains: the list in Unicode or punycode matches the email in either", async () => {
+    await createRule(domainRule({ deny: ["bücher.example"] }));
+    const stored = ((await (await admin("GET", "/rules")).json()) as Json).rules[0];
+    expect(stored.definition.deny).toEqual(["xn--bcher-kva.example"]);
+    expect((await registration({ email: "a@bücher.example" })).decision).toBe("DENY");
+    expect((await registration({ email: "a@XN--BCHER-KVA.example." })).decision).toBe("DENY");
+    expect((await registration({ email: "a@bucher.example" })).decision).toBe("ALLOW");
+  });
+
+  it("an email whose domain cannot be read is refused by a deny list too (it cannot be shown to be clear of it)", async () => {
+    await createRule(domainRule({ deny: ["evil.com"] }));
+    expect((await registration({ email: "a@evil.com/x" })).decision).toBe("DENY");
+    expect((await registration({ email: "a@ev il.com" })).decision).toBe("DENY");
+    expect((await registration({ email: "a@good.example" })).decision).toBe("ALLOW");
+  });
+
+  it("list entries that are not domains are refused when written", async () => {
+    for (const entry of ["evil.com/x", "a@b.com", "localhost", "", "ev il.com"]) {
+      const res = await admin("POST", "/rules", domainRule({ deny: [entry] }));
+      expect(res.status, entry).toBe(400);
+      expect(((await res.json()) as Json).error.message).toMatch(/^definition\.deny\[0\]: must be a domain/);
+    }
+    // Trailing dots and case are accepted and stored canonical.
+    await createRule(domainRule({ deny: ["Evil.COM.", "*.Evil.com"] }));
+    expect(((await (await admin("GET", "/rules")).json()) as Json).rules[0].definition.deny).toEqual(["evil.com", "*.evil.com"]);
+  });
+});

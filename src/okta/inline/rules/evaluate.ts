@@ -26,6 +26,7 @@ import {
 import { assertionPatch, samlAddAttribute, type SamlHookRequest, type SamlHookResponse, type SamlPatchOp } from "../saml";
 import { accessPatch, addClaim, identityPatch, type TokenCommand, type TokenHookRequest, type TokenHookResponse, type TokenPatchOp } from "../token";
 import { linkUser, type UserImportHookRequest, type UserImportHookResponse } from "../user-import";
+import { domainMatches, emailDomain } from "./email-domain";
 import { MAX_PATTERN_INPUT_LENGTH, patternFinds } from "./patterns";
 import { type Conditions, type Rule, type RuleOf, type ValueSource } from "./schema";
 
@@ -87,14 +88,16 @@ function stringsOf(value: unknown): string[] {
 
 // ---- registration ----
 
-function emailDomainOf(attributes: Record<string, unknown>): string | undefined {
+/**
+ * The registrant's email domain, normalised: `{domain}` when there is one, `"unreadable"` when the value has an @ but
+ * its domain does not normalise (it is then denied by any list: it cannot be shown to be allowed, nor to be clear of
+ * a deny list), undefined when there is no email at all.
+ */
+function registrantDomain(attributes: Record<string, unknown>): { domain: string } | "unreadable" | undefined {
   const email = attributes.email ?? attributes.login;
   if (typeof email !== "string" || !email.includes("@")) return undefined;
-  return email.slice(email.lastIndexOf("@") + 1).toLowerCase();
-}
-
-function domainMatches(domain: string, pattern: string): boolean {
-  return pattern.startsWith("*.") ? domain.endsWith(pattern.slice(1)) : domain === pattern;
+  const domain = emailDomain(email);
+  return domain === undefined ? "unreadable" : { domain };
 }
 
 export async function decideRegistration(
@@ -107,14 +110,15 @@ export async function decideRegistration(
     if (!rule.enabled) continue;
     if (rule.kind === "registration.email-domain") {
       const d = rule.definition;
-      const domain = emailDomainOf(submitted);
+      const found = registrantDomain(submitted);
       const allowList = d.allow ?? [];
       // No email at all: refused only by an allow list (it cannot show the domain is allowed).
       const denied =
-        domain === undefined
+        found === undefined
           ? allowList.length > 0
-          : (d.deny ?? []).some((p) => domainMatches(domain, p)) ||
-            (allowList.length > 0 && !allowList.some((p) => domainMatches(domain, p)));
+          : found === "unreadable" ||
+            (d.deny ?? []).some((p) => domainMatches(found.domain, p)) ||
+            (allowList.length > 0 && !allowList.some((p) => domainMatches(found.domain, p)));
       if (denied) {
         const attribute = present(submitted.email) ? "email" : "login";
         denials.push({ id: rule.id, errorSummary: d.errorSummary, cause: fieldError(attribute, d.fieldMessage, "EMAIL_DOMAIN_NOT_ALLOWED") });

@@ -19,16 +19,25 @@ import * as z from "zod";
 import { InlineCommandError, type InlineHookType } from "../common";
 import { NAME_FORMAT_BASIC, NAME_FORMAT_UNSPECIFIED, NAME_FORMAT_URI } from "../saml";
 import { addClaim, tokenOpProblem } from "../token";
+import { normaliseDomain } from "./email-domain";
 import { MAX_PATTERN_LENGTH, patternProblem } from "./patterns";
 
 const name = z.string().trim().min(1).max(200);
 const attributeName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:-]+$/, "must be a profile attribute name");
 const tableName = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, "must be letters, digits, _ . or -");
+/** A list entry, stored in the form registrants' domains are compared in (./email-domain.ts). */
 const domain = z
   .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/, "must be a domain like example.com or *.example.com");
+  .max(300)
+  .transform((raw, ctx) => {
+    const wildcard = raw.trim().startsWith("*.");
+    const normalised = normaliseDomain(wildcard ? raw.trim().slice(2) : raw);
+    if (normalised === undefined || !normalised.includes(".")) {
+      ctx.addIssue({ code: "custom", message: "must be a domain like example.com or *.example.com" });
+      return z.NEVER;
+    }
+    return wildcard ? `*.${normalised}` : normalised;
+  });
 const message = z.string().trim().min(1).max(500);
 
 export const lookupKeySchema = z.discriminatedUnion("from", [
