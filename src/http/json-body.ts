@@ -59,3 +59,18 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw new ApiError("malformed_json", "The request body is not valid JSON.");
   }
 }
+
+/**
+ * How deeply `value` nests arrays and objects, counted without recursion (a recursive walk — zod's included — would
+ * overflow the stack on a body like `[[[[…]]]]` thousands deep), stopping as soon as `limit` is passed.
+ */
+export function nestingExceeds(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (current === null || typeof current !== "object") continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
