@@ -40,6 +40,11 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
 
 /** The parsed JSON body of `request`, or an ApiError (415, 413, 400). */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  return (await readJsonText(request, maxBytes)).value;
+}
+
+/** The JSON body of `request` as text (UTF-8 decoded, BOM removed) and parsed, or an ApiError (415, 413, 400). */
+export async function readJsonText(request: Request, maxBytes: number): Promise<{ text: string; value: unknown }> {
   if (!isJsonMediaType(request.headers.get("content-type") ?? undefined)) {
     throw new ApiError("unsupported_media_type", "The request body must be JSON (Content-Type: application/json).");
   }
@@ -54,7 +59,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw new ApiError("malformed_json", "The request body is not valid UTF-8.");
   }
   try {
-    return JSON.parse(text) as unknown;
+    return { text, value: JSON.parse(text) as unknown };
   } catch {
     throw new ApiError("malformed_json", "The request body is not valid JSON.");
   }

@@ -1,5 +1,5 @@
 /**
- * Okta event hook payloads (CONTRACT §1): the delivery envelope and the System Log LogEvent inside it.
+ * Okta event hook payloads (https://developer.okta.com/docs/concepts/event-hooks/): the delivery envelope and the System Log LogEvent inside it.
  *
  * Schemas are loose: Okta adds fields (`insertionTimestamp`, `client.ipChain`, …) and sends null for many of the
  * ones it documents, so every field we don't need is passed through untouched and every field we read is
@@ -10,14 +10,23 @@
  */
 import * as z from "zod";
 
-/** Envelope `eventType` of every event hook delivery (EH-CONCEPT). */
+/** Envelope `eventType` of every event hook delivery. */
 export const EVENT_HOOK_ENVELOPE_TYPE = "com.okta.event_hook";
 
 const nullableString = z.string().nullish();
 
+/**
+ * The event's `uuid` is its key in storage, in queue messages and in every delivery id, so it must be a short,
+ * plain identifier: Okta sends UUIDs. A string with a lone UTF-16 surrogate (`"x\ud800"` is valid JSON) cannot be
+ * stored as UTF-8 and read back the same, which once left such rows unforwardable; the character set rules it out.
+ */
+const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Okta's event types are dotted lower-case names with digits and underscores (one has capitals). */
+const EVENT_TYPE = /^[A-Za-z0-9._-]{1,200}$/;
+
 export const logEventSchema = z.looseObject({
-  uuid: z.string().min(1, "must be a non-empty string").max(200, "must be at most 200 characters"),
-  eventType: z.string().min(1, "must be a non-empty string").max(300),
+  uuid: z.string().regex(EVENT_ID, "must be 1-128 characters of A-Z a-z 0-9 . _ : -"),
+  eventType: z.string().regex(EVENT_TYPE, "must be 1-200 characters of A-Z a-z 0-9 . _ -"),
   published: nullableString,
   severity: nullableString,
   displayMessage: nullableString,
@@ -76,3 +85,36 @@ export function normalizePublished(published: string | null | undefined): string
  * Okta's one retry could never succeed. Real System Log events are a few KB.
  */
 export const MAX_EVENT_BYTES = 1_000_000;
+
+/** Lone UTF-16 surrogates replaced by U+FFFD, so a text column holds what it was given when read back. */
+export function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+}
+
+/** What storage keeps of one event: the columns it is searched by, and Okta's exact text of it. */
+export interface IncomingEvent {
+  uuid: string;
+  eventType: string;
+  published: string | null;
+  actorId: string | null;
+  actorAlternateId: string | null;
+  outcomeResult: string | null;
+  severity: string | null;
+  /** The event exactly as it appears in the body Okta sent (see ./event-spans.ts). */
+  text: string;
+}
+
+const column = (value: string | null | undefined): string | null => (value == null ? null : wellFormed(value));
+
+export function incomingEvent(event: LogEvent, text: string): IncomingEvent {
+  return {
+    uuid: event.uuid,
+    eventType: event.eventType,
+    published: column(normalizePublished(event.published)),
+    actorId: column(event.actor?.id),
+    actorAlternateId: column(event.actor?.alternateId),
+    outcomeResult: column(event.outcome?.result),
+    severity: column(event.severity),
+    text,
+  };
+}

@@ -5,8 +5,12 @@
  * holds: each statement inserts many rows from a single bound JSON parameter through json_each, so D1's limit of
  * 100 bound parameters per statement never applies, and statements are split only by size (D1 caps a bound value
  * at 2 MB). `ON CONFLICT DO NOTHING … RETURNING uuid` makes it idempotent and tells which events are new.
+ *
+ * The columns are computed in the Worker and each event's text rides in the parameter as a JSON *string*: SQLite's
+ * JSON functions never parse an event, so an event nested deeper than SQLite's JSON depth limit (1,000) is stored
+ * like any other, and the payload column holds Okta's exact bytes.
  */
-import { MAX_EVENT_BYTES, normalizePublished } from "../okta/event-hook";
+import { MAX_EVENT_BYTES, type IncomingEvent } from "../okta/event-hook";
 
 /** Largest JSON parameter of one insert statement, in UTF-16 code units (D1 caps a value at 2,000,000 bytes). */
 const MAX_CHUNK_CHARS = 400_000;
@@ -20,23 +24,11 @@ export interface DeliveryMeta {
   ignoreActorIds: ReadonlySet<string>;
 }
 
-/** One LogEvent as received (the raw JSON object, key order and all), already validated by the caller. */
-export type RawEvent = Record<string, unknown> & { uuid: string; eventType: string };
-
 const INSERT_EVENTS = `
 INSERT INTO events (uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity,
                     okta_org, event_hook_id, envelope_event_id, received_at, forward_state, payload)
-SELECT json_extract(value, '$.e.uuid'),
-       json_extract(value, '$.e.eventType'),
-       json_extract(value, '$.p'),
-       json_extract(value, '$.e.actor.id'),
-       json_extract(value, '$.e.actor.alternateId'),
-       json_extract(value, '$.e.outcome.result'),
-       json_extract(value, '$.e.severity'),
-       ?2, ?3, ?4, ?5,
-       CASE WHEN json_extract(value, '$.e.actor.id') IN (SELECT value FROM json_each(?6))
-            THEN 'skipped' ELSE 'pending' END,
-       json_extract(value, '$.e')
+SELECT value ->> '$.u', value ->> '$.t', value ->> '$.p', value ->> '$.a', value ->> '$.aa', value ->> '$.o',
+       value ->> '$.s', ?2, ?3, ?4, ?5, value ->> '$.f', value ->> '$.x'
 FROM json_each(?1) WHERE true
 ON CONFLICT (uuid) DO NOTHING
 RETURNING uuid, forward_state`;
@@ -52,14 +44,25 @@ export class EventTooLargeError extends Error {
 const utf8 = new TextEncoder();
 
 /** Split `events` into JSON arrays of rows, each under MAX_CHUNK_CHARS (a single huge event is its own chunk). */
-function chunkRows(events: readonly RawEvent[]): string[] {
+function chunkRows(events: readonly IncomingEvent[], ignoreActorIds: ReadonlySet<string>): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let size = 2;
   for (const [index, e] of events.entries()) {
-    const row = JSON.stringify({ e, p: normalizePublished(e.published as string | null | undefined) });
-    // A UTF-16 unit is at most 3 UTF-8 bytes: only rows that could be too large are measured.
-    if (row.length * 3 > MAX_EVENT_BYTES && utf8.encode(row).byteLength > MAX_EVENT_BYTES) throw new EventTooLargeError(index);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only events that could be too large are measured.
+    if (e.text.length * 3 > MAX_EVENT_BYTES && utf8.encode(e.text).byteLength > MAX_EVENT_BYTES) throw new EventTooLargeError(index);
+    const forward = e.actorId !== null && ignoreActorIds.has(e.actorId) ? "skipped" : "pending";
+    const row = JSON.stringify({
+      u: e.uuid,
+      t: e.eventType,
+      p: e.published,
+      a: e.actorId,
+      aa: e.actorAlternateId,
+      o: e.outcomeResult,
+      s: e.severity,
+      f: forward,
+      x: e.text,
+    });
     if (current.length > 0 && size + row.length + 1 > MAX_CHUNK_CHARS) {
       chunks.push(`[${current.join(",")}]`);
       current = [];
@@ -85,13 +88,10 @@ export interface StoreResult {
  * Store every event of one delivery, in one D1 round trip. Throws EventTooLargeError before writing anything when
  * an event cannot fit a D1 row, and D1's error when D1 fails (the caller answers 5xx).
  */
-export async function storeEvents(db: D1Database, events: readonly RawEvent[], meta: DeliveryMeta): Promise<StoreResult> {
+export async function storeEvents(db: D1Database, events: readonly IncomingEvent[], meta: DeliveryMeta): Promise<StoreResult> {
   if (events.length === 0) return { inserted: [], toForward: [], duplicates: 0 };
-  const ignored = JSON.stringify([...meta.ignoreActorIds]);
-  const statements = chunkRows(events).map((chunk) =>
-    db
-      .prepare(INSERT_EVENTS)
-      .bind(chunk, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, meta.receivedAt, ignored),
+  const statements = chunkRows(events, meta.ignoreActorIds).map((chunk) =>
+    db.prepare(INSERT_EVENTS).bind(chunk, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, meta.receivedAt),
   );
   const results = await db.batch<{ uuid: string; forward_state: string }>(statements);
   const rows = results.flatMap((r) => r.results);

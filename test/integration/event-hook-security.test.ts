@@ -132,7 +132,7 @@ describe("POST /hooks/events — malformed input", () => {
   });
 
   it("400 for an empty or non-string uuid and a missing eventType", async () => {
-    await expectRefused(eventHookPost(envelope([logEvent(6, { uuid: "" })])), 400, "invalid_body", /data\.events\[0\]\.uuid: must be a non-empty string/);
+    await expectRefused(eventHookPost(envelope([logEvent(6, { uuid: "" })])), 400, "invalid_body", /data\.events\[0\]\.uuid: must be 1-128 characters of A-Z a-z 0-9/);
     await expectRefused(eventHookPost(envelope([logEvent(6, { uuid: 42 })])), 400, "invalid_body", /data\.events\[0\]\.uuid/);
     const noType = logEvent(7);
     delete noType.eventType;

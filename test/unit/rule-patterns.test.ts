@@ -19,7 +19,7 @@ describe("RE2 patterns", () => {
     ["^\\p{L}+$", "Zoë", true], // Unicode classes
     ["^.$", "😀", true], // one code point, not two UTF-16 units
     ["^.*$", "a\ud800b", true], // a lone surrogate does not throw
-  ])("%s finds %s: %s", (pattern, text, found) => {
+  ])("%s finds %j: %s", (pattern, text, found) => {
     expect(patternProblem(pattern)).toBeUndefined();
     expect(patternFinds(pattern, false, text)).toBe(found);
   });

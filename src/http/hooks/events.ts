@@ -14,11 +14,12 @@
 import { Hono } from "hono";
 import { ApiError } from "../../errors";
 import { describeError, log } from "../../log";
-import { EVENT_HOOK_ENVELOPE_TYPE, eventHookDeliverySchema, parseDeliverySource } from "../../okta/event-hook";
+import { EVENT_HOOK_ENVELOPE_TYPE, eventHookDeliverySchema, incomingEvent, parseDeliverySource } from "../../okta/event-hook";
+import { eventTexts } from "../../okta/event-spans";
 import { enqueueEvents } from "../../queue/enqueue";
-import { EventTooLargeError, markEnqueued, storeEvents, type RawEvent } from "../../storage/events";
+import { EventTooLargeError, markEnqueued, storeEvents } from "../../storage/events";
 import { describeFirstIssue } from "../../validation";
-import { readJsonBody } from "../json-body";
+import { readJsonText } from "../json-body";
 import { requireSharedSecret } from "../shared-secret";
 import type { AppEnv } from "../types";
 
@@ -45,14 +46,20 @@ eventHookRoutes.get("/", (c) => {
 
 eventHookRoutes.post("/", async (c) => {
   const { config } = c.var;
-  const body = await readJsonBody(c.req.raw, config.maxBodyBytes);
+  const { text, value: body } = await readJsonText(c.req.raw, config.maxBodyBytes);
   const parsed = eventHookDeliverySchema.safeParse(body);
   if (!parsed.success) {
     throw new ApiError("invalid_body", `Not an Okta event hook delivery (${EVENT_HOOK_ENVELOPE_TYPE}): ${describeFirstIssue(parsed.error, body)}`);
   }
   const delivery = parsed.data;
-  // Store the events exactly as Okta sent them (key order, unknown fields), not zod's re-built objects.
-  const rawEvents = (body as { data: { events: RawEvent[] } }).data.events;
+  // Each event is stored and forwarded as the exact text Okta sent (numbers, escapes, key order and all), not as
+  // a re-serialisation of the parsed value.
+  const texts = eventTexts(text);
+  if (texts === undefined || texts.length !== delivery.data.events.length) {
+    // Cannot happen for a body the schema accepted; refusing is safer than storing the wrong bytes.
+    throw new ApiError("invalid_body", "data.events: could not be read from the body as sent");
+  }
+  const rawEvents = delivery.data.events.map((event, i) => incomingEvent(event, texts[i]!));
   const source = parseDeliverySource(delivery.source);
   const now = Date.now();
   const fields = c.var.logFields;
