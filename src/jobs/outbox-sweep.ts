@@ -1,5 +1,5 @@
 /**
- * The outbox sweep (PRODUCT 2B: "a failed queue send loses nothing"): re-enqueue
+ * The outbox sweep (a failed queue send loses nothing; docs/storage.md "The outbox"): re-enqueue
  * - events stored but never handed to the forward queue (forward_state 'pending' for over a minute: the send
  *   failed, or the request died between the D1 write and the send), and
  * - events handed to the queue more than half an hour ago whose fan-out never happened (their message was lost),
@@ -9,8 +9,13 @@
  * each in bounded batches, oldest first. Re-enqueueing is safe: fan-out is idempotent per (event, destination),
  * and a delivery is claimed in D1 before it is attempted.
  *
- * A failing sweep logs at error level and rethrows, so the cron invocation fails visibly (thmenu's retry cron
- * failed silently for 16 months; PEERS §1.6).
+ * Rows the sweeper cannot progress never hold it up: it updates rows by rowid (so every row it enqueues leaves the
+ * outbox), and an event whose uuid is not a valid identifier (only possible for rows stored before identifiers were
+ * validated) can never be forwarded, so it is set aside with an event-level dead letter, logged at error level,
+ * instead of being re-enqueued by every sweep ahead of the events behind it.
+ *
+ * A failing sweep logs at error level and rethrows, so the cron invocation fails visibly: a retry job that fails
+ * silently is how events get lost unnoticed.
  */
 import type { Env } from "../env";
 import { describeError, log } from "../log";
@@ -18,7 +23,32 @@ import { enqueueEvents } from "../queue/enqueue";
 import { enqueueDeliveries } from "../queue/fan-out";
 import { resumeStep } from "../queue/resume";
 import { takeOverdueDeliveries } from "../storage/deliveries";
-import { listOutboxEvents, listUnfannedEvents, markEnqueued, touchEnqueued } from "../storage/events";
+import { isValidEventId } from "../okta/event-hook";
+import {
+  listOutboxEvents,
+  listUnfannedEvents,
+  markEnqueuedRows,
+  setAsideUnforwardable,
+  touchEnqueuedRows,
+  type SweptEvent,
+} from "../storage/events";
+
+export const UNFORWARDABLE_REASON = "the event's uuid is not a valid identifier (stored before identifiers were validated): it cannot be forwarded";
+
+/** Sets aside the rows that can never be forwarded; answers the ones to enqueue. */
+async function forwardable(env: Env, rows: readonly SweptEvent[], now: number): Promise<{ rows: SweptEvent[]; setAside: number }> {
+  const bad = rows.filter((r) => !isValidEventId(r.uuid));
+  if (bad.length === 0) return { rows: [...rows], setAside: 0 };
+  await setAsideUnforwardable(env.DB, bad.map((r) => r.rowid), UNFORWARDABLE_REASON, now);
+  log("error", "outbox sweep: events that cannot be forwarded were set aside as dead letters", { count: bad.length });
+  return { rows: rows.filter((r) => isValidEventId(r.uuid)), setAside: bad.length };
+}
+
+/** Enqueue `rows`; answers the rows sent (all, or those before a failure) and the error. */
+async function enqueueRows(env: Env, rows: readonly SweptEvent[]): Promise<{ sent: SweptEvent[]; error?: unknown }> {
+  const { sent, error } = await enqueueEvents(env.FORWARD_QUEUE, rows.map((r) => r.uuid));
+  return { sent: rows.slice(0, sent.length), error };
+}
 
 /** Events younger than this are left to the request that stored them. */
 export const OUTBOX_MIN_AGE_MS = 60_000;
@@ -36,18 +66,22 @@ export interface SweepResult {
   /** Events re-enqueued: never enqueued, or enqueued but never fanned out. */
   events: number;
   deliveries: number;
+  /** Events that can never be forwarded, set aside with a dead letter. */
+  setAside: number;
 }
 
 export async function sweepOutbox(env: Env, now: number): Promise<SweepResult> {
   try {
-    const uuids = await listOutboxEvents(env.DB, now, OUTBOX_MIN_AGE_MS, SWEEP_BATCH_LIMIT);
-    const { sent, error } = await enqueueEvents(env.FORWARD_QUEUE, uuids);
-    if (sent.length > 0) await markEnqueued(env.DB, sent, now);
+    const outbox = await listOutboxEvents(env.DB, now, OUTBOX_MIN_AGE_MS, SWEEP_BATCH_LIMIT);
+    const pending = await forwardable(env, outbox, now);
+    const { sent, error } = await enqueueRows(env, pending.rows);
+    await markEnqueuedRows(env.DB, sent.map((r) => r.rowid), now);
     if (error !== undefined) throw error;
 
     const unfanned = await listUnfannedEvents(env.DB, now, UNFANNED_GRACE_MS, SWEEP_BATCH_LIMIT);
-    const again = await enqueueEvents(env.FORWARD_QUEUE, unfanned);
-    if (again.sent.length > 0) await touchEnqueued(env.DB, again.sent, now);
+    const lost = await forwardable(env, unfanned, now);
+    const again = await enqueueRows(env, lost.rows);
+    await touchEnqueuedRows(env.DB, again.sent.map((r) => r.rowid), now);
     if (again.error !== undefined) throw again.error;
 
     // Waiting deliveries of destinations that are active (again): a resume that failed or raced.
@@ -56,13 +90,15 @@ export async function sweepOutbox(env: Env, now: number): Promise<SweepResult> {
     const overdue = await takeOverdueDeliveries(env.DB, now, OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT);
     await enqueueDeliveries(env.FORWARD_QUEUE, overdue.map((d) => ({ uuid: d.eventUuid, destinationId: d.destinationId })));
 
-    const result = { events: sent.length + again.sent.length, deliveries: overdue.length + resumed.resumed };
-    log(result.events + result.deliveries > 0 ? "warn" : "info", "outbox sweep", {
+    const setAside = pending.setAside + lost.setAside;
+    const result = { events: sent.length + again.sent.length, deliveries: overdue.length + resumed.resumed, setAside };
+    log(result.events + result.deliveries + setAside > 0 ? "warn" : "info", "outbox sweep", {
       events: result.events,
       deliveries: result.deliveries,
       lostEventMessages: again.sent.length,
       resumed: resumed.resumed,
-      more: uuids.length === SWEEP_BATCH_LIMIT || unfanned.length === SWEEP_BATCH_LIMIT || overdue.length === SWEEP_BATCH_LIMIT,
+      setAside,
+      more: outbox.length === SWEEP_BATCH_LIMIT || unfanned.length === SWEEP_BATCH_LIMIT || overdue.length === SWEEP_BATCH_LIMIT,
     });
     return result;
   } catch (error) {

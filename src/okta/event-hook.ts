@@ -21,6 +21,10 @@ const nullableString = z.string().nullish();
  * stored as UTF-8 and read back the same, which once left such rows unforwardable; the character set rules it out.
  */
 const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** True when `uuid` is an identifier the gateway can key storage, messages and deliveries on. */
+export function isValidEventId(uuid: string): boolean {
+  return EVENT_ID.test(uuid);
+}
 /** Okta's event types are dotted lower-case names with digits and underscores (one has capitals). */
 const EVENT_TYPE = /^[A-Za-z0-9._-]{1,200}$/;
 

@@ -139,31 +139,69 @@ export async function getEvent(db: D1Database, uuid: string): Promise<EventRow |
   return getEventStatement(db, uuid).first<EventRow>();
 }
 
-/**
- * The outbox sweep: events stored more than `olderThanMs` ago and still 'pending' (their enqueue failed or the
- * request died before it), oldest first, at most `limit`.
- */
+/** A row the sweeper found: its rowid (to update it whatever its uuid holds) and its uuid (to enqueue it). */
+export interface SweptEvent {
+  rowid: number;
+  uuid: string;
+}
+
 /**
  * Events handed to the queue more than `olderThanMs` ago whose fan-out never happened: their message was lost
  * (local queues live in memory; a consumer can die between receiving and acknowledging).
  */
-export async function listUnfannedEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<string[]> {
+export async function listUnfannedEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<SweptEvent[]> {
   const { results } = await db
-    .prepare(`SELECT uuid FROM events WHERE forward_state = 'enqueued' AND enqueued_at < ?1 - ?2 ORDER BY enqueued_at LIMIT ?3`)
+    .prepare(`SELECT rowid, uuid FROM events WHERE forward_state = 'enqueued' AND enqueued_at < ?1 - ?2 ORDER BY enqueued_at LIMIT ?3`)
     .bind(now, olderThanMs, limit)
-    .all<{ uuid: string }>();
-  return results.map((r) => r.uuid);
+    .all<SweptEvent>();
+  return results;
 }
 
-/** Restart the clock of events the sweeper handed to the queue again. */
-export async function touchEnqueued(db: D1Database, uuids: readonly string[], now: number): Promise<void> {
-  if (uuids.length === 0) return;
+/**
+ * The sweeper updates rows by rowid, never by uuid: a uuid stored before identifiers were validated may not read
+ * back as it was written (a lone surrogate becomes U+FFFD), and an update keyed on it would match nothing, leaving
+ * the row first in line for every later sweep.
+ */
+export async function markEnqueuedRows(db: D1Database, rowids: readonly number[], now: number): Promise<void> {
+  if (rowids.length === 0) return;
   await db
     .prepare(
-      `UPDATE events SET enqueued_at = ?2 WHERE forward_state = 'enqueued' AND uuid IN (SELECT value FROM json_each(?1))`,
+      `UPDATE events SET forward_state = 'enqueued', enqueued_at = ?2
+       WHERE forward_state = 'pending' AND rowid IN (SELECT value FROM json_each(?1))`,
     )
-    .bind(JSON.stringify(uuids), now)
+    .bind(JSON.stringify(rowids), now)
     .run();
+}
+
+/** Restart the clock of events the sweeper handed to the queue again (by rowid, see markEnqueuedRows). */
+export async function touchEnqueuedRows(db: D1Database, rowids: readonly number[], now: number): Promise<void> {
+  if (rowids.length === 0) return;
+  await db
+    .prepare(`UPDATE events SET enqueued_at = ?2 WHERE forward_state = 'enqueued' AND rowid IN (SELECT value FROM json_each(?1))`)
+    .bind(JSON.stringify(rowids), now)
+    .run();
+}
+
+/**
+ * Take events that can never be forwarded out of the sweeper's way, in one transaction: an event-level dead
+ * letter (destination '') with the reason, and forward_state 'skipped'. The uuid is copied inside SQL, so its
+ * stored bytes are kept whatever they are.
+ */
+export async function setAsideUnforwardable(db: D1Database, rowids: readonly number[], reason: string, now: number): Promise<void> {
+  if (rowids.length === 0) return;
+  const ids = JSON.stringify(rowids);
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO dead_letters (event_uuid, destination_id, reason, attempts, recorded_at)
+         SELECT uuid, '', ?2, 0, ?3 FROM events WHERE rowid IN (SELECT value FROM json_each(?1))
+         ON CONFLICT (event_uuid, destination_id) DO NOTHING`,
+      )
+      .bind(ids, reason, now),
+    db
+      .prepare(`UPDATE events SET forward_state = 'skipped' WHERE forward_state IN ('pending', 'enqueued') AND rowid IN (SELECT value FROM json_each(?1))`)
+      .bind(ids),
+  ]);
 }
 
 /** The statement that records an event's fan-out as done (its deliveries exist), from pending or enqueued. */
@@ -176,12 +214,13 @@ export function markFannedOutStatement(db: D1Database, uuid: string, now: number
     .bind(uuid, now);
 }
 
-export async function listOutboxEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<string[]> {
+/** The outbox: events stored more than `olderThanMs` ago and still 'pending', oldest first, at most `limit`. */
+export async function listOutboxEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<SweptEvent[]> {
   const { results } = await db
     .prepare(
-      `SELECT uuid FROM events WHERE forward_state = 'pending' AND received_at < ?1 - ?2 ORDER BY received_at LIMIT ?3`,
+      `SELECT rowid, uuid FROM events WHERE forward_state = 'pending' AND received_at < ?1 - ?2 ORDER BY received_at LIMIT ?3`,
     )
     .bind(now, olderThanMs, limit)
-    .all<{ uuid: string }>();
-  return results.map((r) => r.uuid);
+    .all<SweptEvent>();
+  return results;
 }

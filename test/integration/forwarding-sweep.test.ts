@@ -73,7 +73,7 @@ describe("outbox sweep", () => {
   it("leaves events younger than a minute to the request that stored them", async () => {
     const [uuid] = await storeWithQueueDown(1);
     const queue = recordingQueue<ForwardMessage>();
-    expect(await sweepOutbox(envWith({ FORWARD_QUEUE: queue }), Date.now())).toEqual({ events: 0, deliveries: 0 });
+    expect(await sweepOutbox(envWith({ FORWARD_QUEUE: queue }), Date.now())).toEqual({ events: 0, deliveries: 0, setAside: 0 });
     expect(queue.sent).toEqual([]);
     expect(await forwardState(uuid!)).toBe("pending");
   });
@@ -92,12 +92,12 @@ describe("outbox sweep", () => {
     ]);
     const queue = recordingQueue<ForwardMessage>();
     const e = envWith({ FORWARD_QUEUE: queue });
-    expect(await sweepOutbox(e, now)).toEqual({ events: 1, deliveries: 0 });
+    expect(await sweepOutbox(e, now)).toEqual({ events: 1, deliveries: 0, setAside: 0 });
     expect(queue.sent).toEqual([{ kind: "event", uuid: "lost" }]);
     const row = await env.DB.prepare("SELECT forward_state, enqueued_at FROM events WHERE uuid = 'lost'").first();
     expect(row).toEqual({ forward_state: "enqueued", enqueued_at: now });
     // Its clock restarted: the next run leaves it to the queue.
-    expect(await sweepOutbox(e, now + 60_000)).toEqual({ events: 0, deliveries: 0 });
+    expect(await sweepOutbox(e, now + 60_000)).toEqual({ events: 0, deliveries: 0, setAside: 0 });
   });
 
   it("fan-out takes an event out of the sweeper's view in the same transaction as its deliveries", async () => {
@@ -129,9 +129,9 @@ describe("outbox sweep", () => {
     ]);
     const queue = recordingQueue<ForwardMessage>();
     const e = envWith({ FORWARD_QUEUE: queue });
-    expect(await sweepOutbox(e, now)).toEqual({ events: 0, deliveries: 1 });
+    expect(await sweepOutbox(e, now)).toEqual({ events: 0, deliveries: 1, setAside: 0 });
     expect(queue.sent).toEqual([{ kind: "delivery", uuid: "e-late", destinationId: "dst_a" }]);
-    expect(await sweepOutbox(e, now + 1000)).toEqual({ events: 0, deliveries: 0 });
+    expect(await sweepOutbox(e, now + 1000)).toEqual({ events: 0, deliveries: 0, setAside: 0 });
   });
 
   it("works in bounded batches: the next run continues where this one stopped", async () => {
@@ -145,9 +145,49 @@ describe("outbox sweep", () => {
       .run();
     const queue = recordingQueue<ForwardMessage>();
     const e = envWith({ FORWARD_QUEUE: queue });
-    expect(await sweepOutbox(e, Date.now())).toEqual({ events: SWEEP_BATCH_LIMIT, deliveries: 0 });
-    expect(await sweepOutbox(e, Date.now())).toEqual({ events: 1, deliveries: 0 });
+    expect(await sweepOutbox(e, Date.now())).toEqual({ events: SWEEP_BATCH_LIMIT, deliveries: 0, setAside: 0 });
+    expect(await sweepOutbox(e, Date.now())).toEqual({ events: 1, deliveries: 0, setAside: 0 });
     expect(new Set(queue.sent.map((m) => ("uuid" in m ? m.uuid : null))).size).toBe(SWEEP_BATCH_LIMIT + 1);
+  });
+
+  it("rows it cannot progress never starve it: more than a page of poison uuids is set aside, the stuck event behind them is forwarded", async () => {
+    // Rows as a gateway without identifier validation stored them: a uuid with a lone surrogate, which D1 does not
+    // read back as it was written. Inserted directly, older than the genuinely stuck event.
+    const old = Date.now() - 20 * 60_000;
+    const poison = Array.from({ length: SWEEP_BATCH_LIMIT + 20 }, (_, i) => `x${i}\ud800`);
+    for (let i = 0; i < poison.length; i += 200) {
+      await env.DB.prepare(
+        `INSERT INTO events (uuid, event_type, received_at, forward_state, payload)
+         SELECT value, 'user.session.start', ?2, 'pending', '{}' FROM json_each(?1)`,
+      )
+        .bind(JSON.stringify(poison.slice(i, i + 200)), old)
+        .run();
+    }
+    // A few more poison rows as lost messages (enqueued long ago, never fanned out).
+    await env.DB.prepare(
+      `INSERT INTO events (uuid, event_type, received_at, forward_state, enqueued_at, payload)
+       SELECT value, 'user.session.start', ?2, 'enqueued', ?2, '{}' FROM json_each(?1)`,
+    )
+      .bind(JSON.stringify(["y1\udc00", "y2\ud800"]), old - 2 * UNFANNED_GRACE_MS)
+      .run();
+    const [stuck] = await storeWithQueueDown(1);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const queue = recordingQueue<ForwardMessage>();
+    const e = envWith({ FORWARD_QUEUE: queue });
+    const later = Date.now() + 120_000;
+
+    const first = await sweepOutbox(e, later);
+    const second = await sweepOutbox(e, later);
+    expect(queue.sent).toEqual([{ kind: "event", uuid: stuck }]);
+    expect(first.setAside + second.setAside).toBe(poison.length + 2);
+    expect(await forwardState(stuck!)).toBe("enqueued");
+    // Reported: an error line with the count (no uuids, no payloads), and one event-level dead letter per row.
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('"msg":"outbox sweep: events that cannot be forwarded were set aside as dead letters"'));
+    const letters = await env.DB.prepare("SELECT count(*) AS n FROM dead_letters WHERE destination_id = '' AND reason LIKE '%not a valid identifier%'").first<{ n: number }>();
+    expect(letters!.n).toBe(poison.length + 2);
+    // And they stay out of the way: the next sweep has nothing to do.
+    expect(await sweepOutbox(e, later)).toEqual({ events: 0, deliveries: 0, setAside: 0 });
+    expect(queue.sent).toHaveLength(1);
   });
 
   it("a failing sweep logs at error level and rethrows (never silent); the events stay in the outbox", async () => {
