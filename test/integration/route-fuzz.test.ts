@@ -1,0 +1,222 @@
+/**
+ * No input makes any route answer 5xx, and a refused request changes nothing: a seeded fuzzer sends 10,000
+ * requests to every route of the Worker — the event hook (verification and deliveries), the six inline hooks, the
+ * admin API and /healthz — with random methods, credentials, content types, headers and bodies (mutated Okta
+ * examples, truncated and deeply nested JSON, lone surrogates, out-of-range numbers, duplicate keys, binary junk,
+ * oversized values). Every answer must be below 500; every error must be our JSON error format; a 4xx on a route
+ * that writes must leave its tables as they were. Reproducible: a failure prints the seed and request number.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { INLINE_HOOK_TYPES } from "../../src/okta/inline/common";
+import { requestFixtures } from "../helpers/fixtures";
+import { ADMIN_TOKEN, callWorker, INLINE_SECRET } from "../helpers/inline";
+import { mutate, prng } from "../helpers/mutate";
+import { envelope, EVENT_SECRET_NEW, logEvent } from "../helpers/okta";
+
+const SEED = 20261124;
+const REQUESTS = 10_000;
+/** A bound on wall time, so a slow machine fails clearly instead of hanging CI. */
+const TIME_LIMIT_MS = 240_000;
+
+type Random = () => number;
+const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+const int = (random: Random, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+
+/** JSON texts no serializer would write but a client can send. */
+function oddJsonText(random: Random): string {
+  const depth = int(random, 500, 20_000);
+  return pick(random, [
+    () => "[".repeat(depth) + "]".repeat(depth),
+    // Deep nesting inside an otherwise valid event, and inside an admin value.
+    () => `{"eventId":"e","data":{"events":[{"uuid":"deep-${int(random, 1, 1e9)}","eventType":"user.session.start","x":${"[".repeat(depth)}${"]".repeat(depth)}}]}}`,
+    () => `{"kind":"token.claim","definition":{"token":"access","claim":"c","value":{"from":"static","value":${"[".repeat(depth)}${"]".repeat(depth)}}}}`,
+    () => `{"name":"deep","url":"https://receiver.example.com/","eventTypes":${"[".repeat(depth)}${"]".repeat(depth)}}`,
+    () => '{"a":'.repeat(depth) + "1" + "}".repeat(depth),
+    () => JSON.stringify(envelope([logEvent(1)])).slice(0, int(random, 0, 200)),
+    () => '{"data":{"events":[{"uuid":"x\\ud800","eventType":"user.session.start"}]}}',
+    () => '{"data":{"events":[{"uuid":"\\udfff\\ud800","eventType":"a"}]},"eventId":"\\ud800"}',
+    () => '{"data":{"events":[{"uuid":"a","n":1e400,"big":123456789012345678901234}]}}',
+    () => '{"data":{"events":[]},"data":{"events":[{"uuid":"dup-key"}]}}',
+    () => "\ufeff" + JSON.stringify(envelope([logEvent(2)])),
+    () => "null",
+    () => "[]",
+    () => '"just a string"',
+    () => "1e999",
+    () => "{}",
+    () => '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}',
+    () => "\u0000\u0001\u0002",
+    () => JSON.stringify({ data: { events: [{ uuid: "u".repeat(int(random, 100, 5000)), eventType: "t".repeat(int(random, 1, 3000)) }] } }),
+    () => JSON.stringify({ data: { events: Array.from({ length: int(random, 1, 50) }, () => ({ uuid: pick(random, ["", " ", "../x", "a/b", "%00", "\u202e", "😀"]) })) } }),
+  ])();
+}
+
+function randomBytes(random: Random): Uint8Array {
+  const bytes = new Uint8Array(int(random, 0, 4096));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = int(random, 0, 255);
+  return bytes;
+}
+
+const ADMIN_BODIES: readonly unknown[] = [
+  { name: "fuzz", url: "https://receiver.example.com/okta" },
+  { name: "fuzz", url: "https://receiver.example.com/okta", eventTypes: ["user.*"], format: "okta", oktaAuth: { header: "authorization", value: "v" } },
+  { state: "paused" },
+  { gracePeriodSeconds: 60 },
+  { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "x", fieldMessage: "y" } },
+  { kind: "registration.attribute-pattern", definition: { attribute: "lastName", pattern: "^[a-z]+$", effect: "deny-unless-match", errorSummary: "x", fieldMessage: "y" } },
+  { kind: "token.claim", definition: { token: "access", claim: "dept", value: { from: "static", value: { a: [1, 2, { b: null }] } } } },
+  { value: { region: "eu" } },
+];
+
+interface FuzzRequest {
+  request: Request;
+  /** The table a successful call could write, to check that a refusal wrote nothing. */
+  writes?: "events" | "destinations" | "inline_rules" | "inline_lookup_entries";
+  describe: string;
+}
+
+function body(random: Random, valid: unknown): { text: string | Uint8Array; kind: string } {
+  const r = random();
+  if (r < 0.35) return { text: JSON.stringify(mutate(valid, random)) ?? "", kind: "mutated" };
+  if (r < 0.7) return { text: oddJsonText(random), kind: "odd-json" };
+  if (r < 0.8) return { text: randomBytes(random), kind: "bytes" };
+  if (r < 0.85) return { text: "x".repeat(int(random, 1_000_000, 2_500_000)), kind: "huge" };
+  return { text: JSON.stringify(valid), kind: "valid" };
+}
+
+function headersFor(random: Random, auth: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const a = random();
+  if (a < 0.8) Object.assign(headers, auth);
+  else if (a < 0.9) headers.authorization = pick(random, ["", "Bearer", "Bearer wrong", "wrong", "Basic Zm9vOmJhcg==", "x".repeat(8000)]);
+  headers["content-type"] = pick(random, [
+    "application/json",
+    "application/json",
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/json; charset=utf-16",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "",
+    "application/jsonx",
+  ]);
+  if (random() < 0.1) headers["content-length"] = String(int(random, 0, 10_000_000));
+  if (random() < 0.1) headers["x-okta-verification-challenge"] = pick(random, ["", "c".repeat(10_000), "a\tb", "ok"]);
+  return headers;
+}
+
+function nextRequest(random: Random, ids: { destination: string; rule: string }): FuzzRequest {
+  const method = random() < 0.75 ? undefined : pick(random, ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]);
+  const area = random();
+  let path: string;
+  let valid: unknown;
+  let auth: Record<string, string>;
+  let writes: FuzzRequest["writes"];
+  let defaultMethod = "POST";
+  if (area < 0.35) {
+    path = "/hooks/events";
+    valid = envelope([logEvent(int(random, 1, 1000)), logEvent(int(random, 1, 1000))]);
+    auth = { authorization: EVENT_SECRET_NEW };
+    writes = "events";
+    if (random() < 0.15) defaultMethod = "GET";
+  } else if (area < 0.65) {
+    const fixture = pick(random, requestFixtures);
+    path = `/hooks/inline/${random() < 0.95 ? fixture.type : pick(random, ["tokens", "TOKEN", "..%2ftoken", "", "token/extra"])}`;
+    valid = fixture.body;
+    auth = { authorization: INLINE_SECRET };
+  } else if (area < 0.95) {
+    auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const target = pick(random, [
+      ["/admin/api/destinations", "POST", "destinations"],
+      [`/admin/api/destinations/${ids.destination}`, "PATCH", "destinations"],
+      [`/admin/api/destinations/${ids.destination}/rotate-secret`, "POST", "destinations"],
+      [`/admin/api/destinations/${pick(random, ["dst_nope", "%00", "..", "x".repeat(500)])}`, "PATCH", "destinations"],
+      ["/admin/api/rules", "POST", "inline_rules"],
+      [`/admin/api/rules/${ids.rule}`, "PUT", "inline_rules"],
+      [`/admin/api/rules/lookup-tables/regions/entries/${pick(random, ["k", "%F0%9F%98%80", "x".repeat(300), "%ZZ"])}`, "PUT", "inline_lookup_entries"],
+      [`/admin/api/events/${pick(random, ["x", "%ED%A0%80", "u".repeat(300)])}/deliveries`, "GET", undefined],
+    ] as const);
+    path = target[0];
+    defaultMethod = target[1];
+    writes = target[2];
+    valid = pick(random, ADMIN_BODIES);
+  } else {
+    path = pick(random, ["/healthz", "/", "/hooks", "/admin", "/admin/api", "/hooks/events/extra", "/%2e%2e/admin/api/rules"]);
+    valid = {};
+    auth = random() < 0.5 ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {};
+    defaultMethod = "GET";
+  }
+  const chosen = method ?? defaultMethod;
+  const headers = headersFor(random, auth);
+  const withBody = chosen !== "GET" && chosen !== "HEAD";
+  const b = withBody ? body(random, valid) : undefined;
+  const request = new Request(`https://gateway.test${path}`, { method: chosen, headers, body: b?.text });
+  const preview = b === undefined ? "" : typeof b.text === "string" ? b.text.slice(0, 120) : `<${b.text.length} bytes>`;
+  return {
+    request,
+    writes: chosen === "GET" || chosen === "HEAD" ? undefined : writes,
+    describe: `${chosen} ${path} (${b?.kind ?? "no body"}; content-type ${headers["content-type"]}) ${preview}`,
+  };
+}
+
+async function rowCount(table: string): Promise<number> {
+  return (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())!.n;
+}
+
+let ids = { destination: "", rule: "" };
+
+beforeAll(async () => {
+  const admin = (path: string, b: unknown) =>
+    callWorker(
+      new Request(`https://gateway.test/admin/api${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(b),
+      }),
+    );
+  const d = await admin("/destinations", ADMIN_BODIES[0]);
+  expect(d.status).toBe(201);
+  const r = await admin("/rules", ADMIN_BODIES[5]);
+  expect(r.status).toBe(201);
+  ids = { destination: ((await d.json()) as { id: string }).id, rule: ((await r.json()) as { id: string }).id };
+});
+
+describe("every route under a seeded fuzzer", () => {
+  it(`${REQUESTS} requests: no 5xx, every error in our format, refusals change nothing`, { timeout: TIME_LIMIT_MS + 60_000 }, async () => {
+    const random = prng(SEED);
+    const started = Date.now();
+    const statuses = new Map<number, number>();
+    const failures: string[] = [];
+    let sent = 0;
+    for (; sent < REQUESTS && Date.now() - started < TIME_LIMIT_MS && failures.length < 10; sent++) {
+      const { request, writes, describe: what } = nextRequest(random, ids);
+      const before = writes ? await rowCount(writes) : 0;
+      const res = await callWorker(request);
+      const text = await res.text();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const where = `request ${sent} (seed ${SEED}): ${what} → ${res.status} ${text.slice(0, 200)}`;
+      if (res.status >= 500) failures.push(where);
+      else if (res.status >= 400 && request.method !== "HEAD") {
+        let code: unknown;
+        try {
+          const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+          code = typeof parsed.error?.message === "string" ? parsed.error.code : undefined;
+        } catch {
+          code = undefined;
+        }
+        if (typeof code !== "string") failures.push(`not our error format: ${where}`);
+        if (writes && (await rowCount(writes)) !== before) failures.push(`a refusal wrote to ${writes}: ${where}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(sent).toBe(REQUESTS);
+    // The fuzzer reached past authentication and validation: successes and refusals of several kinds.
+    expect([...statuses.keys()].filter((s) => s < 300).length).toBeGreaterThan(0);
+    expect([...statuses.keys()].filter((s) => s >= 400).length).toBeGreaterThan(3);
+  });
+});
+
+// Keep the inline hook type list and the fixtures in step: a new type without a fixture would not be fuzzed.
+it("fuzzes every inline hook type", () => {
+  expect(new Set(requestFixtures.map((f) => f.type))).toEqual(new Set(INLINE_HOOK_TYPES));
+});
