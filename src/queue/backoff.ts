@@ -1,5 +1,5 @@
 /**
- * The retry policy of forwarded deliveries (PRODUCT 2B): which attempt outcomes are retried, and when.
+ * The retry policy of forwarded deliveries (docs/forwarding.md): which attempt outcomes are retried, and when.
  *
  * - 2xx is delivered. Timeouts, network errors, 408, 429 and 5xx are transient; every other status (3xx included:
  *   redirects are never followed, a moved endpoint must be re-configured) is permanent. This is the Standard

@@ -1,10 +1,11 @@
 /**
- * The HTTP request a destination receives, in its format (PRODUCT 2B):
+ * The HTTP request a destination receives, in its format (docs/forwarding.md):
  *
  * - `standard`: Standard Webhooks. Body `{"type": <eventType>, "timestamp": <published>, "data": <the LogEvent as
  *   Okta sent it>}`, headers `webhook-id` (stable across retries), `webhook-timestamp` (this attempt, seconds),
  *   `webhook-signature` (one `v1,` signature per active secret).
- * - `okta`: the event re-wrapped in Okta's own event hook envelope (CONTRACT §1.2: eventType com.okta.event_hook,
+ * - `okta`: the event re-wrapped in Okta's own event hook envelope
+ * (https://developer.okta.com/docs/concepts/event-hooks/: eventType com.okta.event_hook,
  *   cloudEventsVersion 0.1, source, eventId, eventTime, contentType, data.events[]) with the configured auth header,
  *   so an existing Okta event hook receiver can sit behind the gateway unchanged. `eventId` and the
  *   `idempotency-key` header are stable across retries; the Standard Webhooks headers are sent too (harmless to a

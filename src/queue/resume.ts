@@ -1,5 +1,5 @@
 /**
- * Resuming waiting deliveries (PRODUCT 2B: "paused destinations keep their deliveries waiting and catch up on
+ * Resuming waiting deliveries (docs/forwarding.md: "paused destinations keep their deliveries waiting and catch up on
  * resume"). A step moves one page of waiting deliveries of active destinations back to pending and enqueues them;
  * a full page sends a {kind:"resume"} message so the next page follows at queue speed, however large the backlog.
  * Started by the PATCH that resumes a destination and by every sweep (which also catches deliveries that went to

@@ -1,5 +1,5 @@
 /**
- * End to end (PRODUCT 2B): the real Worker (`wrangler dev`, local D1 and Queues) receives Okta event hook
+ * End to end (docs/forwarding.md): the real Worker (`wrangler dev`, local D1 and Queues) receives Okta event hook
  * deliveries over HTTP and forwards them to a real HTTP receiver started here on 127.0.0.1, which verifies every
  * signature with an independent Standard Webhooks implementation (the `standardwebhooks` package).
  *

@@ -1,5 +1,6 @@
 /**
- * Okta event hook deliveries (CONTRACT §1.2–1.3): every data.events[] element stored once in D1, keyed by uuid,
+ * Okta event hook deliveries (https://developer.okta.com/docs/concepts/event-hooks/): every data.events[] element
+ * stored once in D1, keyed by uuid,
  * with the columns operators filter on; redeliveries and duplicates answer 204 without storing twice; large
  * batches in one round trip; stored events handed to the forward queue.
  */

@@ -1,6 +1,7 @@
 /**
  * The security group of POST /hooks/events: every bad input gets its 4xx with the JSON error body and leaves D1
- * unchanged; a failing D1 gives 503 so Okta's one retry counts (CONTRACT §1.3: 5xx retried, 4xx never).
+ * unchanged; a failing D1 gives 503 so Okta's one retry counts (Okta retries 5xx, never 4xx:
+ * https://developer.okta.com/docs/concepts/event-hooks/).
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";

@@ -1,5 +1,6 @@
 /**
- * Okta's one-time event hook verification (CONTRACT §1.1): GET with x-okta-verification-challenge, answered with
+ * Okta's one-time event hook verification (https://developer.okta.com/docs/concepts/event-hooks/): GET with
+ * x-okta-verification-challenge, answered with
  * {"verification":"<value>"} as 200 application/json — checked byte for byte against Okta Support's recorded
  * exchange — behind the same auth as deliveries, since Okta sends the configured header on the GET too.
  */

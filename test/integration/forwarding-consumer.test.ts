@@ -1,5 +1,6 @@
 /**
- * The forward queue consumer against real local D1: fan-out, and the fate of each delivery attempt (PRODUCT 2B).
+ * The forward queue consumer against real local D1: fan-out, and the fate of each delivery attempt
+ * (docs/forwarding.md).
  * Queues are recording fakes here (so no background consumer races the test), except where
  * `exports.default.queue` is used to read the retry delay the handler chose.
  */

@@ -1,5 +1,5 @@
 /**
- * The outbox sweeper (PRODUCT 2B: "a failed queue send loses nothing"): events stored while the queue was down
+ * The outbox sweeper (a failed queue send loses nothing; docs/storage.md): events stored while the queue was down
  * reach their destinations after one scheduled run, through the real local queue and consumer; lost delivery
  * event and delivery messages are re-enqueued; work per run is bounded; a failing sweep is loud.
  */

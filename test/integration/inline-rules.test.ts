@@ -1,5 +1,6 @@
 /**
- * Declarative rules (PRODUCT 2C): managed through /admin/api/rules, kept in D1, cached in the isolate, and deciding
+ * Declarative rules (docs/inline-hooks.md): managed through /admin/api/rules, kept in D1, cached in the isolate, and
+ * deciding
  * each kind as documented in src/okta/inline/rules/schema.ts. Storage is per test file, so each test deletes the
  * rules it created.
  */

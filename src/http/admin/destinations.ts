@@ -1,5 +1,5 @@
 /**
- * /admin/api/destinations (PRODUCT 2B, 2E): create, list, get, update (PATCH; pause and resume are state
+ * /admin/api/destinations (docs/forwarding.md): create, list, get, update (PATCH; pause and resume are state
  * changes), delete, and rotate the signing secret with an overlap. The secret is generated here and returned once,
  * by create and rotate; no other response, log line or error carries it. Secrets are sealed with
  * SECRETS_ENCRYPTION_KEY before they are written (src/storage/destination-secrets.ts); without a usable key, a

@@ -1,5 +1,5 @@
 /**
- * /admin/api/rules — inline hook rules and their lookup tables (PRODUCT 2C, 2E).
+ * /admin/api/rules — inline hook rules and their lookup tables (docs/inline-hooks.md).
  *
  *   GET    /rules[?type=token]                        list, in evaluation order
  *   POST   /rules                                     create  {kind, name?, priority?, enabled?, definition}

@@ -1,13 +1,14 @@
 /**
- * Okta event hooks (PRODUCT 2A, CONTRACT §1).
+ * Okta event hooks (https://developer.okta.com/docs/concepts/event-hooks/).
  *
  * GET  /hooks/events — the one-time verification: echo `x-okta-verification-challenge` as
  *                      {"verification":"<value>"} (200, application/json), after the same auth as deliveries
- *                      (Okta sends the configured auth header on the GET too, CONTRACT §1.1).
+ *                      (Okta sends the configured auth header on the GET too).
  * POST /hooks/events — a delivery: authenticate, validate, store every event once (one D1 round trip), enqueue
  *                      the new ones for forwarding, answer 204 with an empty body.
  *
- * Okta retries once on timeout or 5xx and never on 4xx (CONTRACT §1.3), so: bad input → 4xx (a retry would not
+ * Okta retries once on timeout or 5xx and never on 4xx (see the event hooks page above), so: bad input → 4xx (a retry
+ * would not
  * help); a storage failure → 503 (the retry may succeed); a queue failure after storing → still 204, because the
  * events are safe in D1 with forward_state 'pending' and the outbox sweeper enqueues them later.
  */

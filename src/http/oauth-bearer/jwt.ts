@@ -1,5 +1,6 @@
 /**
- * Validation of the OAuth 2.0 access token Okta presents on inline hook calls (CONTRACT §2.2: "The OAuth 2.0 inline
+ * Validation of the OAuth 2.0 access token Okta presents on inline hook calls
+ * (https://developer.okta.com/docs/concepts/inline-hooks/: "The OAuth 2.0 inline
  * hook request includes the token as a signed JWT. Your external service must verify the JWT").
  *
  * Pure and synchronous where it can be: `checkJwtClaims` takes `now`; `verifyJwt` takes the key lookup as a

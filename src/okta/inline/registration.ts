@@ -4,7 +4,8 @@
  * Okta's management OpenAPI spec, `RegistrationResponse`).
  *
  * Two request types: self-service registration (`self.service.registration`; Classic Engine sends no
- * requestType, CRU capture) and progressive profiling (`progressive.profile`, Identity Engine). Commands:
+ * requestType in a captured production request, test/fixtures/okta/SOURCES.md) and progressive profiling
+ * (`progressive.profile`, Identity Engine). Commands:
  * `com.okta.user.profile.update` (SSR only), `com.okta.user.progressive.profile.update` (progressive only) and
  * `com.okta.action.update {"registration": "ALLOW"|"DENY"}` (the OpenAPI spec examples' `com.action.update` is a typo
  * we

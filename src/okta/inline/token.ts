@@ -8,7 +8,7 @@
  * `/token/lifetime/expiration` (300–86,400 s). The builders refuse, with a message naming the problem:
  * reserved claims (Okta fails the whole patch), `aud`/`sub` in an ID token, `remove` with a value, lifetimes out
  * of range, patches of tokens that were not requested, and replace/remove of a claim the token does not hold.
- * Empty decision: 204 (TOK-G "send-response": nothing to add → 204). Error object: the token request fails.
+ * Empty decision: 204 (Okta's token hook guide: nothing to add → 204). Error object: the token request fails.
  */
 import * as z from "zod";
 import {

@@ -1,5 +1,5 @@
 /**
- * Declarative inline hook rules (PRODUCT 2C): what the admin API accepts, strictly, per kind. A rule that the
+ * Declarative inline hook rules (docs/inline-hooks.md): what the admin API accepts, strictly, per kind. A rule that the
  * builders would refuse at decision time (a reserved claim, a bad pattern) is refused here, when it is written,
  * with a message naming the problem.
  *
