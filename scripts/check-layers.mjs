@@ -17,7 +17,9 @@ const SRC = path.join(ROOT, "src");
 /** Layers, lowest first. Each entry: a name and the src-relative paths (files or folders) it holds. */
 export const LAYERS = [
   ["base", ["crypto", "log.ts", "errors.ts", "validation.ts", "config-vars.ts"]],
-  ["domain", ["okta", "forwarding/domain"]],
+  // Pure: zod schemas and Okta's contract. queue/messages.ts is the queue's message contract, shared by every producer
+  // and the consumer, and typed into the bindings (env.ts), so it sits this low.
+  ["domain", ["okta", "forwarding/domain", "queue/messages.ts"]],
   ["configuration", ["config.ts", "env.ts"]],
   ["storage", ["storage"]],
   ["delivery", ["queue", "forwarding"]],
