@@ -201,7 +201,7 @@ describe("verifyJwt reasons (the tags the log line carries)", () => {
     const lookup: KeyLookup = async (kid) =>
       kid === "k1"
         ? { ok: true, value: await crypto.subtle.importKey("jwk", key.publicJwk, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]) }
-        : { ok: false, reason: "unknown_kid" };
+        : { ok: false, reason: kid === "k3" ? "jwks_unavailable" : "unknown_kid" };
     const t = now();
     const cases: Array<[string, string]> = [
       ["alg_not_allowed", unsignedJwt({ alg: "none", kid: "k1" }, base(), "eA")],
@@ -210,9 +210,11 @@ describe("verifyJwt reasons (the tags the log line carries)", () => {
       ["wrong_issuer", await signJwt(key, { ...base(), iss: "x" })],
       ["wrong_audience", await signJwt(key, { ...base(), aud: "x" })],
       ["expired", await signJwt(key, { ...base(), exp: undefined })],
+      ["expired", await signJwt(key, { ...base(), exp: t - 3600 })],
       ["not_yet_valid", await signJwt(key, { ...base(), nbf: t + 3600 })],
       ["missing_scope", await signJwt(key, { ...base(), scp: undefined })],
       ["unknown_kid", await signJwt({ ...key, kid: "k2" }, base())],
+      ["jwks_unavailable", await signJwt({ ...key, kid: "k3" }, base())],
       ["bad_signature", unsignedJwt({ alg: "RS256", kid: "k1" }, base(), "c2lnbmF0dXJl")],
     ];
     for (const [reason, token] of cases) {
