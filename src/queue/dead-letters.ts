@@ -1,8 +1,8 @@
 /**
- * The dead-letter consumer: records every delivery that will not be retried automatically in `dead_letters`.
- * Two kinds of message arrive: our own {kind:"dead"} (the forward consumer gave up: permanent failure or retries
- * exhausted), and forward messages the platform moved here after Queues' own retries ran out (the consumer kept
- * failing on them, e.g. D1 was down for hours) — those are recorded too, so nothing disappears silently.
+ * The dead-letter consumer: records the forward messages the platform moved to the dead-letter queue after Queues'
+ * own retries ran out (the consumer kept failing on them, e.g. D1 was down for hours), so nothing disappears
+ * silently. Deliveries the forward consumer gives up on are not sent here: their dead letter is written in the
+ * same transaction as their last attempt (src/storage/deliveries.ts recordAttempt).
  */
 import type { Env } from "../env";
 import { log } from "../log";
@@ -11,9 +11,6 @@ import type { DeadLetterMessage } from "./messages";
 
 export async function recordDeadLetterMessage(env: Env, message: DeadLetterMessage, attempts: number, now: number): Promise<void> {
   switch (message.kind) {
-    case "dead":
-      await recordDeadLetter(env.DB, { eventUuid: message.uuid, destinationId: message.destinationId, reason: message.reason, attempts: message.attempts }, now);
-      return;
     case "delivery": {
       const reason = `queue retries exhausted after ${attempts} deliveries of the message`;
       // Unless the delivery was delivered after all (then neither changes).

@@ -15,7 +15,7 @@
 import type { Config } from "../config";
 import { loadKeyring } from "../crypto/secret-box";
 import type { Env } from "../env";
-import { describeError, log } from "../log";
+import { log } from "../log";
 import { getDestinationStatement, toDestination, type Destination, type DestinationRow } from "../storage/destinations";
 import {
   claimDeliveryStatement,
@@ -50,18 +50,6 @@ export interface ForwardDeps {
   random?: () => number;
 }
 
-/**
- * Send a dead delivery through the dead-letter queue, whose consumer records it. The dead letter is already in D1
- * (written in the same transaction as the delivery's dead state), so a failed send loses nothing.
- */
-async function sendToDeadLetters(env: Env, key: DeliveryKey, reason: string, attempts: number): Promise<void> {
-  try {
-    await env.DEAD_LETTER_QUEUE.send({ kind: "dead", uuid: key.eventUuid, destinationId: key.destinationId, reason, attempts });
-  } catch (error) {
-    log("warn", "dead-letter queue send failed; the dead letter is already recorded", { ...logKey(key), error: describeError(error) });
-  }
-}
-
 function logKey(key: DeliveryKey) {
   return { eventUuid: key.eventUuid, destinationId: key.destinationId };
 }
@@ -94,7 +82,7 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
     if (!event) {
       const reason = "the event is no longer stored";
       await markDeadWithLetter(env.DB, { ...key, reason, attempts: delivery.attempts }, now);
-      await sendToDeadLetters(env, key, reason, delivery.attempts);
+      log("warn", "delivery dead", { ...logKey(key), reason });
       return { action: "ack", outcome: "dead" };
     }
     const attempt = delivery.attempts + 1;
@@ -201,7 +189,7 @@ async function decide(
     log("warn", "delivery failed; will retry", { ...fields, error: result.error ?? undefined, delaySeconds });
     return { action: "retry", delaySeconds };
   }
+  // The dead letter was written in the same transaction as the dead state (recordAttempt): the one place it is written.
   log("warn", "delivery dead", { ...fields, reason });
-  await sendToDeadLetters(env, key, reason ?? "dead", attempt);
   return { action: "ack", outcome: "dead" };
 }

@@ -6,8 +6,10 @@
  *                    {kind:"delivery"} attempt one (event, destination) delivery (fan-out, resume, sweeper);
  *                    {kind:"resume"}   move the next page of waiting deliveries of active destinations back to
  *                                      work (a resumed destination with a large backlog drains at queue speed).
- * Dead-letter queue: {kind:"dead"}     a delivery the consumer gave up on (permanent failure or retries exhausted);
- *                    or any forward message the platform moved there after Queues' own retries ran out.
+ * Dead-letter queue: only what the platform moves there: a forward message whose processing failed through all of
+ *                    Queues' own retries (max_retries in wrangler.toml). A delivery the consumer gives up on
+ *                    (permanent failure, retries exhausted) is dead-lettered in D1, in the transaction that records
+ *                    its last attempt, and sends nothing here: one writer per fact.
  */
 import * as z from "zod";
 
@@ -36,15 +38,6 @@ export type ResumeMessage = z.infer<typeof resumeMessage>;
 export const forwardMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage, resumeMessage]);
 export type ForwardMessage = z.infer<typeof forwardMessage>;
 
-/** "This delivery is dead": sent by the consumer, recorded by the dead-letter consumer. */
-export const deadDeliveryMessage = z.object({
-  kind: z.literal("dead"),
-  uuid: z.string().min(1),
-  destinationId: z.string(),
-  reason: z.string(),
-  attempts: z.number().int().min(0),
-});
-export type DeadDeliveryMessage = z.infer<typeof deadDeliveryMessage>;
-
-export const deadLetterMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage, resumeMessage, deadDeliveryMessage]);
-export type DeadLetterMessage = z.infer<typeof deadLetterMessage>;
+/** What the dead-letter queue holds: forward messages the platform gave up on. */
+export const deadLetterMessage = forwardMessage;
+export type DeadLetterMessage = ForwardMessage;

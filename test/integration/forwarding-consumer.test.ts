@@ -187,7 +187,9 @@ describe("one delivery attempt", () => {
     const { result, batch, deadLettered } = await attempt(uuid, d.id);
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
-    expect(deadLettered).toEqual([expect.objectContaining({ kind: "dead", uuid, destinationId: d.id, attempts: 1 })]);
+    // One writer: the dead letter is written with the dead state, and nothing goes to the dead-letter queue.
+    expect(deadLettered).toEqual([]);
+    expect(await deadLetterRows(uuid)).toEqual([{ destination_id: d.id, attempts: 1, reason: expect.stringMatching(/^permanent failure: /) }]);
     expect(await deliveryRow(uuid, d.id)).toMatchObject({ state: "dead", attempts: 1, last_status: status });
   });
 
@@ -199,8 +201,9 @@ describe("one delivery attempt", () => {
     stubDestinations(() => new Response(null, { status: 500 }));
     const { result, deadLettered } = await attempt(uuid, d.id);
     expect(result.retryMessages).toEqual([]);
-    expect(deadLettered[0]).toMatchObject({ kind: "dead", attempts: MAX_DELIVERY_ATTEMPTS });
-    expect((deadLettered[0] as { reason: string }).reason).toMatch(/retries exhausted after 13 attempts/);
+    expect(deadLettered).toEqual([]);
+    const rows = await deadLetterRows(uuid);
+    expect(rows).toEqual([{ destination_id: d.id, attempts: MAX_DELIVERY_ATTEMPTS, reason: expect.stringMatching(/retries exhausted after 13 attempts/) }]);
   });
 
   it("one failing destination never holds back or re-sends another in the same batch", async () => {
@@ -278,7 +281,8 @@ describe("one delivery attempt", () => {
     const { deadLettered } = await attempt(uuid, d.id);
     expect(captured).toHaveLength(0);
     expect(await deliveryRow(uuid, d.id)).toMatchObject({ state: "dead" });
-    expect((deadLettered[0] as { reason: string }).reason).toMatch(/destination URL refused/);
+    expect(deadLettered).toEqual([]);
+    expect((await deadLetterRows(uuid))[0]?.reason).toMatch(/destination URL refused/);
   });
 
   it("a deleted destination's message is acked without sending", async () => {
@@ -388,14 +392,19 @@ describe("paused and disabled destinations", () => {
   });
 });
 
+async function deadLetterRows(uuid: string) {
+  const { results } = await env.DB.prepare("SELECT destination_id, attempts, reason FROM dead_letters WHERE event_uuid = ?1").bind(uuid).all();
+  return results;
+}
+
 describe("dead-letter queue consumer", () => {
-  it("records the consumer's dead deliveries", async () => {
+  it("refuses (acks and logs) a message that is not a forward message, writing nothing", async () => {
+    const before = await env.DB.prepare("SELECT count(*) AS n FROM dead_letters").first<{ n: number }>();
     const { result, batch } = await consume(DEAD_LETTER_QUEUE_NAME, [
-      { kind: "dead", uuid: "evt-1", destinationId: "dst_00000000000000000000", reason: "permanent failure: HTTP 400", attempts: 1 },
+      { kind: "dead", uuid: "evt-1", destinationId: "dst_00000000000000000000", reason: "x", attempts: 1 } as unknown as ForwardMessage,
     ]);
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
-    const row = await env.DB.prepare("SELECT * FROM dead_letters WHERE event_uuid = 'evt-1'").first<Record<string, unknown>>();
-    expect(row).toMatchObject({ destination_id: "dst_00000000000000000000", reason: "permanent failure: HTTP 400", attempts: 1 });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM dead_letters").first<{ n: number }>()).toEqual(before);
   });
 
   it("records forward messages the platform moved there after Queues' own retries ran out", async () => {
