@@ -5,8 +5,8 @@
  *
  * Order of work: claim the delivery in D1 (a lease, so two copies of a message never send at once, and a stale
  * copy arriving long before the delivery is due is dropped), check the destination's state and URL, open its
- * sealed secrets (SECRETS_ENCRYPTION_KEY), send, then record the attempt, the delivery's new state and the destination's failure count in one transaction.
- * Dead deliveries go to the dead-letter queue, whose consumer records them.
+ * sealed secrets (SECRETS_ENCRYPTION_KEY), send, then record the attempt, the delivery's new state and the
+ * destination's failure count in one transaction — with the dead letter, when the delivery is dead.
  *
  * Secrets that cannot be opened (no key configured, or the key that sealed them was removed) are a transient
  * failure with no response: the attempt is recorded with the reason and retried with backoff, so restoring the key
