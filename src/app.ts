@@ -15,6 +15,7 @@ import { eventHookRoutes } from "./http/hooks/events";
 import { createInlineHookRoutes } from "./http/hooks/inline";
 import { requestContext } from "./http/request-context";
 import type { AppEnv } from "./http/types";
+import { StorageError } from "./storage/d1";
 
 export interface AppOptions {
   /** Inline hook handlers; defaults to the registry in src/handlers/index.ts. */
@@ -38,7 +39,7 @@ export function createApp(options: AppOptions = {}) {
       c.var.logFields.error = err.code;
       return c.json(errorBody(err.code, err.message), err.status, err.headers);
     }
-    if (isStorageFailure(err)) {
+    if (err instanceof StorageError) {
       // D1 is down or overloaded: not the caller's fault, and worth retrying.
       c.var.logFields.error = "storage_unavailable";
       c.var.logFields.storageError = describeError(err);
@@ -51,11 +52,6 @@ export function createApp(options: AppOptions = {}) {
   });
 
   return app;
-}
-
-/** D1's errors carry a `D1_` code in their message (D1_ERROR, D1_EXEC_ERROR, D1_TYPE_ERROR…). */
-function isStorageFailure(err: Error): boolean {
-  return /\bD1_[A-Z_]+\b/.test(err.message.slice(0, 60));
 }
 
 export const app = createApp();

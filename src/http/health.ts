@@ -17,6 +17,7 @@ import { createMiddleware } from "hono/factory";
 import pkg from "../../package.json";
 import { describeError, log } from "../log";
 import { requireAdmin } from "./admin/auth";
+import { allRows } from "../storage/d1";
 import { disabledDestinationsStatement, type DisabledDestinationSummary } from "../storage/destinations";
 import type { AppEnv } from "./types";
 
@@ -46,7 +47,7 @@ healthRoutes.get("/", adminWhenPresented, async (c) => {
       c.env.DB.prepare("SELECT 1"),
       disabledDestinationsStatement(c.env.DB, 20),
     ]);
-    disabledDestinations = (disabled?.results ?? []) as DisabledDestinationSummary[];
+    disabledDestinations = allRows<DisabledDestinationSummary>(disabled);
     d1 = { reachable: true, ms: Date.now() - started };
   } catch (error) {
     // Unreachable, or reachable but missing the forwarding tables (migrations not applied)? Only this failure

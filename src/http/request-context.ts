@@ -12,6 +12,7 @@ import { matchedRoutes } from "hono/route";
 import { getConfig } from "../config";
 import { log, type LogLevel } from "../log";
 import type { AppEnv } from "./types";
+import { storageDatabase } from "../storage/d1";
 
 /** The pattern of the handler that answered (e.g. "/hooks/events"), or the path when no route matched. */
 function routePattern(c: Context<AppEnv>): string {
@@ -28,6 +29,8 @@ function louder(a: LogLevel, b: LogLevel | undefined): LogLevel {
 export const requestContext = createMiddleware<AppEnv>(async function requestContext(c, next) {
   const started = Date.now();
   const requestId = crypto.randomUUID();
+  // Every D1 failure below this point is a StorageError (src/storage/d1.ts).
+  c.env = { ...c.env, DB: storageDatabase(c.env.DB) };
   const { config, problems } = getConfig(c.env);
   c.set("requestId", requestId);
   c.set("receivedAt", started);

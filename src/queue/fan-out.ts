@@ -14,6 +14,7 @@ import { routableDestinationsStatement, toDestination, type DestinationRow } fro
 import { getEventStatement, markFannedOutStatement, type EventRow } from "../storage/events";
 import { SEND_BATCH_MAX_MESSAGES } from "./enqueue";
 import type { ForwardMessage } from "./messages";
+import { allRows, firstRow } from "../storage/d1";
 
 export interface FanOutResult {
   outcome: "missing" | "skipped" | "fanned_out";
@@ -42,14 +43,14 @@ export async function enqueueDeliveries(queue: Queue<ForwardMessage>, deliveries
 export async function fanOutEvent(env: Env, uuid: string, now: number): Promise<FanOutResult> {
   // One round trip: the event and the destinations it may go to.
   const [eventRead, destinationsRead] = await env.DB.batch([getEventStatement(env.DB, uuid), routableDestinationsStatement(env.DB)]);
-  const event = eventRead?.results[0] as EventRow | undefined;
+  const event = firstRow<EventRow>(eventRead);
   if (!event) {
     log("warn", "fan-out: event not stored", { eventUuid: uuid });
     return { outcome: "missing", deliveries: 0, enqueued: 0 };
   }
   if (event.forward_state === "skipped") return { outcome: "skipped", deliveries: 0, enqueued: 0 };
   const routable = routableEvent(event.event_type, event.payload);
-  const destinations = ((destinationsRead?.results ?? []) as DestinationRow[]).map(toDestination);
+  const destinations = allRows<DestinationRow>(destinationsRead).map(toDestination);
   const targets = destinations
     .filter((d) => routesTo(routable, d))
     .map((d) => ({ destinationId: d.id, waiting: d.state !== "active" }));

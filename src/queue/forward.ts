@@ -33,6 +33,7 @@ import { canRetry, classifyStatus, parseRetryAfter, retryDelaySeconds } from "./
 import { buildDeliveryRequest } from "./payload";
 import { sendOnce, type SendResult } from "./send";
 import { checkDestinationUrl } from "./url-guard";
+import { firstRow } from "../storage/d1";
 
 /** How long past its timeout a claimed delivery stays leased (covers the D1 writes after the attempt). */
 export const LEASE_SLACK_MS = 30_000;
@@ -63,8 +64,8 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
     claimDeliveryStatement(env.DB, key, now, LEASE_SLACK_MS, EARLY_ARRIVAL_SLACK_MS),
     getEventStatement(env.DB, key.eventUuid),
   ]);
-  const destinationRow = destinationRead?.results[0] as DestinationRow | undefined;
-  const delivery = claimed?.results[0] as DeliveryRow | undefined;
+  const destinationRow = firstRow<DestinationRow>(destinationRead);
+  const delivery = firstRow<DeliveryRow>(claimed);
   if (!destinationRow) {
     // Deleting a destination deletes its deliveries; a row created in a race with the delete is removed here, so
     // the sweeper does not find it overdue forever.
@@ -78,7 +79,7 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
       await markWaiting(env.DB, key, now);
       return { action: "ack", outcome: "waiting" };
     }
-    const event = (eventRead?.results[0] as EventRow | undefined) ?? null;
+    const event = firstRow<EventRow>(eventRead) ?? null;
     if (!event) {
       const reason = "the event is no longer stored";
       await markDeadWithLetter(env.DB, { ...key, reason, attempts: delivery.attempts }, now);

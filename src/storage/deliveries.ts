@@ -7,6 +7,7 @@
  */
 import { markFannedOutStatement } from "./events";
 import { countFailureStatement, resetFailuresStatement } from "./destinations";
+import { allRows } from "./d1";
 
 export type DeliveryState = "pending" | "failed" | "waiting" | "delivered" | "dead";
 
@@ -301,11 +302,11 @@ export async function listEventDeliveries(db: D1Database, eventUuid: string): Pr
       )
       .bind(eventUuid),
   ]);
-  const attemptRows = (attempts?.results ?? []) as Array<{
+  const attemptRows = allRows<{
     destination_id: string; attempt: number; attempted_at: number; status: number | null; latency_ms: number;
     outcome: string; error: string | null;
-  }>;
-  return ((deliveries?.results ?? []) as unknown as Array<DeliveryRow & { destination_name: string | null }>).map((d) => ({
+  }>(attempts);
+  return allRows<DeliveryRow & { destination_name: string | null }>(deliveries).map((d) => ({
     destinationId: d.destination_id,
     destinationName: d.destination_name,
     state: d.state,

@@ -1,0 +1,96 @@
+/**
+ * The storage edge: every D1 failure leaves storage as a StorageError, so the rest of the app tells "storage is
+ * down, try again" (503 to Okta, a retry for a queue message) from a bug by type, not by matching D1's message
+ * text. `storageDatabase` wraps the binding once per request or batch (src/http/request-context.ts, src/index.ts);
+ * every statement prepared through it, and every batch and exec, rejects with a StorageError that keeps D1's error
+ * as its `cause` for the log.
+ *
+ * `firstRow` and `allRows` read a statement's result in one typed place, instead of casts at each call site.
+ */
+
+export class StorageError extends Error {
+  override readonly name = "StorageError";
+  constructor(
+    /** What was being done: the first words of the SQL, or "batch". Never bound values. */
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(`D1 ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+async function guard<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw error instanceof StorageError ? error : new StorageError(operation, error);
+  }
+}
+
+/** "SELECT … FROM events", "INSERT INTO dead_letters" …: enough to say which statement, no values. */
+function operationOf(sql: string): string {
+  return sql.trim().replace(/\s+/g, " ").split(" ").slice(0, 4).join(" ");
+}
+
+const WRAPPED = Symbol("storage-edge");
+/** The real statement behind a wrapped one: D1's batch() only accepts its own statements. */
+const unwrapped = new WeakMap<object, D1PreparedStatement>();
+
+function wrapStatement(statement: D1PreparedStatement, operation: string): D1PreparedStatement {
+  const proxy = new Proxy(statement, {
+    get(target, property) {
+      if (property === "bind") return (...values: unknown[]) => wrapStatement(target.bind(...values), operation);
+      if (property === "run" || property === "all" || property === "first" || property === "raw") {
+        const method = Reflect.get(target, property) as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => guard(operation, () => method.apply(target, args));
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  unwrapped.set(proxy, statement);
+  return proxy;
+}
+
+/**
+ * One wrapper per binding, so code that keys an isolate cache on the database object (src/storage/inline-rule-cache.ts)
+ * sees the same object on every request.
+ */
+const wrappers = new WeakMap<D1Database, D1Database>();
+
+/** `db` with every failure turned into a StorageError. Wrapping twice is a no-op; the same binding, the same wrapper. */
+export function storageDatabase(db: D1Database): D1Database {
+  if ((db as unknown as Record<symbol, unknown>)[WRAPPED]) return db;
+  let wrapper = wrappers.get(db);
+  if (wrapper === undefined) {
+    wrapper = wrap(db);
+    wrappers.set(db, wrapper);
+  }
+  return wrapper;
+}
+
+function wrap(db: D1Database): D1Database {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === WRAPPED) return true;
+      if (property === "prepare") return (sql: string) => wrapStatement(target.prepare(sql), operationOf(sql));
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) =>
+          guard("batch", () => target.batch(statements.map((s) => unwrapped.get(s) ?? s)));
+      }
+      if (property === "exec") return (sql: string) => guard(operationOf(sql), () => target.exec(sql));
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The first row of a statement's result (from `all()` or a batch), or undefined. */
+export function firstRow<Row>(result: D1Result<unknown> | undefined): Row | undefined {
+  return result?.results[0] as Row | undefined;
+}
+
+/** Every row of a statement's result (from `all()` or a batch). */
+export function allRows<Row>(result: D1Result<unknown> | undefined): Row[] {
+  return (result?.results ?? []) as Row[];
+}

@@ -1,0 +1,66 @@
+/**
+ * The storage edge (src/storage/d1.ts): every D1 failure leaves storage as a StorageError, whatever D1's message
+ * says, and every route turns it into 503 storage_unavailable — recognised by type, not by the message's text.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { StorageError, storageDatabase } from "../../src/storage/d1";
+import { ADMIN_HEADERS } from "../helpers/forwarding";
+import { BASE, callWorker, failingDatabase } from "../helpers/worker";
+
+describe("storageDatabase", () => {
+  it("turns every failing call into a StorageError that keeps D1's error as its cause", async () => {
+    const db = storageDatabase(failingDatabase("disk I/O error"));
+    const statement = db.prepare("SELECT uuid FROM events WHERE uuid = ?1").bind("x");
+    for (const call of [() => statement.first(), () => statement.all(), () => statement.run(), () => statement.raw(), () => db.batch([statement]), () => db.exec("SELECT 1")]) {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).cause).toBeInstanceOf(Error);
+      expect((error as StorageError).message).toContain("disk I/O error");
+    }
+  });
+
+  it("names the operation without bound values", async () => {
+    const db = storageDatabase(failingDatabase());
+    const error = (await db.prepare("  SELECT payload\n FROM events WHERE uuid = ?1").bind("secret-value").first().catch((e: unknown) => e)) as StorageError;
+    expect(error.operation).toBe("SELECT payload FROM events");
+    expect(error.message).not.toContain("secret-value");
+  });
+
+  it("works against real local D1, batches included (D1 only accepts its own statements in a batch)", async () => {
+    const db = storageDatabase(env.DB);
+    const [one, two] = await db.batch([db.prepare("SELECT 1 AS n"), db.prepare("SELECT ?1 AS n").bind(2)]);
+    expect([one!.results[0], two!.results[0]]).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(await db.prepare("SELECT ?1 AS n").bind(3).first()).toEqual({ n: 3 });
+  });
+
+  it("is one wrapper per binding (isolate caches key on the database object) and never wraps twice", () => {
+    const db = storageDatabase(env.DB);
+    expect(storageDatabase(env.DB)).toBe(db);
+    expect(storageDatabase(db)).toBe(db);
+  });
+});
+
+describe("every route answers a D1 failure with 503 storage_unavailable, whatever D1's message", () => {
+  it.each([
+    ["GET", "/admin/api/destinations"],
+    ["GET", "/admin/api/rules"],
+    ["GET", "/admin/api/events/x/deliveries"],
+    ["PUT", "/admin/api/rules/lookup-tables/t/entries/k"],
+  ])("%s %s", async (method, path) => {
+    const res = await callWorker(
+      new Request(`${BASE}${path}`, {
+        method,
+        headers: { ...ADMIN_HEADERS, "content-type": "application/json" },
+        ...(method === "PUT" ? { body: JSON.stringify({ value: 1 }) } : {}),
+      }),
+      // No "D1_" prefix: the type, not the text, is what is recognised.
+      { DB: failingDatabase("network connection lost") },
+    );
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("storage_unavailable");
+  });
+});
