@@ -19,10 +19,10 @@ export const LAYERS = [
   ["base", ["crypto", "log.ts", "errors.ts", "validation.ts", "config-vars.ts"]],
   // Pure: zod schemas and Okta's contract. queue/messages.ts is the queue's message contract, shared by every producer
   // and the consumer, and typed into the bindings (env.ts), so it sits this low.
-  ["domain", ["okta", "forwarding/domain", "queue/messages.ts"]],
+  ["domain", ["okta", "forwarding", "queue/messages.ts"]],
   ["configuration", ["config.ts", "env.ts"]],
   ["storage", ["storage"]],
-  ["delivery", ["queue", "forwarding"]],
+  ["delivery", ["queue"]],
   ["extensions", ["handlers"]],
   ["entry points", ["http", "jobs"]],
   ["application", ["app.ts"]],
@@ -30,7 +30,7 @@ export const LAYERS = [
 ];
 
 function layerOf(relative) {
-  // The most specific match wins (forwarding/domain before forwarding).
+  // The most specific match wins (queue/messages.ts before queue).
   let best;
   LAYERS.forEach(([name, paths], index) => {
     for (const p of paths) {

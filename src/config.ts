@@ -26,7 +26,7 @@ export const MAX_BODY_BYTES_CEILING = 8 * 1024 * 1024;
 // ---- Forwarding (docs/forwarding.md) ----------------------------------------------------------------------------
 /**
  * Default first retry delay of a forwarded delivery, in seconds; later delays grow ×3 up to Queues' 12 h ceiling
- * (src/queue/backoff.ts). Tests set FORWARD_RETRY_BASE_SECONDS=1 so retries happen within seconds.
+ * (src/forwarding/backoff.ts). Tests set FORWARD_RETRY_BASE_SECONDS=1 so retries happen within seconds.
  */
 export const DEFAULT_FORWARD_RETRY_BASE_SECONDS = 5;
 export const MAX_FORWARD_RETRY_BASE_SECONDS = 600;

@@ -12,7 +12,7 @@
 import { getConfig } from "../config";
 import type { Env } from "../env";
 import { describeError, log } from "../log";
-import { retryDelaySeconds } from "./backoff";
+import { retryDelaySeconds } from "../forwarding/backoff";
 import { recordDeadLetterMessage } from "./dead-letters";
 import { fanOutEvent } from "./fan-out";
 import { forwardDelivery } from "./forward";

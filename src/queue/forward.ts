@@ -29,10 +29,10 @@ import {
 } from "../storage/deliveries";
 import { openDeliverySecrets } from "../storage/destination-secrets";
 import { getEventStatement, type EventRow } from "../storage/events";
-import { canRetry, classifyStatus, parseRetryAfter, retryDelaySeconds } from "./backoff";
-import { buildDeliveryRequest } from "./payload";
+import { canRetry, classifyStatus, parseRetryAfter, retryDelaySeconds } from "../forwarding/backoff";
+import { buildDeliveryRequest } from "../forwarding/payload";
 import { sendOnce, type SendResult } from "./send";
-import { checkDestinationUrl } from "./url-guard";
+import { checkDestinationUrl } from "../forwarding/url-guard";
 import { firstRow } from "../storage/d1";
 
 /** How long past its timeout a claimed delivery stays leased (covers the D1 writes after the attempt). */

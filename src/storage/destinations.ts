@@ -8,7 +8,9 @@
 import type { DestinationConditions } from "../okta/routing";
 
 export type DestinationState = "active" | "paused" | "disabled";
-export type PayloadFormat = "standard" | "okta";
+import type { PayloadFormat } from "../forwarding/payload";
+
+export type { PayloadFormat };
 
 export interface Destination {
   id: string;

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_MAX_BODY_BYTES } from "../../src/http/validated-json";
-import { signV1 } from "../../src/queue/signing";
+import { signV1 } from "../../src/forwarding/signing";
 import {
   adminCall,
   call,
@@ -138,7 +138,7 @@ describe("secret rotation with overlap (Standard Webhooks: both signatures durin
   });
 
   it("signs each delivery with both secrets during the overlap", async () => {
-    const { signatureHeader, activeSecrets } = await import("../../src/queue/signing");
+    const { signatureHeader, activeSecrets } = await import("../../src/forwarding/signing");
     const d = await createDestination({});
     const rotated = (await (await adminCall("POST", `/destinations/${d.id}/rotate-secret`, { gracePeriodSeconds: 3600 })).json()) as { secret: string };
     const row = await env.DB.prepare("SELECT previous_secret_expires_at AS e FROM destinations WHERE id = ?1").bind(d.id).first<{ e: number }>();

@@ -6,9 +6,9 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MAX_DELIVERY_ATTEMPTS } from "../../src/queue/backoff";
+import { MAX_DELIVERY_ATTEMPTS } from "../../src/forwarding/backoff";
 import type { ForwardMessage } from "../../src/queue/messages";
-import { signV1 } from "../../src/queue/signing";
+import { signV1 } from "../../src/forwarding/signing";
 import {
   ADMIN_HEADERS,
   adminCall,

@@ -10,7 +10,7 @@ import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT, UNFANNED_GRACE_MS, sweepOutbox } from "../../src/jobs/outbox-sweep";
 import type { ForwardMessage } from "../../src/queue/messages";
-import { signV1 } from "../../src/queue/signing";
+import { signV1 } from "../../src/forwarding/signing";
 import { createDestination, envWith, oktaDelivery, postOktaDelivery, recordingQueue, stubDestinations } from "../helpers/forwarding";
 
 const realEnv = env as unknown as Env;

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signV1 } from "../../src/queue/signing";
+import { signV1 } from "../../src/forwarding/signing";
 import {
   ADMIN_HEADERS,
   adminCall,

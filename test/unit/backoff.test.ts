@@ -7,7 +7,7 @@ import {
   nominalSchedule,
   parseRetryAfter,
   retryDelaySeconds,
-} from "../../src/queue/backoff";
+} from "../../src/forwarding/backoff";
 
 describe("classifyStatus: 2xx delivered, 408/429/5xx/no response transient, other statuses permanent", () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeSecrets, deliveryMessageId, generateSigningSecret, secretKeyBytes, signatureHeader, signV1 } from "../../src/queue/signing";
+import { activeSecrets, deliveryMessageId, generateSigningSecret, secretKeyBytes, signatureHeader, signV1 } from "../../src/forwarding/signing";
 
 // The test vector of the Standard Webhooks reference libraries (standard-webhooks/standard-webhooks, libraries/*
 // tests; also Svix's): this secret, id, timestamp and payload sign to this value.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkDestinationUrl } from "../../src/queue/url-guard";
+import { checkDestinationUrl } from "../../src/forwarding/url-guard";
 
 const strict = { allowInsecure: false };
 

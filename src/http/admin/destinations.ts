@@ -15,8 +15,8 @@ import { loadKeyring, type Keyring } from "../../crypto/secret-box";
 import { ApiError } from "../../errors";
 import { describeError, log } from "../../log";
 import { resumeStep } from "../../queue/resume";
-import { generateSigningSecret } from "../../queue/signing";
-import { checkDestinationUrl } from "../../queue/url-guard";
+import { generateSigningSecret } from "../../forwarding/signing";
+import { checkDestinationUrl } from "../../forwarding/url-guard";
 import { openDestinationSecret, sealDestinationSecret } from "../../storage/destination-secrets";
 import {
   deleteDestination,

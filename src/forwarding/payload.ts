@@ -14,8 +14,10 @@
  * The event payload is spliced in as stored, never re-serialised, so the receiver sees Okta's bytes.
  */
 import { EVENT_HOOK_ENVELOPE_TYPE } from "../okta/event-hook";
-import type { PayloadFormat } from "../storage/destinations";
 import { activeSecrets, deliveryMessageId, signatureHeader, type SigningSecrets } from "./signing";
+
+/** How a destination receives events: Standard Webhooks, or Okta's own event hook envelope. */
+export type PayloadFormat = "standard" | "okta";
 
 export const USER_AGENT = "okta-hooks-edge";
 
