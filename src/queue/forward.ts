@@ -15,7 +15,11 @@
 import type { Config } from "../config";
 import { loadKeyring } from "../crypto/secret-box";
 import type { Env } from "../env";
+import { attemptRecord, decide, type AttemptOutcome } from "../forwarding/attempt";
+import { buildDeliveryRequest } from "../forwarding/payload";
+import { checkDestinationUrl } from "../forwarding/url-guard";
 import { log } from "../log";
+import { firstRow } from "../storage/d1";
 import { getDestinationStatement, toDestination, type Destination, type DestinationRow } from "../storage/destinations";
 import {
   claimDeliveryStatement,
@@ -29,11 +33,7 @@ import {
 } from "../storage/deliveries";
 import { openDeliverySecrets } from "../storage/destination-secrets";
 import { getEventStatement, type EventRow } from "../storage/events";
-import { canRetry, classifyStatus, parseRetryAfter, retryDelaySeconds } from "../forwarding/backoff";
-import { buildDeliveryRequest } from "../forwarding/payload";
-import { sendOnce, type SendResult } from "./send";
-import { checkDestinationUrl } from "../forwarding/url-guard";
-import { firstRow } from "../storage/d1";
+import { sendOnce } from "./send";
 
 /** How long past its timeout a claimed delivery stays leased (covers the D1 writes after the attempt). */
 export const LEASE_SLACK_MS = 30_000;
@@ -87,92 +87,84 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
       return { action: "ack", outcome: "dead" };
     }
     const attempt = delivery.attempts + 1;
-    const urlCheck = checkDestinationUrl(destination.url, { allowInsecure: config.allowInsecureDestinations });
-    const opened = urlCheck.ok ? await openDeliverySecrets(await loadKeyring(config.secretKeys), destination, now) : null;
-    let result: SendResult;
-    if (!urlCheck.ok) {
-      result = { status: null, error: `destination URL refused: ${urlCheck.message}`, retryAfter: null, latencyMs: 0 };
-    } else if (!opened?.ok) {
-      const reason = opened?.reason ?? "no_key";
-      const what = opened?.column === "okta_auth_value" ? "okta auth value" : "signing secret";
-      // Operator action needed (SECRETS_ENCRYPTION_KEY); the reason names no key and no value.
-      log("error", "destination secret cannot be decrypted; will retry", { ...logKey(key), column: opened?.column, reason });
-      result = { status: null, error: `${what} cannot be decrypted: ${reason}`, retryAfter: null, latencyMs: 0 };
-    } else {
-      const request = await buildDeliveryRequest(
-        {
-          uuid: event.uuid,
-          eventType: event.event_type,
-          // Okta always sends `published`; should one lack it, the receiving time is the next best answer.
-          published: event.published ?? new Date(event.received_at).toISOString(),
-          oktaOrg: event.okta_org,
-          eventHookId: event.event_hook_id,
-          payload: event.payload,
-        },
-        {
-          id: destination.id,
-          format: destination.format,
-          secrets: {
-            current: opened.secrets.signingSecret,
-            previous: opened.secrets.previousSigningSecret,
-            previousExpiresAt: destination.previousSecretExpiresAt,
-          },
-          oktaAuthHeader: destination.oktaAuthHeader,
-          oktaAuthValue: opened.secrets.oktaAuthValue,
-        },
-        now,
-      );
-      result = await sendOnce(urlCheck.url, request, destination.timeoutMs);
-    }
-    return await decide(deps, destination, key, attempt, result, urlCheck.ok);
+    const outcome = await attemptDelivery(config, key, destination, event, now);
+    return await settle(deps, destination, key, attempt, outcome);
   } catch (error) {
     await releaseDelivery(env.DB, key).catch(() => undefined);
     throw error;
   }
 }
 
-async function decide(
+/** Make one attempt: refused by the URL guard, unable to open the secrets, or sent. Never throws for the receiver. */
+async function attemptDelivery(config: Config, key: DeliveryKey, destination: Destination, event: EventRow, now: number): Promise<AttemptOutcome> {
+  const urlCheck = checkDestinationUrl(destination.url, { allowInsecure: config.allowInsecureDestinations });
+  if (!urlCheck.ok) return { kind: "refused", reason: urlCheck.message };
+  const opened = await openDeliverySecrets(await loadKeyring(config.secretKeys), destination, now);
+  if (!opened.ok) {
+    const what = opened.column === "okta_auth_value" ? "okta auth value" : "signing secret";
+    // Operator action needed (SECRETS_ENCRYPTION_KEY); the reason names no key and no value.
+    log("error", "destination secret cannot be decrypted; will retry", { ...logKey(key), column: opened.column, reason: opened.reason });
+    return { kind: "secrets-unavailable", reason: `${what} cannot be decrypted: ${opened.reason}` };
+  }
+  const request = await buildDeliveryRequest(
+    {
+      uuid: event.uuid,
+      eventType: event.event_type,
+      // Okta always sends `published`; should one lack it, the receiving time is the next best answer.
+      published: event.published ?? new Date(event.received_at).toISOString(),
+      oktaOrg: event.okta_org,
+      eventHookId: event.event_hook_id,
+      payload: event.payload,
+    },
+    {
+      id: destination.id,
+      format: destination.format,
+      secrets: {
+        current: opened.secrets.signingSecret,
+        previous: opened.secrets.previousSigningSecret,
+        previousExpiresAt: destination.previousSecretExpiresAt,
+      },
+      oktaAuthHeader: destination.oktaAuthHeader,
+      oktaAuthValue: opened.secrets.oktaAuthValue,
+    },
+    now,
+  );
+  return { kind: "sent", result: await sendOnce(urlCheck.url, request, destination.timeoutMs) };
+}
+
+/** Decide (pure, src/forwarding/attempt.ts), record the attempt and its consequences in one transaction, log. */
+async function settle(
   deps: ForwardDeps,
   destination: Destination,
   key: DeliveryKey,
   attempt: number,
-  result: SendResult,
-  urlAllowed: boolean,
+  outcome: AttemptOutcome,
 ): Promise<DeliveryDecision> {
   const { env, config } = deps;
   const attemptedAt = deps.now?.() ?? Date.now();
-  const verdict = urlAllowed ? classifyStatus(result.status) : "permanent";
-  const base = { ...key, attempt, attemptedAt, status: result.status, latencyMs: result.latencyMs, error: result.error };
-  const fields = { ...logKey(key), attempt, status: result.status ?? undefined, ms: result.latencyMs };
+  const decision = decide(outcome, {
+    attempt,
+    now: attemptedAt,
+    baseSeconds: config.forwarding.retryBaseSeconds,
+    random: deps.random?.() ?? Math.random(),
+  });
+  const record = attemptRecord(outcome);
+  const base = { ...key, attempt, attemptedAt, status: record.status, latencyMs: record.latencyMs, error: record.error };
+  const fields = { ...logKey(key), attempt, status: record.status ?? undefined, ms: record.latencyMs };
 
-  if (verdict === "delivered") {
+  if (decision.kind === "delivered") {
     await recordAttempt(env.DB, { ...base, outcome: "delivered", nextAttemptAt: null }, { disableAfterFailures: 0 });
     log("info", "delivered", fields);
     return { action: "ack", outcome: "delivered" };
   }
-
-  const retrying = verdict === "transient" && canRetry(attempt);
-  let delaySeconds = 0;
-  if (retrying) {
-    delaySeconds = retryDelaySeconds({
-      failedAttempts: attempt,
-      baseSeconds: config.forwarding.retryBaseSeconds,
-      random: deps.random?.() ?? Math.random(),
-      retryAfterSeconds: parseRetryAfter(result.retryAfter, attemptedAt),
-    });
-  }
-  const reason = retrying
-    ? undefined
-    : verdict === "permanent"
-      ? `permanent failure: ${result.error ?? "rejected"}`
-      : `retries exhausted after ${attempt} attempts: ${result.error ?? "failed"}`;
+  const retrying = decision.kind === "retry";
   const written = await recordAttempt(
     env.DB,
     {
       ...base,
       outcome: retrying ? "retry" : "dead",
-      nextAttemptAt: retrying ? attemptedAt + delaySeconds * 1000 : null,
-      ...(reason !== undefined && { deadReason: reason }),
+      nextAttemptAt: retrying ? attemptedAt + decision.delaySeconds * 1000 : null,
+      ...(!retrying && { deadReason: decision.reason }),
     },
     { disableAfterFailures: config.forwarding.disableAfterFailures },
   );
@@ -187,10 +179,10 @@ async function decide(
     });
   }
   if (retrying) {
-    log("warn", "delivery failed; will retry", { ...fields, error: result.error ?? undefined, delaySeconds });
-    return { action: "retry", delaySeconds };
+    log("warn", "delivery failed; will retry", { ...fields, error: record.error ?? undefined, delaySeconds: decision.delaySeconds });
+    return { action: "retry", delaySeconds: decision.delaySeconds };
   }
   // The dead letter was written in the same transaction as the dead state (recordAttempt): the one place it is written.
-  log("warn", "delivery dead", { ...fields, reason });
+  log("warn", "delivery dead", { ...fields, reason: decision.reason });
   return { action: "ack", outcome: "dead" };
 }

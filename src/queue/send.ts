@@ -3,15 +3,9 @@
  * failure: following it could lead to a host the URL guard would refuse), the response body discarded.
  * Resolves whatever happens; the error text it reports is short and names no URL path, query or header.
  */
-export interface SendResult {
-  /** HTTP status, or null when no response came back. */
-  status: number | null;
-  /** Short reason for a failure (null on 2xx). */
-  error: string | null;
-  /** The Retry-After header of the response, if any. */
-  retryAfter: string | null;
-  latencyMs: number;
-}
+import type { SendResult } from "../forwarding/attempt";
+
+export type { SendResult };
 
 export const MAX_ERROR_CHARS = 300;
 
