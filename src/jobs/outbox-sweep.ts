@@ -19,24 +19,22 @@
  */
 import type { Env } from "../env";
 import { describeError, log } from "../log";
-import { enqueueEvents } from "../queue/enqueue";
-import { enqueueDeliveries } from "../queue/fan-out";
+import { isValidEventId } from "../okta/event-hook";
+import { enqueueDeliveries, enqueueEvents, enqueueStoredEvents } from "../queue/enqueue";
 import { resumeStep } from "../queue/resume";
 import { takeOverdueDeliveries } from "../storage/deliveries";
-import { isValidEventId } from "../okta/event-hook";
 import {
   listOutboxEvents,
   listUnfannedEvents,
-  markEnqueuedRows,
   setAsideUnforwardable,
   touchEnqueuedRows,
-  type SweptEvent,
+  type StoredEvent,
 } from "../storage/events";
 
 export const UNFORWARDABLE_REASON = "the event's uuid is not a valid identifier (stored before identifiers were validated): it cannot be forwarded";
 
 /** Sets aside the rows that can never be forwarded; answers the ones to enqueue. */
-async function forwardable(env: Env, rows: readonly SweptEvent[], now: number): Promise<{ rows: SweptEvent[]; setAside: number }> {
+async function forwardable(env: Env, rows: readonly StoredEvent[], now: number): Promise<{ rows: StoredEvent[]; setAside: number }> {
   const bad = rows.filter((r) => !isValidEventId(r.uuid));
   if (bad.length === 0) return { rows: [...rows], setAside: 0 };
   await setAsideUnforwardable(env.DB, bad.map((r) => r.rowid), UNFORWARDABLE_REASON, now);
@@ -45,7 +43,7 @@ async function forwardable(env: Env, rows: readonly SweptEvent[], now: number): 
 }
 
 /** Enqueue `rows`; answers the rows sent (all, or those before a failure) and the error. */
-async function enqueueRows(env: Env, rows: readonly SweptEvent[]): Promise<{ sent: SweptEvent[]; error?: unknown }> {
+async function enqueueRows(env: Env, rows: readonly StoredEvent[]): Promise<{ sent: StoredEvent[]; error?: unknown }> {
   const { sent, error } = await enqueueEvents(env.FORWARD_QUEUE, rows.map((r) => r.uuid));
   return { sent: rows.slice(0, sent.length), error };
 }
@@ -74,8 +72,7 @@ export async function sweepOutbox(env: Env, now: number): Promise<SweepResult> {
   try {
     const outbox = await listOutboxEvents(env.DB, now, OUTBOX_MIN_AGE_MS, SWEEP_BATCH_LIMIT);
     const pending = await forwardable(env, outbox, now);
-    const { sent, error } = await enqueueRows(env, pending.rows);
-    await markEnqueuedRows(env.DB, sent.map((r) => r.rowid), now);
+    const { sent, error } = await enqueueStoredEvents(env, pending.rows, now);
     if (error !== undefined) throw error;
 
     const unfanned = await listUnfannedEvents(env.DB, now, UNFANNED_GRACE_MS, SWEEP_BATCH_LIMIT);

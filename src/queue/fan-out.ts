@@ -9,12 +9,11 @@ import type { Env } from "../env";
 import { log } from "../log";
 import { logEventSchema } from "../okta/event-hook";
 import { routesTo, type RoutableEvent } from "../okta/routing";
+import { allRows, firstRow } from "../storage/d1";
 import { createDeliveries } from "../storage/deliveries";
 import { routableDestinationsStatement, toDestination, type DestinationRow } from "../storage/destinations";
 import { getEventStatement, markFannedOutStatement, type EventRow } from "../storage/events";
-import { SEND_BATCH_MAX_MESSAGES } from "./enqueue";
-import type { ForwardMessage } from "./messages";
-import { allRows, firstRow } from "../storage/d1";
+import { enqueueDeliveries } from "./enqueue";
 
 export interface FanOutResult {
   outcome: "missing" | "skipped" | "fanned_out";
@@ -33,13 +32,6 @@ function routableEvent(eventType: string, payload: string): RoutableEvent {
 }
 
 /** Enqueue "delivery" messages for one event, in sendBatch-sized slices. */
-export async function enqueueDeliveries(queue: Queue<ForwardMessage>, deliveries: ReadonlyArray<{ uuid: string; destinationId: string }>): Promise<void> {
-  for (let i = 0; i < deliveries.length; i += SEND_BATCH_MAX_MESSAGES) {
-    const slice = deliveries.slice(i, i + SEND_BATCH_MAX_MESSAGES);
-    await queue.sendBatch(slice.map((d) => ({ body: { kind: "delivery", uuid: d.uuid, destinationId: d.destinationId } satisfies ForwardMessage })));
-  }
-}
-
 export async function fanOutEvent(env: Env, uuid: string, now: number): Promise<FanOutResult> {
   // One round trip: the event and the destinations it may go to.
   const [eventRead, destinationsRead] = await env.DB.batch([getEventStatement(env.DB, uuid), routableDestinationsStatement(env.DB)]);

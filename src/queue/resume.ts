@@ -8,7 +8,7 @@
  */
 import type { Env } from "../env";
 import { resumeWaitingDeliveries } from "../storage/deliveries";
-import { enqueueDeliveries } from "./fan-out";
+import { enqueueDeliveries } from "./enqueue";
 
 /** Deliveries resumed and enqueued per step. */
 export const RESUME_PAGE = 500;

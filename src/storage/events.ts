@@ -31,7 +31,7 @@ SELECT value ->> '$.u', value ->> '$.t', value ->> '$.p', value ->> '$.a', value
        value ->> '$.s', ?2, ?3, ?4, ?5, value ->> '$.f', value ->> '$.x'
 FROM json_each(?1) WHERE true
 ON CONFLICT (uuid) DO NOTHING
-RETURNING uuid, forward_state`;
+RETURNING rowid, uuid, forward_state`;
 
 /** An event too large for one D1 row (MAX_EVENT_BYTES); nothing of its delivery was written. */
 export class EventTooLargeError extends Error {
@@ -78,8 +78,8 @@ function chunkRows(events: readonly IncomingEvent[], ignoreActorIds: ReadonlySet
 export interface StoreResult {
   /** uuids stored by this call, in delivery order (an event repeated inside the delivery counts once). */
   inserted: string[];
-  /** The inserted uuids to forward: all of `inserted` except those the loop guard skipped. */
-  toForward: string[];
+  /** The inserted events to forward (rowid and uuid): all of `inserted` except those the loop guard skipped. */
+  toForward: StoredEvent[];
   /** Events of the delivery that were already stored (or repeated within it). */
   duplicates: number;
 }
@@ -93,25 +93,13 @@ export async function storeEvents(db: D1Database, events: readonly IncomingEvent
   const statements = chunkRows(events, meta.ignoreActorIds).map((chunk) =>
     db.prepare(INSERT_EVENTS).bind(chunk, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, meta.receivedAt),
   );
-  const results = await db.batch<{ uuid: string; forward_state: string }>(statements);
+  const results = await db.batch<{ rowid: number; uuid: string; forward_state: string }>(statements);
   const rows = results.flatMap((r) => r.results);
   return {
     inserted: rows.map((row) => row.uuid),
-    toForward: rows.filter((row) => row.forward_state === "pending").map((row) => row.uuid),
+    toForward: rows.filter((row) => row.forward_state === "pending").map((row) => ({ rowid: row.rowid, uuid: row.uuid })),
     duplicates: events.length - rows.length,
   };
-}
-
-/** Record that these events were handed to the forward queue (only those still pending). */
-export async function markEnqueued(db: D1Database, uuids: readonly string[], now: number): Promise<void> {
-  if (uuids.length === 0) return;
-  await db
-    .prepare(
-      `UPDATE events SET forward_state = 'enqueued', enqueued_at = ?2
-       WHERE forward_state = 'pending' AND uuid IN (SELECT value FROM json_each(?1))`,
-    )
-    .bind(JSON.stringify(uuids), now)
-    .run();
 }
 
 export interface EventRow {
@@ -139,8 +127,8 @@ export async function getEvent(db: D1Database, uuid: string): Promise<EventRow |
   return getEventStatement(db, uuid).first<EventRow>();
 }
 
-/** A row the sweeper found: its rowid (to update it whatever its uuid holds) and its uuid (to enqueue it). */
-export interface SweptEvent {
+/** A stored event as forwarding handles it: its rowid (to update it whatever its uuid holds) and its uuid. */
+export interface StoredEvent {
   rowid: number;
   uuid: string;
 }
@@ -149,18 +137,18 @@ export interface SweptEvent {
  * Events handed to the queue more than `olderThanMs` ago whose fan-out never happened: their message was lost
  * (local queues live in memory; a consumer can die between receiving and acknowledging).
  */
-export async function listUnfannedEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<SweptEvent[]> {
+export async function listUnfannedEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<StoredEvent[]> {
   const { results } = await db
     .prepare(`SELECT rowid, uuid FROM events WHERE forward_state = 'enqueued' AND enqueued_at < ?1 - ?2 ORDER BY enqueued_at LIMIT ?3`)
     .bind(now, olderThanMs, limit)
-    .all<SweptEvent>();
+    .all<StoredEvent>();
   return results;
 }
 
 /**
- * The sweeper updates rows by rowid, never by uuid: a uuid stored before identifiers were validated may not read
- * back as it was written (a lone surrogate becomes U+FFFD), and an update keyed on it would match nothing, leaving
- * the row first in line for every later sweep.
+ * Record that these events were handed to the forward queue (only those still pending). By rowid, never by uuid: a
+ * uuid stored before identifiers were validated may not read back as it was written (a lone surrogate becomes
+ * U+FFFD), and an update keyed on it would match nothing, leaving the row first in line for every later sweep.
  */
 export async function markEnqueuedRows(db: D1Database, rowids: readonly number[], now: number): Promise<void> {
   if (rowids.length === 0) return;
@@ -215,12 +203,12 @@ export function markFannedOutStatement(db: D1Database, uuid: string, now: number
 }
 
 /** The outbox: events stored more than `olderThanMs` ago and still 'pending', oldest first, at most `limit`. */
-export async function listOutboxEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<SweptEvent[]> {
+export async function listOutboxEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<StoredEvent[]> {
   const { results } = await db
     .prepare(
       `SELECT rowid, uuid FROM events WHERE forward_state = 'pending' AND received_at < ?1 - ?2 ORDER BY received_at LIMIT ?3`,
     )
     .bind(now, olderThanMs, limit)
-    .all<SweptEvent>();
+    .all<StoredEvent>();
   return results;
 }

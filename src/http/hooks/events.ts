@@ -17,8 +17,8 @@ import { ApiError } from "../../errors";
 import { describeError, log } from "../../log";
 import { EVENT_HOOK_ENVELOPE_TYPE, eventHookDeliverySchema, incomingEvent, parseDeliverySource } from "../../okta/event-hook";
 import { eventTexts } from "../../okta/event-spans";
-import { enqueueEvents } from "../../queue/enqueue";
-import { EventTooLargeError, markEnqueued, storeEvents } from "../../storage/events";
+import { enqueueStoredEvents } from "../../queue/enqueue";
+import { EventTooLargeError, storeEvents } from "../../storage/events";
 import { describeFirstIssue } from "../../validation";
 import { readJsonText } from "../json-body";
 import { requireSharedSecret } from "../shared-secret";
@@ -88,20 +88,19 @@ eventHookRoutes.post("/", async (c) => {
   fields.duplicates = stored.duplicates;
   fields.skipped = stored.inserted.length - stored.toForward.length;
 
-  const { sent, error } = await enqueueEvents(c.env.FORWARD_QUEUE, stored.toForward);
+  const { sent, error } = await enqueueStoredEvents(c.env, stored.toForward, Date.now(), (marking) =>
+    c.executionCtx.waitUntil(
+      marking.catch((err: unknown) =>
+        // Harmless: the sweeper will enqueue these again and forwarding is idempotent per event and destination.
+        log("warn", "mark enqueued failed", { requestId: c.var.requestId, error: describeError(err) }),
+      ),
+    ),
+  );
   fields.enqueued = sent.length;
   if (error !== undefined) {
     // Nothing is lost: the unsent events stay 'pending' and the outbox sweeper enqueues them.
     fields.enqueueError = describeError(error);
     c.set("logLevel", "warn");
-  }
-  if (sent.length > 0) {
-    c.executionCtx.waitUntil(
-      markEnqueued(c.env.DB, sent, Date.now()).catch((err: unknown) =>
-        // Harmless: the sweeper will enqueue these again and forwarding is idempotent per event and destination.
-        log("warn", "mark enqueued failed", { requestId: c.var.requestId, count: sent.length, error: describeError(err) }),
-      ),
-    );
   }
   return c.body(null, 204);
 });
