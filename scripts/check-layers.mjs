@@ -24,6 +24,7 @@ export const LAYERS = [
   ["storage", ["storage"]],
   ["delivery", ["queue"]],
   ["extensions", ["handlers"]],
+  ["use cases", ["usecases"]],
   ["entry points", ["http", "jobs"]],
   ["application", ["app.ts"]],
   ["worker", ["index.ts"]],

@@ -24,8 +24,8 @@ import { describeFirstIssue } from "../../../validation";
 import { readJsonBody } from "../../json-body";
 import type { AppEnv } from "../../types";
 import { requireInlineHookAuth } from "./auth";
-import { decideInlineHook } from "./decide";
-import { recallOutcome, rememberOutcome, retryKey } from "./retry-memo";
+import { decideInlineHook } from "../../../usecases/inline/decide";
+import { recallOutcome, rememberOutcome, retryKey } from "../../../usecases/inline/retry-memo";
 
 function describeEventType(value: unknown): string {
   if (value === undefined) return "missing";

@@ -9,16 +9,16 @@
  * told to stop through the handler's AbortSignal; its eventual result is ignored.
  */
 import * as z from "zod";
-import type { Config } from "../../../config";
-import type { Env } from "../../../env";
-import type { InlineHookHandler } from "../../../handlers/types";
-import { describeError, log } from "../../../log";
-import { MAX_RESPONSE_BYTES, isEmptyResponse, responseBytes, type InlineHookType } from "../../../okta/inline/common";
-import { INLINE_HOOK_SCHEMAS, type InlineHookRequest, type InlineHookResponses } from "../../../okta/inline/index";
-import { defaultResponse, fallbackResponse } from "../../../okta/inline/outcomes";
-import { decideByRules } from "../../../okta/inline/rules/evaluate";
-import { cachedLookup, cachedRules } from "../../../storage/inline-rule-cache";
-import { describeFirstIssue } from "../../../validation";
+import type { Config } from "../../config";
+import type { Env } from "../../env";
+import type { InlineHookHandler } from "../../handlers/types";
+import { describeError, log } from "../../log";
+import { MAX_RESPONSE_BYTES, isEmptyResponse, responseBytes, type InlineHookType } from "../../okta/inline/common";
+import { INLINE_HOOK_SCHEMAS, type InlineHookRequest, type InlineHookResponses } from "../../okta/inline/index";
+import { defaultResponse, fallbackResponse } from "../../okta/inline/outcomes";
+import { decideByRules } from "../../okta/inline/rules/evaluate";
+import { cachedLookup, cachedRules } from "../../storage/inline-rule-cache";
+import { describeFirstIssue } from "../../validation";
 
 export type FallbackReason = "deadline" | "handler_error" | "rule_error" | "invalid_response" | "response_too_large";
 

@@ -10,7 +10,7 @@
  * password). Fallback answers are not remembered: a retry deserves a real attempt. A retry that lands on another isolate is decided
  * again, so handlers should still be deterministic, or idempotent on the request's eventId.
  */
-import type { InlineHookType } from "../../../okta/inline/common";
+import type { InlineHookType } from "../../okta/inline/common";
 import type { InlineOutcome } from "./decide";
 
 export const RETRIED_TYPES: ReadonlySet<InlineHookType> = new Set(["registration", "password-import", "saml", "user-import"]);
