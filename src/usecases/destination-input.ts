@@ -1,10 +1,9 @@
 /**
- * Strict input schemas of the destinations admin API, and the public view of a destination (what the API returns:
- * never the signing secret nor the okta auth value, which are shown once, on create and rotate, or never).
+ * Strict input schemas of the destination use cases (what the admin API accepts); the view it answers with is
+ * src/http/admin/destination-view.ts.
  */
 import * as z from "zod";
-import { destinationConditionsSchema, eventTypeFilterSchema } from "../../okta/routing";
-import type { Destination } from "../../storage/destinations";
+import { destinationConditionsSchema, eventTypeFilterSchema } from "../okta/routing";
 
 /** Default attempt timeout; Okta itself gives receivers 3 s, Svix 15 s (cloud), Hook0 15 s. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -73,26 +72,3 @@ export const rotateSecretSchema = z.strictObject({
 
 /** Destination ids as newDestinationId makes them; anything else is a 404 without a query. */
 export const DESTINATION_ID = /^dst_[0-9a-f]{20}$/;
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** What the admin API shows of a destination. */
-export function destinationView(d: Destination, now: number) {
-  const overlap = d.sealedPreviousSigningSecret !== null && d.previousSecretExpiresAt !== null && now < d.previousSecretExpiresAt;
-  return {
-    id: d.id,
-    name: d.name,
-    url: d.url,
-    eventTypes: d.eventTypes,
-    conditions: d.conditions,
-    format: d.format,
-    oktaAuth: d.format === "okta" && d.oktaAuthHeader ? { header: d.oktaAuthHeader, valueSet: d.sealedOktaAuthValue !== null } : null,
-    timeoutMs: d.timeoutMs,
-    state: d.state,
-    consecutiveFailures: d.consecutiveFailures,
-    disabledReason: d.disabledReason,
-    previousSecretExpiresAt: overlap ? iso(d.previousSecretExpiresAt) : null,
-    createdAt: iso(d.createdAt),
-    updatedAt: iso(d.updatedAt),
-  };
-}
