@@ -1,8 +1,7 @@
 /**
  * The isolate's copy of the inline hook rules and of looked-up values, so a hook call normally makes no D1 round
  * trip (docs/inline-hooks.md). Both expire after INLINE_RULES_CACHE_TTL_SECONDS (0 disables caching); the admin API
- * drops
- * them at once after a change, so the isolate that served the change sees it immediately and the others within
+ * drops them at once after a change, so the isolate that served the change sees it immediately and the others within
  * the TTL. Concurrent misses share one D1 read.
  */
 import type { InlineHookType } from "../okta/inline/common";

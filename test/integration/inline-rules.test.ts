@@ -1,8 +1,7 @@
 /**
  * Declarative rules (docs/inline-hooks.md): managed through /admin/api/rules, kept in D1, cached in the isolate, and
- * deciding
- * each kind as documented in src/okta/inline/rules/schema.ts. Storage is per test file, so each test deletes the
- * rules it created.
+ * deciding each kind as documented in src/okta/inline/rules/schema.ts. Storage is per test file, so each test deletes
+ * the rules it created.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";

@@ -2,8 +2,7 @@
  * The command builders and response schemas against Okta's documented responses (test/fixtures/okta):
  * every documented response is either produced exactly by the builders or accepted by our response schema, and
  * the known-defective examples (test/fixtures/okta/SOURCES.md) are rejected. Then what the builders must refuse (each
- * type's Okta guide;
- * https://developer.okta.com/docs/concepts/inline-hooks/).
+ * type's Okta guide; https://developer.okta.com/docs/concepts/inline-hooks/).
  */
 import { describe, expect, it } from "vitest";
 import { errorResponse, escapePointerSegment, InlineCommandError, parsePointer } from "../../src/okta/inline/common";

@@ -7,18 +7,17 @@
  * POST /hooks/events — a delivery: authenticate, validate, store every event once (one D1 round trip), enqueue
  *                      the new ones for forwarding, answer 204 with an empty body.
  *
- * Okta retries once on timeout or 5xx and never on 4xx (see the event hooks page above), so: bad input → 4xx (a retry
- * would not
- * help); a storage failure → 503 (the retry may succeed); a queue failure after storing → still 204, because the
- * events are safe in D1 with forward_state 'pending' and the outbox sweeper enqueues them later.
+ * Okta retries once on timeout or 5xx and never on 4xx (see the event hooks page above), so: bad input → 4xx (a
+ * retry would not help); a storage failure → 503 (the retry may succeed); a queue failure after storing → still 204,
+ * because the events are safe in D1 with forward_state 'pending' and the outbox sweeper enqueues them later. The
+ * route parses and validates; src/usecases/ingest.ts stores and enqueues.
  */
 import { Hono } from "hono";
 import { ApiError } from "../../errors";
 import { describeError, log } from "../../log";
-import { EVENT_HOOK_ENVELOPE_TYPE, eventHookDeliverySchema, incomingEvent, parseDeliverySource } from "../../okta/event-hook";
+import { EVENT_HOOK_ENVELOPE_TYPE, eventHookDeliverySchema } from "../../okta/event-hook";
 import { eventTexts } from "../../okta/event-spans";
-import { enqueueStoredEvents } from "../../queue/enqueue";
-import { EventTooLargeError, storeEvents } from "../../storage/events";
+import { ingestDelivery, IngestStorageError } from "../../usecases/ingest";
 import { describeFirstIssue } from "../../validation";
 import { readJsonText } from "../json-body";
 import { requireSharedSecret } from "../shared-secret";
@@ -60,46 +59,39 @@ eventHookRoutes.post("/", async (c) => {
     // Cannot happen for a body the schema accepted; refusing is safer than storing the wrong bytes.
     throw new ApiError("invalid_body", "data.events: could not be read from the body as sent");
   }
-  const rawEvents = delivery.data.events.map((event, i) => incomingEvent(event, texts[i]!));
-  const source = parseDeliverySource(delivery.source);
-  const now = Date.now();
   const fields = c.var.logFields;
-  fields.envelopeEventId = delivery.eventId ?? undefined;
-  fields.eventHookId = source.eventHookId ?? undefined;
-  fields.events = rawEvents.length;
-
-  let stored;
+  let result;
   try {
-    stored = await storeEvents(c.env.DB, rawEvents, {
-      ...source,
-      envelopeEventId: delivery.eventId ?? null,
-      receivedAt: now,
-      ignoreActorIds: config.ignoreActorIds,
-    });
+    result = await ingestDelivery(
+      {
+        env: c.env,
+        config,
+        now: Date.now(),
+        whenMarked: (marking) =>
+          c.executionCtx.waitUntil(
+            marking.catch((err: unknown) =>
+              // Harmless: the sweeper will enqueue these again and forwarding is idempotent per event and destination.
+              log("warn", "mark enqueued failed", { requestId: c.var.requestId, error: describeError(err) }),
+            ),
+          ),
+      },
+      delivery,
+      texts,
+    );
   } catch (error) {
-    if (error instanceof EventTooLargeError) {
-      // Retrying could never succeed; refuse it whole (nothing was written) and say which event.
-      throw new ApiError("payload_too_large", `${error.message}; no event of this delivery was stored.`);
-    }
-    fields.storageError = describeError(error);
-    throw new ApiError("storage_unavailable", "The events could not be stored; Okta will retry this delivery.");
+    if (error instanceof IngestStorageError) fields.storageError = error.storageError;
+    throw error;
   }
-  fields.stored = stored.inserted.length;
-  fields.duplicates = stored.duplicates;
-  fields.skipped = stored.inserted.length - stored.toForward.length;
-
-  const { sent, error } = await enqueueStoredEvents(c.env, stored.toForward, Date.now(), (marking) =>
-    c.executionCtx.waitUntil(
-      marking.catch((err: unknown) =>
-        // Harmless: the sweeper will enqueue these again and forwarding is idempotent per event and destination.
-        log("warn", "mark enqueued failed", { requestId: c.var.requestId, error: describeError(err) }),
-      ),
-    ),
-  );
-  fields.enqueued = sent.length;
-  if (error !== undefined) {
+  fields.envelopeEventId = result.envelopeEventId ?? undefined;
+  fields.eventHookId = result.eventHookId ?? undefined;
+  fields.events = result.events;
+  fields.stored = result.stored;
+  fields.duplicates = result.duplicates;
+  fields.skipped = result.skipped;
+  fields.enqueued = result.enqueued;
+  if (result.enqueueError !== undefined) {
     // Nothing is lost: the unsent events stay 'pending' and the outbox sweeper enqueues them.
-    fields.enqueueError = describeError(error);
+    fields.enqueueError = result.enqueueError;
     c.set("logLevel", "warn");
   }
   return c.body(null, 204);

@@ -1,8 +1,7 @@
 /**
  * What every inline hook type shares (https://developer.okta.com/docs/concepts/inline-hooks/): the request envelope,
- * the response object
- * (`commands`, `error`, `debugContext`), Okta's 256 KB response limit, JSON Pointer escaping, and the error a
- * builder throws when asked for a command the type does not allow.
+ * the response object (`commands`, `error`, `debugContext`), Okta's 256 KB response limit, JSON Pointer escaping, and
+ * the error a builder throws when asked for a command the type does not allow.
  *
  * Request schemas are loose (Okta adds fields and the OpenAPI examples carry numbers where the docs have strings);
  * response schemas are strict, because every response we send is checked against them first.

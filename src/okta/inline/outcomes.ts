@@ -1,7 +1,6 @@
 /**
  * Per-type default and fallback answers, and the audit summary of a response (each type's guide says what Okta does on
- * a
- * timeout or an error; https://developer.okta.com/docs/concepts/inline-hooks/).
+ * a timeout or an error; https://developer.okta.com/docs/concepts/inline-hooks/).
  *
  * Default (no rule applied, no handler decided): an empty answer (204) for token, registration, SAML and user
  * import — Okta then carries on unchanged; explicit UNVERIFIED for password import (the legacy credential store

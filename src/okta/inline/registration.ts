@@ -8,8 +8,7 @@
  * (`progressive.profile`, Identity Engine). Commands:
  * `com.okta.user.profile.update` (SSR only), `com.okta.user.progressive.profile.update` (progressive only) and
  * `com.okta.action.update {"registration": "ALLOW"|"DENY"}` (the OpenAPI spec examples' `com.action.update` is a typo
- * we
- * never send). Field-level errors use `location: data.userProfile.<attr>`, which the Sign-In Widget shows inline.
+ * we never send). Field-level errors use `location: data.userProfile.<attr>`, which the Sign-In Widget shows inline.
  * Empty decision: 204, "allow registration to proceed without any update" (Okta's management OpenAPI spec).
  */
 import * as z from "zod";
