@@ -9,25 +9,16 @@
  *   DELETE /rules/lookup-tables/:table/entries/:key
  *
  * Bodies are validated strictly per rule kind (src/okta/inline/rules/schema.ts); a rule the builders would refuse
- * (reserved claim, bad pattern…) is refused with a 400 naming the field. Every change drops this isolate's rule
- * cache, so the next hook call here sees it; other isolates see it within INLINE_RULES_CACHE_TTL_SECONDS.
+ * (reserved claim, bad pattern…) is refused with a 400 naming the field. Changes go through src/usecases/rules.ts,
+ * which drops the isolate's rule cache after each.
  */
 import { Hono } from "hono";
 import * as z from "zod";
 import { ApiError } from "../../errors";
 import { INLINE_HOOK_TYPES, type InlineHookType } from "../../okta/inline/common";
 import { ruleInputSchema } from "../../okta/inline/rules/schema";
-import { invalidateInlineRuleCache } from "../../storage/inline-rule-cache";
-import {
-  deleteLookupEntry,
-  deleteRule,
-  getRule,
-  insertRule,
-  listLookupEntries,
-  listRules,
-  putLookupEntry,
-  replaceRule,
-} from "../../storage/inline-rules";
+import { getRule, listLookupEntries, listRules } from "../../storage/inline-rules";
+import { changeRule, createRule, removeLookupEntry, removeRule, setLookupEntry } from "../../usecases/rules";
 import type { AppEnv } from "../types";
 import { readValidatedJson } from "../validated-json";
 
@@ -65,17 +56,12 @@ ruleRoutes.put("/lookup-tables/:table/entries/:key", async (c) => {
   const table = checkTable(c.req.param("table"));
   const key = checkKey(c.req.param("key"));
   const { value } = await readValidatedJson(c.req.raw, lookupValueSchema);
-  if (value === null) throw new ApiError("invalid_body", "value: must not be null (DELETE the entry instead).");
-  await putLookupEntry(c.env.DB, table, key, value, Date.now());
-  invalidateInlineRuleCache(c.env.DB);
+  await setLookupEntry(c.env.DB, table, key, value, Date.now());
   return c.json({ table, key, value });
 });
 
 ruleRoutes.delete("/lookup-tables/:table/entries/:key", async (c) => {
-  const table = checkTable(c.req.param("table"));
-  const deleted = await deleteLookupEntry(c.env.DB, table, checkKey(c.req.param("key")));
-  if (!deleted) throw new ApiError("not_found", "No such lookup entry.");
-  invalidateInlineRuleCache(c.env.DB);
+  await removeLookupEntry(c.env.DB, checkTable(c.req.param("table")), checkKey(c.req.param("key")));
   return c.body(null, 204);
 });
 
@@ -89,9 +75,7 @@ ruleRoutes.get("/", async (c) => {
 
 ruleRoutes.post("/", async (c) => {
   const input = await readValidatedJson(c.req.raw, ruleInputSchema);
-  const rule = await insertRule(c.env.DB, input, Date.now());
-  invalidateInlineRuleCache(c.env.DB);
-  return c.json(rule, 201);
+  return c.json(await createRule(c.env.DB, input, Date.now()), 201);
 });
 
 ruleRoutes.get("/:id", async (c) => {
@@ -102,14 +86,10 @@ ruleRoutes.get("/:id", async (c) => {
 
 ruleRoutes.put("/:id", async (c) => {
   const input = await readValidatedJson(c.req.raw, ruleInputSchema);
-  const rule = await replaceRule(c.env.DB, c.req.param("id"), input, Date.now());
-  if (!rule) throw new ApiError("not_found", "No such rule.");
-  invalidateInlineRuleCache(c.env.DB);
-  return c.json(rule);
+  return c.json(await changeRule(c.env.DB, c.req.param("id"), input, Date.now()));
 });
 
 ruleRoutes.delete("/:id", async (c) => {
-  if (!(await deleteRule(c.env.DB, c.req.param("id")))) throw new ApiError("not_found", "No such rule.");
-  invalidateInlineRuleCache(c.env.DB);
+  await removeRule(c.env.DB, c.req.param("id"));
   return c.body(null, 204);
 });
