@@ -7,7 +7,14 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { isolatedConfig, TEST_SECRETS_ENCRYPTION_KEY } from "./test/test-config.ts";
+import {
+  isolatedConfig,
+  TEST_ADMIN_TOKEN,
+  TEST_EVENT_SECRET_NEW,
+  TEST_EVENT_SECRET_OLD,
+  TEST_INLINE_SECRET,
+  TEST_SECRETS_ENCRYPTION_KEY,
+} from "./test/test-config.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -25,9 +32,9 @@ export default defineConfig(async () => {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   ...isolatedConfig({
-                    EVENT_HOOK_SECRETS: "test-event-secret-old,test-event-secret-new",
-                    INLINE_HOOK_SECRETS: "test-inline-secret",
-                    ADMIN_TOKEN: "test-admin-token",
+                    EVENT_HOOK_SECRETS: `${TEST_EVENT_SECRET_OLD},${TEST_EVENT_SECRET_NEW}`,
+                    INLINE_HOOK_SECRETS: TEST_INLINE_SECRET,
+                    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                     SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
                   }),
                 },

@@ -5,6 +5,13 @@
  */
 import type { ConfigVars } from "../src/config-vars";
 
+/** The event hook secrets of the workers tests: two, as during a rotation (the new one is what Okta sends). */
+export const TEST_EVENT_SECRET_OLD = "test-event-secret-old";
+export const TEST_EVENT_SECRET_NEW = "test-event-secret-new";
+/** The inline hook secret and the admin token of the workers tests. */
+export const TEST_INLINE_SECRET = "test-inline-secret";
+export const TEST_ADMIN_TOKEN = "test-admin-token";
+
 /** The fixed SECRETS_ENCRYPTION_KEY of the workers tests: base64 of "okta-hooks-edge-test-key-32bytes". */
 export const TEST_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLXRlc3Qta2V5LTMyYnl0ZXM=";
 

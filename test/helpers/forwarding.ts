@@ -5,7 +5,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports as workerExports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
-import { app } from "../../src/app";
 import { parseSecretKeys } from "../../src/config";
 import { loadKeyring } from "../../src/crypto/secret-box";
 import type { Env } from "../../src/env";
@@ -14,10 +13,9 @@ import type { DeadLetterMessage, ForwardMessage } from "../../src/queue/messages
 import sessionStart from "../fixtures/okta/event-hook.delivery.user-session-start.json";
 import lifecycleCreate from "../fixtures/okta/captured/event-hook.delivery.user-lifecycle-create.json";
 import { openDestinationSecret, type SecretColumn } from "../../src/storage/destination-secrets";
-import { TEST_SECRETS_ENCRYPTION_KEY } from "../test-config";
 
-export const ADMIN_HEADERS = { authorization: "Bearer test-admin-token" };
-export const EVENT_HOOK_HEADERS = { authorization: "test-event-secret-new", "content-type": "application/json" };
+export const ADMIN_HEADERS = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+export const EVENT_HOOK_HEADERS = { authorization: TEST_EVENT_SECRET_NEW, "content-type": "application/json" };
 export const FORWARD_QUEUE_NAME = "okta-hooks-edge-forward";
 export const DEAD_LETTER_QUEUE_NAME = "okta-hooks-edge-forward-dlq";
 
@@ -38,7 +36,9 @@ export function oktaDelivery(
 }
 
 export { recordingQueue, type RecordingQueue } from "./worker";
-import { recordingQueue, runFetch } from "./worker";
+import { recordingQueue } from "./worker";
+import { request, send } from "./gateway";
+import { TEST_ADMIN_TOKEN, TEST_EVENT_SECRET_NEW, TEST_SECRETS_ENCRYPTION_KEY } from "../test-config";
 
 /** The test env with some bindings or vars replaced (a new object: config is parsed per env object). */
 export function envWith(overrides: Partial<Env>): Env {
@@ -46,14 +46,12 @@ export function envWith(overrides: Partial<Env>): Env {
 }
 
 /** Call the app like a client would, with an env of our choosing. */
-export async function call(path: string, init: RequestInit = {}, e: Env = env as unknown as Env): Promise<Response> {
-  return runFetch(app, new Request(`https://gateway.test${path}`, init), e);
+export async function call(path: string, init: RequestInit = {}, e?: Env): Promise<Response> {
+  return send(new Request(`https://gateway.test${path}`, init), { env: e });
 }
 
 export async function adminCall(method: string, path: string, body?: unknown, e?: Env): Promise<Response> {
-  const headers: Record<string, string> = { ...ADMIN_HEADERS };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return call(`/admin/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, e);
+  return request(`/admin/api${path}`, { as: "admin", method, body, env: e });
 }
 
 export interface CreatedDestination {

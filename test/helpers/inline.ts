@@ -1,13 +1,11 @@
 /** Calling the inline hook routes inside workerd, with real local D1 and a real execution context (waitUntil). */
-import { env } from "cloudflare:workers";
-import { createApp } from "../../src/app";
 import type { Env } from "../../src/env";
 import type { InlineHookHandlers } from "../../src/handlers/types";
-import { runFetch } from "./worker";
+import { buildRequest, request, send } from "./gateway";
+import { TEST_ADMIN_TOKEN, TEST_INLINE_SECRET } from "../test-config";
 
-/** INLINE_HOOK_SECRETS in vitest.config.ts. */
-export const INLINE_SECRET = "test-inline-secret";
-export const ADMIN_TOKEN = "test-admin-token";
+export const INLINE_SECRET = TEST_INLINE_SECRET;
+export const ADMIN_TOKEN = TEST_ADMIN_TOKEN;
 
 export interface CallOptions {
   headers?: Record<string, string>;
@@ -20,28 +18,17 @@ export interface CallOptions {
   rawBody?: string;
 }
 
-const defaultApp = createApp();
-
 export async function callWorker(request: Request, options: CallOptions = {}): Promise<Response> {
-  const app = options.handlers ? createApp({ inlineHookHandlers: options.handlers }) : defaultApp;
-  const overridden = options.vars || options.bindings ? { ...env, ...options.vars, ...options.bindings } : env;
-  return runFetch(app, request, overridden as Env);
+  return send(request, { env: { ...options.vars, ...options.bindings } as Partial<Env>, handlers: options.handlers });
 }
 
 export function postInline(type: string, body: unknown, options: CallOptions = {}): Promise<Response> {
-  const request = new Request(`https://gateway.test/hooks/inline/${type}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: INLINE_SECRET, ...options.headers },
-    body: options.rawBody ?? JSON.stringify(body),
-  });
-  return callWorker(request, options);
+  return callWorker(
+    buildRequest(`/hooks/inline/${type}`, { as: "inline", method: "POST", body: options.rawBody ?? JSON.stringify(body), headers: options.headers }),
+    options,
+  );
 }
 
 export function admin(method: string, path: string, body?: unknown): Promise<Response> {
-  const request = new Request(`https://gateway.test/admin/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return callWorker(request);
+  return request(`/admin/api${path}`, { as: "admin", method, body });
 }

@@ -1,8 +1,10 @@
 /** Building Okta event hook requests for tests: envelopes and LogEvents shaped like the real ones. */
 import { BASE } from "./worker";
 
-export const EVENT_SECRET_OLD = "test-event-secret-old";
-export const EVENT_SECRET_NEW = "test-event-secret-new";
+import { TEST_EVENT_SECRET_NEW, TEST_EVENT_SECRET_OLD } from "../test-config";
+
+export const EVENT_SECRET_OLD = TEST_EVENT_SECRET_OLD;
+export const EVENT_SECRET_NEW = TEST_EVENT_SECRET_NEW;
 
 export function eventHookPost(body: string | object, headers: Record<string, string> = {}): Request {
   return new Request(`${BASE}/hooks/events`, {

@@ -5,8 +5,8 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import worker from "../../src/index";
 import type { Env } from "../../src/env";
+import { send } from "./gateway";
 
 export const BASE = "https://gateway.test";
 
@@ -23,9 +23,9 @@ export async function runFetch(handler: FetchHandler, request: Request, bindings
   return response;
 }
 
+/** A prepared Request through the Worker (see ./gateway.ts `request` for building one with credentials). */
 export async function callWorker(request: Request, overrides: Partial<Env> = {}): Promise<Response> {
-  const merged = Object.keys(overrides).length === 0 ? env : ({ ...env, ...overrides } as Env);
-  return runFetch(worker, request, merged);
+  return send(request, { env: overrides });
 }
 
 export async function countRows(table: string): Promise<number> {

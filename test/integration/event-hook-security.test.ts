@@ -10,6 +10,7 @@ import { EVENT_SECRET_NEW, EVENT_SECRET_OLD, envelope, eventHookPost, logEvent }
 import { mutate, prng } from "../helpers/mutate";
 import { BASE, callWorker, countRows, failingDatabase } from "../helpers/worker";
 import type { Env } from "../../src/env";
+import { TEST_ADMIN_TOKEN } from "../test-config";
 
 const valid = fixtureText("captured/event-hook.delivery.user-lifecycle-create.json");
 
@@ -252,7 +253,7 @@ describe("POST /hooks/events — an event too large for a D1 row", () => {
 describe("admin API — storage down", () => {
   it("503 storage_unavailable, not 500, when D1 fails under an admin route", async () => {
     const res = await callWorker(
-      new Request(`${BASE}/admin/api/destinations`, { headers: { authorization: "Bearer test-admin-token" } }),
+      new Request(`${BASE}/admin/api/destinations`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } }),
       { DB: failingDatabase() },
     );
     expect(res.status).toBe(503);

@@ -17,6 +17,7 @@ import {
   postOktaDelivery,
   recordingQueue,
 } from "../helpers/forwarding";
+import { TEST_ADMIN_TOKEN } from "../test-config";
 
 async function destinationCount(): Promise<number> {
   return (await env.DB.prepare("SELECT COUNT(*) AS n FROM destinations").first<{ n: number }>())!.n;
@@ -111,7 +112,7 @@ describe("secret rotation with overlap (Standard Webhooks: both signatures durin
   it("defaults to a 24 h overlap in which the old secret still signs", async () => {
     const d = await createDestination({});
     const before = Date.now();
-    const res = await call(`/admin/api/destinations/${d.id}/rotate-secret`, { method: "POST", headers: { authorization: "Bearer test-admin-token" } });
+    const res = await call(`/admin/api/destinations/${d.id}/rotate-secret`, { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(res.status).toBe(200);
     const rotated = (await res.json()) as { secret: string; previousSecretExpiresAt: string };
     expect(rotated.secret).toMatch(/^whsec_/);
@@ -212,7 +213,7 @@ describe("security group", () => {
   it("malformed JSON: 400 malformed_json", async () => {
     const res = await call("/admin/api/destinations", {
       method: "POST",
-      headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/json" },
       body: '{"name": "x", "url": ',
     });
     await expectJsonError(res, 400, "malformed_json");
@@ -222,7 +223,7 @@ describe("security group", () => {
   it("not JSON: 415", async () => {
     const res = await call("/admin/api/destinations", {
       method: "POST",
-      headers: { authorization: "Bearer test-admin-token", "content-type": "text/plain" },
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "text/plain" },
       body: "name=x",
     });
     await expectJsonError(res, 415, "unsupported_media_type");

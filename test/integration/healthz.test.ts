@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import pkg from "../../package.json";
 import { ADMIN_HEADERS, clearForwarding, createDestination } from "../helpers/forwarding";
 import { BASE, callWorker, failingDatabase } from "../helpers/worker";
+import { TEST_ADMIN_TOKEN } from "../test-config";
 
 /** With the admin token: the details. */
 const get = () => new Request(`${BASE}/healthz`, { headers: ADMIN_HEADERS });
@@ -89,7 +90,7 @@ describe("GET /healthz with the admin token: the details", () => {
   });
 
   it("never shows a secret value", async () => {
-    const res = await callWorker(get(), { EVENT_HOOK_SECRETS: "s3cr3t-value", ADMIN_TOKEN: "test-admin-token,adm1n-value", MAX_BODY_BYTES: "s3cr3t-value" });
+    const res = await callWorker(get(), { EVENT_HOOK_SECRETS: "s3cr3t-value", ADMIN_TOKEN: `${TEST_ADMIN_TOKEN},adm1n-value`, MAX_BODY_BYTES: "s3cr3t-value" });
     const text = await res.text();
     expect(text).not.toContain("adm1n-value");
     expect(text).not.toContain("s3cr3t-value");

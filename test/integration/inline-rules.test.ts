@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { INLINE_HOOK_SCHEMAS } from "../../src/okta/inline/index";
 import { fixture } from "../helpers/fixtures";
 import { admin, callWorker, postInline } from "../helpers/inline";
+import { TEST_INLINE_SECRET } from "../test-config";
 
 type Json = Record<string, any>;
 
@@ -282,7 +283,7 @@ describe("admin API: invalid rules are refused with what is wrong", () => {
     expect((await admin("GET", "/rules?type=nope")).status).toBe(400);
     const anonymous = await callWorker(new Request("https://gateway.test/admin/api/rules"));
     expect(anonymous.status).toBe(401);
-    const withHookSecret = await callWorker(new Request("https://gateway.test/admin/api/rules", { headers: { authorization: "Bearer test-inline-secret" } }));
+    const withHookSecret = await callWorker(new Request("https://gateway.test/admin/api/rules", { headers: { authorization: `Bearer ${TEST_INLINE_SECRET}` } }));
     expect(withHookSecret.status).toBe(401);
   });
 
