@@ -3,30 +3,13 @@
  * backtracking engine (they run on RE2 here, in linear time), values long enough to pass a truncating check, and
  * email domains spelled to slip past allow and deny lists. Each case asserts the decision, never a duration.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { fixture } from "../helpers/fixtures";
-import { admin, postInline } from "../helpers/inline";
+import { describe, expect, it } from "vitest";
+import { admin, postInline, rulesPerTest, ssrRequest } from "../helpers/inline";
 
 type Json = Record<string, any>;
-const created: string[] = [];
+const { createRule } = rulesPerTest();
 
-async function createRule(rule: Json): Promise<Json> {
-  const res = await admin("POST", "/rules", rule);
-  const body = (await res.json()) as Json;
-  expect(res.status, JSON.stringify(body)).toBe(201);
-  created.push(body.id as string);
-  return body;
-}
-
-afterEach(async () => {
-  while (created.length > 0) await admin("DELETE", `/rules/${created.pop()}`);
-});
-
-function ssr(profile: Json) {
-  const body = fixture("registration-hook.request.ssr.json") as Json;
-  body.data.userProfile = { ...body.data.userProfile, ...profile };
-  return body;
-}
+const ssr = ssrRequest;
 
 /** "DENY" with the field errors' locations, or "ALLOW" for Okta's empty answer. */
 async function registration(profile: Json): Promise<{ decision: "ALLOW" | "DENY"; locations: string[] }> {

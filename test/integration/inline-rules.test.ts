@@ -4,23 +4,15 @@
  * the rules it created.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { INLINE_HOOK_SCHEMAS } from "../../src/okta/inline/index";
 import { fixture } from "../helpers/fixtures";
-import { admin, callWorker, postInline } from "../helpers/inline";
+import { admin, callWorker, postInline, rulesPerTest, ssrRequest } from "../helpers/inline";
 import { TEST_INLINE_SECRET } from "../test-config";
 
 type Json = Record<string, any>;
 
-const created: string[] = [];
-
-async function createRule(rule: Json): Promise<Json> {
-  const res = await admin("POST", "/rules", rule);
-  const body = (await res.json()) as Json;
-  expect(res.status, JSON.stringify(body)).toBe(201);
-  created.push(body.id as string);
-  return body;
-}
+const { created, createRule } = rulesPerTest();
 
 async function putLookup(table: string, key: string, value: unknown) {
   const res = await admin("PUT", `/rules/lookup-tables/${table}/entries/${encodeURIComponent(key)}`, { value });
@@ -35,15 +27,7 @@ async function decide(type: string, body: unknown): Promise<{ status: number; bo
   return { status: res.status, body: json };
 }
 
-afterEach(async () => {
-  while (created.length > 0) await admin("DELETE", `/rules/${created.pop()}`);
-});
-
-function ssr(profile: Json) {
-  const body = fixture("registration-hook.request.ssr.json") as Json;
-  body.data.userProfile = { ...body.data.userProfile, ...profile };
-  return body;
-}
+const ssr = ssrRequest;
 
 describe("registration rules", () => {
   it("email domain allow list: other domains are denied with a field error on email", async () => {
