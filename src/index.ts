@@ -7,12 +7,7 @@ import type { Env } from "./env";
 import type { DeadLetterMessage, ForwardMessage } from "./queue/messages";
 import { handleQueueBatch } from "./queue/consumer";
 import { runScheduled } from "./jobs/scheduled";
-import { storageDatabase } from "./storage/d1";
-
-/** The bindings with D1 behind the storage edge: its failures are StorageErrors (src/storage/d1.ts). */
-function withStorageEdge(env: Env): Env {
-  return { ...env, DB: storageDatabase(env.DB) };
-}
+import { withStorageEdge } from "./storage/d1";
 
 export default {
   // The HTTP app wraps D1 in its request context middleware (tests build the app without this module).

@@ -12,7 +12,7 @@ import { matchedRoutes } from "hono/route";
 import { getConfig } from "../config";
 import { log, type LogLevel } from "../log";
 import type { AppEnv } from "./types";
-import { storageDatabase } from "../storage/d1";
+import { withStorageEdge } from "../storage/d1";
 
 /** The pattern of the handler that answered (e.g. "/hooks/events"), or the path when no route matched. */
 function routePattern(c: Context<AppEnv>): string {
@@ -30,7 +30,7 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
   const started = Date.now();
   const requestId = crypto.randomUUID();
   // Every D1 failure below this point is a StorageError (src/storage/d1.ts).
-  c.env = { ...c.env, DB: storageDatabase(c.env.DB) };
+  c.env = withStorageEdge(c.env);
   const { config, problems } = getConfig(c.env);
   c.set("requestId", requestId);
   c.set("receivedAt", started);

@@ -94,3 +94,19 @@ export function firstRow<Row>(result: D1Result<unknown> | undefined): Row | unde
 export function allRows<Row>(result: D1Result<unknown> | undefined): Row[] {
   return (result?.results ?? []) as Row[];
 }
+
+const edgedEnvs = new WeakMap<object, unknown>();
+
+/**
+ * `env` with its D1 binding behind the storage edge. The same object for the same env: code that caches per env
+ * object (the parsed configuration, src/config.ts) keeps its cache across requests.
+ */
+export function withStorageEdge<E extends { DB: D1Database }>(env: E): E {
+  if ((env.DB as unknown as Record<symbol, unknown>)[WRAPPED]) return env;
+  let edged = edgedEnvs.get(env) as E | undefined;
+  if (edged === undefined) {
+    edged = { ...env, DB: storageDatabase(env.DB) };
+    edgedEnvs.set(env, edged);
+  }
+  return edged;
+}

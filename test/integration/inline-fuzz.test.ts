@@ -50,3 +50,13 @@ describe("inline hook routes — no input answers 500", () => {
     expect(answered).toBeGreaterThan(0);
   });
 });
+
+describe("inline hook routes — a request nested thousands deep in a field we do not read", () => {
+  it.each(requestFixtures.map((f) => [f.name, f] as const))("%s is answered, never a 500", async (_name, { type, body }) => {
+    for (const depth of [5_000, 200_000]) {
+      const text = JSON.stringify(body).replace(/^\{/, `{"x":${"[".repeat(depth)}${"]".repeat(depth)},`);
+      const res = await postInline(type, null, { rawBody: text, vars: { MAX_BODY_BYTES: "8388608" } });
+      expect([200, 204, 400], `${depth}: ${res.status} ${(await res.clone().text()).slice(0, 200)}`).toContain(res.status);
+    }
+  });
+});

@@ -64,3 +64,14 @@ describe("every route answers a D1 failure with 503 storage_unavailable, whateve
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("storage_unavailable");
   });
 });
+
+describe("withStorageEdge", () => {
+  it("is the same env object for the same env, so the configuration is parsed once per isolate, not per request", async () => {
+    const { withStorageEdge } = await import("../../src/storage/d1");
+    const { getConfig } = await import("../../src/config");
+    const edged = withStorageEdge(env);
+    expect(withStorageEdge(env)).toBe(edged);
+    expect(withStorageEdge(edged)).toBe(edged);
+    expect(getConfig(withStorageEdge(env))).toBe(getConfig(withStorageEdge(env)));
+  });
+});
