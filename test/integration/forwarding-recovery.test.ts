@@ -119,7 +119,7 @@ describe("leases and dead letters", () => {
     expect(row?.lease_until).toBe(now + 10_000 + LEASE_SLACK_MS);
   });
 
-  it("a permanent failure writes the dead letter with the dead state, even when the dead-letter queue is down", async () => {
+  it("a permanent failure writes the dead letter with the dead state (the dead-letter queue, down here, is not involved)", async () => {
     const d = await createDestination({ eventTypes: ["user.session.start"] });
     const uuid = await storeEvent();
     await fanOut(uuid);

@@ -15,12 +15,7 @@ import {
   stubDestinations,
 } from "../helpers/forwarding";
 
-/** A D1 binding whose every query fails, as when D1 is unreachable. */
-function failingDatabase(): D1Database {
-  const fail = () => Promise.reject(new Error("D1_ERROR: simulated outage"));
-  const statement = { bind: () => statement, first: fail, run: fail, all: fail, raw: fail } as unknown as D1PreparedStatement;
-  return { prepare: () => statement, batch: fail, exec: fail, dump: fail } as unknown as D1Database;
-}
+import { failingDatabase } from "../helpers/worker";
 
 beforeEach(clearForwarding);
 afterEach(() => {
@@ -28,7 +23,7 @@ afterEach(() => {
 });
 
 describe("outages around the consumer", () => {
-  it("dead-letter queue down: the dead delivery is recorded in D1 directly, never lost", async () => {
+  it("a dead delivery's dead letter is written in D1 with its dead state: a dead-letter queue outage changes nothing", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
     await fanOut(uuid);
