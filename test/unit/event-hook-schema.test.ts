@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eventHookDeliverySchema, normalizePublished, parseDeliverySource } from "../../src/okta/event-hook";
 import { isJsonMediaType } from "../../src/http/json-body";
-import { matchesAnySecret } from "../../src/http/shared-secret";
+import { matchesAnySecret } from "../../src/http/header-secret";
 import { describeFirstIssue } from "../../src/validation";
 
 describe("parseDeliverySource", () => {

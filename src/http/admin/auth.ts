@@ -5,7 +5,7 @@
  */
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../../errors";
-import { matchesAnySecret } from "../shared-secret";
+import { matchesAnySecret } from "../header-secret";
 import type { AppEnv } from "../types";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;

@@ -20,7 +20,7 @@ import { eventTexts } from "../../okta/event-spans";
 import { ingestDelivery, IngestStorageError } from "../../usecases/ingest";
 import { describeFirstIssue } from "../../validation";
 import { readJsonText } from "../json-body";
-import { requireSharedSecret } from "../shared-secret";
+import { requireSharedSecret } from "../header-secret";
 import type { AppEnv } from "../types";
 
 /** Header Okta puts the verification challenge in (case-insensitive; 2019 docs capitalised it). */

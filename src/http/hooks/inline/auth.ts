@@ -11,7 +11,7 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../../../errors";
 import { jwksKeyLookup } from "../../oauth-bearer/jwks";
 import { verifyJwt } from "../../oauth-bearer/jwt";
-import { matchesAnySecret } from "../../shared-secret";
+import { matchesAnySecret } from "../../header-secret";
 import type { AppEnv } from "../../types";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
