@@ -1,7 +1,7 @@
 /**
  * Shared-secret authentication for Okta hook calls (https://developer.okta.com/docs/guides/secure-hooks/main/): Okta
- * sends a static value, configured on the
- * hook as channel.config.authScheme {key: <header>, value: <secret>}, on every call including the verification GET.
+ * sends a static value, configured on the hook as channel.config.authScheme {key: <header>, value: <secret>}, on
+ * every call including the verification GET.
  *
  * - No secret configured → 503 not_configured: a hook route never runs open by accident.
  * - Several secrets are accepted (comma-separated), so a secret can be rotated without downtime: add the new one,
