@@ -3,7 +3,8 @@
  * fix. Parsing never throws: a route whose configuration is missing refuses with 503 (it never runs open by
  * accident), /healthz lists the problems, and the request log line of a refused call names the problem.
  *
- * Every tunable and constant of the gateway is here, documented.
+ * The operator-facing settings and their defaults and bounds are here; constants that are not configuration
+ * (retry schedule, sweep sizes, timeouts) live beside the code they govern, documented there.
  */
 import * as z from "zod";
 import type { Env } from "./env";

@@ -273,21 +273,22 @@ export async function takeOverdueDeliveries(db: D1Database, now: number, graceMs
   return results.map((r) => ({ eventUuid: r.event_uuid, destinationId: r.destination_id }));
 }
 
-export interface DeliveryWithAttempts {
-  destinationId: string;
-  destinationName: string | null;
-  state: DeliveryState;
-  attempts: number;
-  nextAttemptAt: number | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: number;
-  deliveredAt: number | null;
-  attemptLog: Array<{ attempt: number; attemptedAt: number; status: number | null; latencyMs: number; outcome: string; error: string | null }>;
+/** An attempt as `delivery_attempts` holds it. */
+export interface AttemptRow {
+  destination_id: string;
+  attempt: number;
+  attempted_at: number;
+  status: number | null;
+  latency_ms: number;
+  outcome: string;
+  error: string | null;
 }
 
-/** An event's deliveries with their attempts (one round trip). */
-export async function listEventDeliveries(db: D1Database, eventUuid: string): Promise<DeliveryWithAttempts[]> {
+/** An event's deliveries (with their destination's name) and their attempts, in one round trip. */
+export async function listEventDeliveries(
+  db: D1Database,
+  eventUuid: string,
+): Promise<{ deliveries: Array<DeliveryRow & { destination_name: string | null }>; attempts: AttemptRow[] }> {
   const [deliveries, attempts] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
@@ -302,22 +303,5 @@ export async function listEventDeliveries(db: D1Database, eventUuid: string): Pr
       )
       .bind(eventUuid),
   ]);
-  const attemptRows = allRows<{
-    destination_id: string; attempt: number; attempted_at: number; status: number | null; latency_ms: number;
-    outcome: string; error: string | null;
-  }>(attempts);
-  return allRows<DeliveryRow & { destination_name: string | null }>(deliveries).map((d) => ({
-    destinationId: d.destination_id,
-    destinationName: d.destination_name,
-    state: d.state,
-    attempts: d.attempts,
-    nextAttemptAt: d.next_attempt_at,
-    lastStatus: d.last_status,
-    lastError: d.last_error,
-    createdAt: d.created_at,
-    deliveredAt: d.delivered_at,
-    attemptLog: attemptRows
-      .filter((a) => a.destination_id === d.destination_id)
-      .map((a) => ({ attempt: a.attempt, attemptedAt: a.attempted_at, status: a.status, latencyMs: a.latency_ms, outcome: a.outcome, error: a.error })),
-  }));
+  return { deliveries: allRows<DeliveryRow & { destination_name: string | null }>(deliveries), attempts: allRows<AttemptRow>(attempts) };
 }

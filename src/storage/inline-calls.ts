@@ -1,6 +1,6 @@
 /**
  * The inline hook audit log (table inline_hook_calls, migrations/0003_inline_hooks.sql). The caller passes only
- * the shape of a decision (see summarizeResponse in src/okta/inline/audit.ts): no password, OTP, token or claim
+ * the shape of a decision (see summarizeResponse in src/okta/inline/outcomes.ts): no password, OTP, token or claim
  * value ever reaches this table.
  */
 import type { InlineHookType } from "../okta/inline/common";
