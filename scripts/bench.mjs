@@ -4,11 +4,15 @@
 // (default 8) connections. Prints median and tail latency and throughput per scenario.
 //
 // Figures from this are for comparing changes on one machine, not absolute: local D1 is SQLite on this disk, and
-// wrangler dev adds its own proxy hop. Quote medians; run twice on a shared machine.
+// wrangler dev adds its own proxy hop. So every HTTP scenario also runs, right after, against a bare Worker
+// (bench/bare-worker.js: reads the body, answers a constant) under the same wrangler and workerd, and the table
+// quotes the gateway as a ratio of it. Quote medians and ratios; run twice on a shared machine.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import path from "node:path";
 import autocannon from "autocannon";
-import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
+import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, freePort, startGateway } from "../test/e2e/gateway.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -112,7 +116,7 @@ async function forwardingLatency(gw, count) {
   });
   const ms = latencies.map((l) => l.ms).sort((a, b) => a - b);
   const at = (q) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? NaN);
-  return { scenario: `forward: POST → receiver (${count} events)`, "p50 ms": at(0.5), "p90 ms": at(0.9), "p99 ms": at(0.99), "req/s": "", "events/s": Math.round((ms.length / (performance.now() - started)) * 1000), non2xx: "", errors: count - ms.length };
+  return { scenario: `forward: POST → receiver (${count} events)`, "p50 ms": at(0.5), "p99 ms": at(0.99), "req/s": "", "bare req/s": "", "× bare": "", "bare p50/p99": "", "events/s": Math.round((ms.length / (performance.now() - started)) * 1000), non2xx: "", errors: count - ms.length };
 }
 
 function run(gw, scenario) {
@@ -139,6 +143,42 @@ function run(gw, scenario) {
   });
 }
 
+/** The bare baseline Worker under `wrangler dev`, on a free port of 127.0.0.1. */
+async function startBare() {
+  const root = path.resolve(import.meta.dirname, "..");
+  const port = await freePort();
+  const child = spawn(
+    path.join(root, "node_modules", ".bin", "wrangler"),
+    ["dev", "--config", "bench/bare-worker.toml", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+    {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` },
+      stdio: "ignore",
+      detached: true,
+    },
+  );
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(baseUrl, { signal: AbortSignal.timeout(1000) })).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    baseUrl,
+    stop: () => {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+const bare = await startBare();
 const gw = await startGateway({ vars: { ALLOW_INSECURE_DESTINATIONS: "true", FORWARD_RETRY_BASE_SECONDS: "1" } });
 try {
   // Inline hook rules the scenarios exercise (cached in the isolate after the first call).
@@ -149,15 +189,19 @@ try {
   const forwarding = await forwardingLatency(gw, Number(process.env.BENCH_FORWARD_EVENTS ?? 100));
   await run(gw, { ...scenarios[0], name: "warm-up" });
   const rows = [];
+  await run(bare, { ...scenarios[0], name: "warm-up" });
   for (const scenario of scenarios) {
     const r = await run(gw, scenario);
+    const b = await run(bare, scenario);
     const ok = r["2xx"];
     rows.push({
       scenario: scenario.name,
       "p50 ms": r.latency.p50,
-      "p90 ms": r.latency.p90,
       "p99 ms": r.latency.p99,
       "req/s": Math.round(r.requests.average),
+      "bare req/s": Math.round(b.requests.average),
+      "× bare": Math.round((r.requests.average / b.requests.average) * 100) / 100,
+      "bare p50/p99": `${b.latency.p50}/${b.latency.p99}`,
       "events/s": scenario.events ? Math.round((ok / seconds) * scenario.events) : "",
       non2xx: r.non2xx,
       errors: r.errors + r.timeouts,
@@ -191,4 +235,5 @@ try {
   console.log(`events stored: ${stored[0]?.n}`);
 } finally {
   await gw.stop();
+  bare.stop();
 }
