@@ -304,4 +304,19 @@ describe("forwarding, end to end through the real Worker", () => {
     expect(receiver.at("/all").filter((r) => eventUuidOf(r.body) === uuid).every((r) => r.signatureValid)).toBe(true);
     expect(gw.output()).toMatch(/"msg":"outbox sweep","events":1/);
   });
+
+  it("Okta's exact bytes reach the receiver — 1e400, a 23-digit integer, escapes, 1,100-deep nesting — and verify", async () => {
+    const uuid = "cccccccc-0000-4000-8000-000000000003";
+    const nested = `${"[".repeat(1_100)}${"]".repeat(1_100)}`;
+    const eventText =
+      `{"uuid":"${uuid}","published":"2026-11-24T10:00:00.000Z","eventType":"user.session.start","severity":"INFO",` +
+      `"actor":{"id":"00u1","type":"User","alternateId":"a@example.com"},"outcome":{"result":"SUCCESS"},` +
+      `"debugContext":{"debugData":{"huge":1e400,"id":12345678901234567890123,"esc":"\\u00e9\\/","deep":${nested}}}}`;
+    const body = `{"eventType":"com.okta.event_hook","eventId":"dddddddd-0000-4000-8000-000000000004","data":{"events":[${eventText}]}}`;
+    expect((await postToHook(body)).status).toBe(204);
+    await waitFor(() => uuidsAt(receiver, "/all").includes(uuid), "the exact-bytes event arrives");
+    const arrived = receiver.at("/all").find((r) => eventUuidOf(r.body) === uuid)!;
+    expect(arrived.body).toBe(`{"type":"user.session.start","timestamp":"2026-11-24T10:00:00.000Z","data":${eventText}}`);
+    expect(arrived.signatureValid).toBe(true);
+  });
 });
