@@ -5,8 +5,6 @@
  */
 import type { SendResult } from "../forwarding/attempt";
 
-export type { SendResult };
-
 export const MAX_ERROR_CHARS = 300;
 
 /** Cut a reason to MAX_ERROR_CHARS and take the destination URL out of it (its path may hold a token). */

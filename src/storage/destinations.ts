@@ -3,14 +3,13 @@
  *
  * Rows hold the signing secrets and the okta auth value sealed (AES-256-GCM, src/crypto/secret-box.ts; sealing and
  * opening: src/storage/destination-secrets.ts). These functions store and return the sealed text as it is; only the
- * forwarding path opens it, right before signing, and the admin API's view (src/http/admin/destination-view.ts) never shows it.
+ * forwarding path opens it, right before signing, and the admin API's view (src/http/admin/destination-view.ts)
+ * never shows it.
  */
+import type { PayloadFormat } from "../forwarding/payload";
 import type { DestinationConditions } from "../okta/routing";
 
 export type DestinationState = "active" | "paused" | "disabled";
-import type { PayloadFormat } from "../forwarding/payload";
-
-export type { PayloadFormat };
 
 export interface Destination {
   id: string;
