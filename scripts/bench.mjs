@@ -211,6 +211,7 @@ try {
   console.log(`\nokta-hooks-edge bench — wrangler dev, ${connections} connections, ${seconds} s per scenario, node ${process.version}`);
   console.table(rows);
   // Time spent inside the Worker (the `ms` of each request's log line), without wrangler dev's proxy hop.
+  // And what D1 says each request cost (the log line's d1RowsRead / d1RowsWritten, index entries included).
   const inWorker = new Map();
   for (const line of gw.output().split("\n")) {
     if (!line.startsWith("{")) continue;
@@ -218,18 +219,31 @@ try {
       const l = JSON.parse(line);
       if (l.msg !== "request" || typeof l.ms !== "number") continue;
       const key = `${l.method} ${l.route}`;
-      if (!inWorker.has(key)) inWorker.set(key, []);
-      inWorker.get(key).push(l.ms);
+      if (!inWorker.has(key)) inWorker.set(key, { ms: [], read: 0, written: 0, stored: 0 });
+      const entry = inWorker.get(key);
+      entry.ms.push(l.ms);
+      entry.read += l.d1RowsRead ?? 0;
+      entry.written += l.d1RowsWritten ?? 0;
+      entry.stored += l.stored ?? 0;
     } catch {
       // a line that only looks like JSON
     }
   }
-  const inWorkerRows = [...inWorker].map(([route, ms]) => {
+  const inWorkerRows = [...inWorker].map(([route, { ms, read, written, stored }]) => {
     ms.sort((a, b) => a - b);
     const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))];
-    return { route, requests: ms.length, "p50 ms": at(0.5), "p99 ms": at(0.99) };
+    const per = (n, d) => (d > 0 ? Math.round((n / d) * 10) / 10 : "");
+    return {
+      route,
+      requests: ms.length,
+      "p50 ms": at(0.5),
+      "p99 ms": at(0.99),
+      "D1 rows read / req": per(read, ms.length),
+      "D1 rows written / req": per(written, ms.length),
+      "D1 rows written / stored event": per(written, stored),
+    };
   });
-  console.log("\nTime inside the Worker per request (log line `ms`):");
+  console.log("\nInside the Worker per request (log line `ms`, and D1's own row counts; work after the answer excluded):");
   console.table(inWorkerRows);
   const stored = await gw.query("SELECT count(*) AS n FROM events");
   console.log(`events stored: ${stored[0]?.n}`);

@@ -6,6 +6,10 @@
  * as its `cause` for the log.
  *
  * `firstRow` and `allRows` read a statement's result in one typed place, instead of casts at each call site.
+ *
+ * `meteredDatabase` adds, per request, what D1 itself reports each statement cost (`meta.rows_read`,
+ * `meta.rows_written`: index entries count as rows, as D1 bills them,
+ * https://developers.cloudflare.com/d1/platform/pricing/), so the request's log line can say what it cost.
  */
 
 export class StorageError extends Error {
@@ -33,13 +37,49 @@ function operationOf(sql: string): string {
 }
 
 const WRAPPED = Symbol("storage-edge");
+const BASE = Symbol("storage-edge-base");
 /** The real statement behind a wrapped one: D1's batch() only accepts its own statements. */
 const unwrapped = new WeakMap<object, D1PreparedStatement>();
 
-function wrapStatement(statement: D1PreparedStatement, operation: string): D1PreparedStatement {
+/** What D1 reported a request's statements cost. */
+export interface D1Usage {
+  queries: number;
+  rowsRead: number;
+  rowsWritten: number;
+}
+
+function count(usage: D1Usage | undefined, results: ReadonlyArray<{ meta?: { rows_read?: number; rows_written?: number } } | undefined>): void {
+  if (!usage) return;
+  for (const result of results) {
+    usage.queries++;
+    usage.rowsRead += result?.meta?.rows_read ?? 0;
+    usage.rowsWritten += result?.meta?.rows_written ?? 0;
+  }
+}
+
+function wrapStatement(statement: D1PreparedStatement, operation: string, usage?: D1Usage): D1PreparedStatement {
   const proxy = new Proxy(statement, {
     get(target, property) {
-      if (property === "bind") return (...values: unknown[]) => wrapStatement(target.bind(...values), operation);
+      if (property === "bind") return (...values: unknown[]) => wrapStatement(target.bind(...values), operation, usage);
+      if (usage && (property === "run" || property === "all")) {
+        const method = Reflect.get(target, property) as () => Promise<D1Result<unknown>>;
+        return () =>
+          guard(operation, async () => {
+            const result = await method.apply(target);
+            count(usage, [result]);
+            return result;
+          });
+      }
+      if (usage && property === "first") {
+        // first() reports no meta; all() runs the same query (D1's first() does not add a LIMIT) and does.
+        return (column?: string) =>
+          guard(operation, async () => {
+            const result = await target.all<Record<string, unknown>>();
+            count(usage, [result]);
+            const row = result.results[0];
+            return row === undefined ? null : column === undefined ? row : row[column];
+          });
+      }
       if (property === "run" || property === "all" || property === "first" || property === "raw") {
         const method = Reflect.get(target, property) as (...args: unknown[]) => Promise<unknown>;
         return (...args: unknown[]) => guard(operation, () => method.apply(target, args));
@@ -69,14 +109,29 @@ export function storageDatabase(db: D1Database): D1Database {
   return wrapper;
 }
 
-function wrap(db: D1Database): D1Database {
+/** The binding behind a wrapper (caches that live as long as the isolate key on it). */
+export function baseDatabase(db: D1Database): D1Database {
+  return ((db as unknown as Record<symbol, unknown>)[BASE] as D1Database | undefined) ?? db;
+}
+
+/** A wrapper of `db` for one request: StorageErrors as storageDatabase, and every statement's cost added to `usage`. */
+export function meteredDatabase(db: D1Database, usage: D1Usage): D1Database {
+  return wrap(baseDatabase(db), usage);
+}
+
+function wrap(db: D1Database, usage?: D1Usage): D1Database {
   return new Proxy(db, {
     get(target, property) {
       if (property === WRAPPED) return true;
-      if (property === "prepare") return (sql: string) => wrapStatement(target.prepare(sql), operationOf(sql));
+      if (property === BASE) return target;
+      if (property === "prepare") return (sql: string) => wrapStatement(target.prepare(sql), operationOf(sql), usage);
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) =>
-          guard("batch", () => target.batch(statements.map((s) => unwrapped.get(s) ?? s)));
+          guard("batch", async () => {
+            const results = await target.batch(statements.map((s) => unwrapped.get(s) ?? s));
+            count(usage, results);
+            return results;
+          });
       }
       if (property === "exec") return (sql: string) => guard(operationOf(sql), () => target.exec(sql));
       const value = Reflect.get(target, property);

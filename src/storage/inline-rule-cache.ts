@@ -8,6 +8,7 @@ import type { InlineHookType } from "../okta/inline/common";
 import type { Lookup } from "../okta/inline/rules/evaluate";
 import type { Rule } from "../okta/inline/rules/schema";
 import { getLookupValue, listRules } from "./inline-rules";
+import { baseDatabase } from "./d1";
 
 /** Bound on cached lookup values per isolate (the cache is simply emptied when it is reached). */
 export const MAX_CACHED_LOOKUPS = 10_000;
@@ -28,10 +29,12 @@ interface IsolateCache {
 const caches = new WeakMap<D1Database, IsolateCache>();
 
 function cacheFor(db: D1Database): IsolateCache {
-  let cache = caches.get(db);
+  // Keyed on the binding itself, not on the per-request wrapper around it (src/storage/d1.ts).
+  const key = baseDatabase(db);
+  let cache = caches.get(key);
   if (!cache) {
     cache = { lookups: new Map(), generation: 0 };
-    caches.set(db, cache);
+    caches.set(key, cache);
   }
   return cache;
 }

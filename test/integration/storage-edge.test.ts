@@ -75,3 +75,38 @@ describe("withStorageEdge", () => {
     expect(getConfig(withStorageEdge(env))).toBe(getConfig(withStorageEdge(env)));
   });
 });
+
+describe("what each request cost in D1, on its log line", () => {
+  async function requestLine(run: () => Promise<Response>): Promise<Record<string, unknown>> {
+    const { vi } = await import("vitest");
+    const spy = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      await run();
+      const line = spy.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>).find((l) => l.msg === "request");
+      return line!;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it("an event delivery's line carries D1's own counts: a new event writes rows, its redelivery writes none", async () => {
+    const { envelope, eventHookPost, logEvent } = await import("../helpers/okta");
+    const { recordingQueue } = await import("../helpers/worker");
+    const body = envelope([logEvent(9001, { uuid: `meter-${crypto.randomUUID()}` })]);
+    const first = await requestLine(() => callWorker(eventHookPost(body), { FORWARD_QUEUE: recordingQueue() }));
+    expect(first).toMatchObject({ status: 204, stored: 1, d1Queries: 1 });
+    // The row and each index entry count as rows written, as D1 bills them.
+    expect(first.d1RowsWritten).toBeGreaterThanOrEqual(2);
+    const again = await requestLine(() => callWorker(eventHookPost(body), { FORWARD_QUEUE: recordingQueue() }));
+    expect(again).toMatchObject({ status: 204, duplicates: 1, d1Queries: 1, d1RowsWritten: 0 });
+  });
+
+  it("an inline hook answered from the isolate's rule cache reads nothing from D1", async () => {
+    const { postInline } = await import("../helpers/inline");
+    const { fixture } = await import("../helpers/fixtures");
+    await postInline("token", fixture("token-hook.request.json")); // warms the cache
+    const line = await requestLine(() => postInline("token", fixture("token-hook.request.json")));
+    expect(line.status).toBe(204);
+    expect(line.d1Queries).toBeUndefined();
+  });
+});
