@@ -82,6 +82,8 @@ async function admin(gw, path, body) {
  * Forwarding latency: single-event deliveries posted one at a time (a bounded count), each timed from the POST to
  * its arrival at a receiver on 127.0.0.1. Includes the queue's batch wait (max_batch_timeout) and fan-out.
  */
+let forwardingCost;
+
 async function forwardingLatency(gw, count) {
   const sentAt = new Map();
   const latencies = [];
@@ -100,6 +102,7 @@ async function forwardingLatency(gw, count) {
   await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const { port } = receiver.address();
   const destination = await admin(gw, "/destinations", { name: "bench receiver", url: `http://127.0.0.1:${port}/events`, eventTypes: ["user.session.start"] });
+  const logFrom = gw.output().length;
   const started = performance.now();
   for (let i = 0; i < count; i++) {
     const body = envelope(1);
@@ -108,6 +111,25 @@ async function forwardingLatency(gw, count) {
     await new Promise((r) => setTimeout(r, 20));
   }
   await Promise.race([allArrived, new Promise((r) => setTimeout(r, 60_000))]);
+  // D1's own counts for this phase: the event POSTs' lines and the queue batches' lines (fan-out and deliveries).
+  await new Promise((r) => setTimeout(r, 3_000));
+  let written = 0;
+  let read = 0;
+  let queueOps = 0;
+  for (const line of gw.output().slice(logFrom).split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const l = JSON.parse(line);
+      if ((l.msg === "request" && l.route === "/hooks/events") || l.msg === "queue batch") {
+        written += l.d1RowsWritten ?? 0;
+        read += l.d1RowsRead ?? 0;
+      }
+      if (l.msg === "queue batch") queueOps += l.messages;
+    } catch {
+      // a line that only looks like JSON
+    }
+  }
+  forwardingCost = { events: count, rowsWrittenPerEvent: Math.round((written / count) * 10) / 10, rowsReadPerEvent: Math.round((read / count) * 10) / 10, messagesPerEvent: Math.round((queueOps / count) * 10) / 10 };
   receiver.close();
   // The load scenarios after this one must not fan out to a receiver that is gone (retries would load the machine).
   await fetch(`${gw.baseUrl}/admin/api/destinations/${destination.id}`, {
@@ -245,6 +267,11 @@ try {
   });
   console.log("\nInside the Worker per request (log line `ms`, and D1's own row counts; work after the answer excluded):");
   console.table(inWorkerRows);
+  console.log(
+    `\nForwarding ${forwardingCost.events} events to one destination, as D1 reports it (ingest + queue batches; the ` +
+      `route's after-answer 'enqueued' mark not included): ${forwardingCost.rowsWrittenPerEvent} rows written and ` +
+      `${forwardingCost.rowsReadPerEvent} rows read per event; ${forwardingCost.messagesPerEvent} queue messages consumed per event.`,
+  );
   const stored = await gw.query("SELECT count(*) AS n FROM events");
   console.log(`events stored: ${stored[0]?.n}`);
 } finally {

@@ -313,14 +313,17 @@ function parseInlineHookConfig(env: Env, secrets: string[], problems: string[]):
   };
 }
 
-// One parse per env object: the env of an isolate is stable, so the hot path does no parsing.
+// One parse per env object: the env of an isolate is stable, so the hot path does no parsing. A per-request or
+// per-batch copy of the env (src/storage/d1.ts meteredEnv) names the env it copies under this symbol.
 const cache = new WeakMap<Env, ConfigResult>();
+export const ENV_ORIGIN = Symbol.for("okta-hooks-edge.env-origin");
 
 export function getConfig(env: Env): ConfigResult {
-  let result = cache.get(env);
+  const key = ((env as unknown as Record<symbol, unknown>)[ENV_ORIGIN] as Env | undefined) ?? env;
+  let result = cache.get(key);
   if (!result) {
-    result = parseConfig(env);
-    cache.set(env, result);
+    result = parseConfig(key);
+    cache.set(key, result);
   }
   return result;
 }

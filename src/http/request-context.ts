@@ -12,7 +12,7 @@ import { matchedRoutes } from "hono/route";
 import { getConfig } from "../config";
 import { log, type LogLevel } from "../log";
 import type { AppEnv } from "./types";
-import { meteredDatabase, withStorageEdge, type D1Usage } from "../storage/d1";
+import { meteredEnv, newUsage, usageFields } from "../storage/d1";
 
 /** The pattern of the handler that answered (e.g. "/hooks/events"), or the path when no route matched. */
 function routePattern(c: Context<AppEnv>): string {
@@ -32,10 +32,9 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
   // Every D1 failure below this point is a StorageError, and every statement's cost (as D1 reports it) is added to
   // this request's usage, for its log line (src/storage/d1.ts). The configuration is parsed once per isolate: it is
   // keyed on the isolate's env, not on this request's copy of it.
-  const edged = withStorageEdge(c.env);
-  const { config, problems } = getConfig(edged);
-  const usage: D1Usage = { queries: 0, rowsRead: 0, rowsWritten: 0 };
-  c.env = { ...edged, DB: meteredDatabase(edged.DB, usage) };
+  const usage = newUsage();
+  c.env = meteredEnv(c.env, usage);
+  const { config, problems } = getConfig(c.env);
   c.set("requestId", requestId);
   c.set("receivedAt", started);
   c.set("config", config);
@@ -54,7 +53,7 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
       status,
       ms: Date.now() - started,
       oktaRequestId: c.req.header("x-okta-request-id") ?? undefined,
-      ...(usage.queries > 0 && { d1Queries: usage.queries, d1RowsRead: usage.rowsRead, d1RowsWritten: usage.rowsWritten }),
+      ...usageFields(usage),
       ...c.var.logFields,
     });
   }

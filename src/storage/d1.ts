@@ -165,3 +165,25 @@ export function withStorageEdge<E extends { DB: D1Database }>(env: E): E {
   }
   return edged;
 }
+
+/** Where a per-invocation copy of the env names the isolate's env (the configuration cache keys on it). */
+const ENV_ORIGIN = Symbol.for("okta-hooks-edge.env-origin");
+
+/**
+ * A copy of `env` for one request, queue batch or cron run whose D1 adds what each statement cost to `usage`
+ * (and turns failures into StorageErrors). It names the isolate's env under ENV_ORIGIN, so the configuration is
+ * still parsed once per isolate.
+ */
+export function meteredEnv<E extends { DB: D1Database }>(env: E, usage: D1Usage): E {
+  const edged = withStorageEdge(env);
+  return { ...edged, DB: meteredDatabase(edged.DB, usage), [ENV_ORIGIN]: edged };
+}
+
+/** The log fields of a usage, or none when D1 was not used. */
+export function usageFields(usage: D1Usage): Record<string, number> {
+  return usage.queries > 0 ? { d1Queries: usage.queries, d1RowsRead: usage.rowsRead, d1RowsWritten: usage.rowsWritten } : {};
+}
+
+export function newUsage(): D1Usage {
+  return { queries: 0, rowsRead: 0, rowsWritten: 0 };
+}

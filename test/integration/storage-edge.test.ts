@@ -110,3 +110,26 @@ describe("what each request cost in D1, on its log line", () => {
     expect(line.d1Queries).toBeUndefined();
   });
 });
+
+describe("queue batches and cron runs say what D1 reported they cost", () => {
+  it("a fan-out batch logs one 'queue batch' line with D1's counts; the configuration is parsed once per isolate", async () => {
+    const { vi } = await import("vitest");
+    const { createDestination, fanOut, storeEvent, clearForwarding } = await import("../helpers/forwarding");
+    const { getConfig } = await import("../../src/config");
+    const { meteredEnv, newUsage } = await import("../../src/storage/d1");
+    await clearForwarding();
+    await createDestination({});
+    const uuid = await storeEvent();
+    const spy = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      await fanOut(uuid);
+      const line = spy.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>).find((l) => l.msg === "queue batch");
+      expect(line).toMatchObject({ messages: 1, d1Queries: expect.any(Number) });
+      // Fan-out reads the event and the destinations and writes the delivery and the event's mark.
+      expect(line!.d1RowsWritten).toBeGreaterThan(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(getConfig(meteredEnv(env, newUsage()))).toBe(getConfig(meteredEnv(env, newUsage())));
+  });
+});
