@@ -74,21 +74,14 @@ export function parseDeliverySource(source: string | null | undefined): Delivery
 }
 
 /**
- * A LogEvent `published` time in canonical ISO-8601 (UTC, milliseconds), so stored times sort and compare as
- * text. Okta already sends that form; anything unparseable is kept as sent rather than rejected.
+ * A LogEvent `published` time as epoch milliseconds, so stored times sort and compare as numbers. Okta sends
+ * ISO-8601 with milliseconds; anything unparseable is stored as NULL (the payload still holds it as sent).
  */
-export function normalizePublished(published: string | null | undefined): string | null {
+export function publishedMs(published: string | null | undefined): number | null {
   if (!published) return null;
   const t = Date.parse(published);
-  return Number.isNaN(t) ? published : new Date(t).toISOString();
+  return Number.isNaN(t) ? null : t;
 }
-
-/**
- * Largest single event stored, in UTF-8 bytes of its JSON. D1 caps a row (and a bound value) at 2 MB; a row is the
- * event JSON plus its columns, and a too-large event would fail the whole delivery's transaction every time, so
- * Okta's one retry could never succeed. Real System Log events are a few KB.
- */
-export const MAX_EVENT_BYTES = 1_000_000;
 
 /** Lone UTF-16 surrogates replaced by U+FFFD, so a text column holds what it was given when read back. */
 export function wellFormed(text: string): string {
@@ -99,7 +92,8 @@ export function wellFormed(text: string): string {
 export interface IncomingEvent {
   uuid: string;
   eventType: string;
-  published: string | null;
+  /** Epoch ms (see publishedMs). */
+  published: number | null;
   actorId: string | null;
   actorAlternateId: string | null;
   outcomeResult: string | null;
@@ -114,7 +108,7 @@ export function incomingEvent(event: LogEvent, text: string): IncomingEvent {
   return {
     uuid: event.uuid,
     eventType: event.eventType,
-    published: column(normalizePublished(event.published)),
+    published: publishedMs(event.published),
     actorId: column(event.actor?.id),
     actorAlternateId: column(event.actor?.alternateId),
     outcomeResult: column(event.outcome?.result),

@@ -14,13 +14,14 @@ import type { Env } from "../env";
 import { describeError, log } from "../log";
 import { retryDelaySeconds } from "../forwarding/backoff";
 import { recordDeadLetterMessage } from "./dead-letters";
-import { fanOutEvent } from "./fan-out";
+import { fanOutBatch } from "./fan-out";
+import { createLimit, type Limit } from "./limit";
 import { forwardDelivery } from "./forward";
 import { resumeStep } from "./resume";
 import { deadLetterMessage, forwardMessage, type DeadLetterMessage, type ForwardMessage } from "./messages";
 
-/** Workers' limit of simultaneous outbound connections per invocation. */
-export const MAX_CONCURRENT_MESSAGES = 6;
+/** Workers' limit of simultaneous outbound connections per invocation: sends beyond it wait in src/queue/limit.ts. */
+export const MAX_CONCURRENT_SENDS = 6;
 
 /** Dead-letter queues are named `<queue>-dlq` (wrangler.toml). */
 export function isDeadLetterQueue(queueName: string): boolean {
@@ -31,7 +32,7 @@ function errorRetryDelay(message: Message<unknown>, baseSeconds: number): number
   return retryDelaySeconds({ failedAttempts: message.attempts, baseSeconds, random: Math.random() });
 }
 
-async function handleForwardMessage(message: Message<unknown>, env: Env): Promise<void> {
+async function handleForwardMessage(message: Message<unknown>, env: Env, limit: Limit): Promise<void> {
   const { config } = getConfig(env);
   const parsed = forwardMessage.safeParse(message.body);
   if (!parsed.success) {
@@ -48,18 +49,30 @@ async function handleForwardMessage(message: Message<unknown>, env: Env): Promis
       message.ack();
       return;
     }
-    if (body.kind === "event") {
-      const result = await fanOutEvent(env, body.uuid, Date.now());
-      log("info", "fan-out", { eventUuid: body.uuid, outcome: result.outcome, deliveries: result.deliveries, enqueued: result.enqueued });
+    if (body.kind === "batch") {
+      const result = await fanOutBatch({ env, config, limit }, body.batchId);
+      log("info", "fan-out", { batchId: body.batchId, ...result });
       message.ack();
       return;
     }
-    const decision = await forwardDelivery({ env, config }, { eventUuid: body.uuid, destinationId: body.destinationId });
+    if (body.kind === "event") {
+      log("info", "event message from before batches acknowledged; the outbox forwards its event", { eventUuid: body.uuid });
+      message.ack();
+      return;
+    }
+    const decision = await forwardDelivery({ env, config, limit }, { eventUuid: body.uuid, destinationId: body.destinationId });
     if (decision.action === "ack") message.ack();
     else message.retry({ delaySeconds: decision.delaySeconds });
   } catch (error) {
     const delaySeconds = errorRetryDelay(message, config.forwarding.retryBaseSeconds);
-    log("error", "forward message failed; retrying", { id: message.id, kind: body.kind, eventUuid: "uuid" in body ? body.uuid : undefined, delaySeconds, error: describeError(error) });
+    log("error", "forward message failed; retrying", {
+      id: message.id,
+      kind: body.kind,
+      eventUuid: "uuid" in body ? body.uuid : undefined,
+      batchId: "batchId" in body ? body.batchId : undefined,
+      delaySeconds,
+      error: describeError(error),
+    });
     message.retry({ delaySeconds });
   }
 }
@@ -85,13 +98,9 @@ export async function handleQueueBatch(
   env: Env,
   _ctx: ExecutionContext,
 ): Promise<void> {
-  const handle = isDeadLetterQueue(batch.queue) ? handleDeadLetter : handleForwardMessage;
-  const pending = [...batch.messages] as Message<unknown>[];
-  // A small pool: each worker takes the next message until none is left; the handlers never throw.
-  const workers = Array.from({ length: Math.min(MAX_CONCURRENT_MESSAGES, pending.length) }, async () => {
-    for (let message = pending.shift(); message !== undefined; message = pending.shift()) {
-      await handle(message, env);
-    }
-  });
-  await Promise.all(workers);
+  // Every message at once; their sends share the invocation's connection limit. The handlers never throw.
+  const limit = createLimit(MAX_CONCURRENT_SENDS);
+  const messages = batch.messages as ReadonlyArray<Message<unknown>>;
+  if (isDeadLetterQueue(batch.queue)) await Promise.all(messages.map((message) => handleDeadLetter(message, env)));
+  else await Promise.all(messages.map((message) => handleForwardMessage(message, env, limit)));
 }

@@ -1,55 +1,205 @@
 /**
- * Fanning a stored event out to its destinations: create one delivery row per matching destination (idempotent,
- * so a redelivered event message never doubles a delivery), then enqueue one "delivery" message per delivery
- * still to attempt. Paused destinations get a 'waiting' delivery that is not enqueued; it is sent on resume.
- * Events the loop guard skipped are not forwarded. Throws when D1 or the queue fails (the message is retried; and
- * if a delivery message was never sent, the sweeper finds the delivery overdue and enqueues it).
+ * Fanning one stored batch (one Okta delivery) out to its destinations, and making every first attempt right here
+ * instead of one queue message per delivery:
+ *
+ * 1. one round trip: lease the batch's outbox row (so two copies of the message never fan out at once), read its
+ *    events and every destination;
+ * 2. route each event (src/okta/routing.ts) and attempt it to each active destination it goes to, at most
+ *    MAX_CONCURRENT_SENDS at once across the invocation;
+ * 3. one transaction records every outcome and takes the batch out of the outbox: the events each destination
+ *    received on their first attempt in ONE `batch_deliveries` row, and a `deliveries` row (the retry state machine,
+ *    src/queue/forward.ts) only for what did not go through — a failed attempt (with its attempt row), a dead one
+ *    (with its dead letter), a destination that is paused or disabled (waiting);
+ * 4. one "delivery" message per failed attempt, delayed until its retry is due.
+ *
+ * A crash before step 3 leaves the batch in the outbox: its lease runs out and the sweeper enqueues it again, so
+ * its events are attempted again (at least once, never lost; receivers dedupe on webhook-id). A failure in step 4
+ * leaves overdue deliveries, which the sweeper enqueues.
  */
+import type { Config } from "../config";
 import type { Env } from "../env";
+import { attemptRecord, decide } from "../forwarding/attempt";
 import { log } from "../log";
-import { logEventSchema } from "../okta/event-hook";
+import { isValidEventId, logEventSchema } from "../okta/event-hook";
 import { routesTo, type RoutableEvent } from "../okta/routing";
 import { allRows, firstRow } from "../storage/d1";
-import { createDeliveries } from "../storage/deliveries";
-import { routableDestinationsStatement, toDestination, type DestinationRow } from "../storage/destinations";
-import { getEventStatement, markFannedOutStatement, type EventRow } from "../storage/events";
+import {
+  insertAttemptsStatement,
+  insertBatchDeliveriesStatement,
+  insertDeadLettersStatement,
+  insertOpenDeliveriesStatement,
+  type AttemptEntry,
+  type DeliveredItem,
+  type OpenDelivery,
+} from "../storage/deliveries";
+import {
+  countFailureStatement,
+  resetFailuresStatement,
+  routableDestinationsStatement,
+  toDestination,
+  type Destination,
+  type DestinationRow,
+} from "../storage/destinations";
+import {
+  batchEventsStatement,
+  deleteOutboxStatement,
+  FORWARD,
+  leaseOutboxStatement,
+  releaseOutbox,
+  toStoredEvent,
+  type EventRow,
+  type StoredEvent,
+} from "../storage/events";
 import { enqueueDeliveries } from "./enqueue";
+import { attemptDelivery } from "./forward";
+import type { Limit } from "./limit";
 
-export interface FanOutResult {
-  outcome: "missing" | "skipped" | "fanned_out";
-  deliveries: number;
-  enqueued: number;
+/** How long a fan-out holds its batch: well past a destination's longest timeout (60 s) times a few rounds of sends. */
+export const OUTBOX_LEASE_MS = 10 * 60_000;
+
+export const UNFORWARDABLE_REASON = "the event's uuid is not a valid identifier (stored before identifiers were validated): it cannot be forwarded";
+
+export interface FanOutDeps {
+  env: Env;
+  config: Config;
+  limit: Limit;
+  random?: () => number;
 }
 
-function routableEvent(eventType: string, payload: string): RoutableEvent {
+export interface FanOutResult {
+  outcome: "not_due_or_done" | "fanned_out";
+  events: number;
+  delivered: number;
+  failed: number;
+  dead: number;
+  waiting: number;
+}
+
+function routableEvent(event: StoredEvent): RoutableEvent {
   try {
-    const parsed = logEventSchema.safeParse(JSON.parse(payload));
+    const parsed = logEventSchema.safeParse(JSON.parse(event.payload));
     if (parsed.success) return parsed.data;
   } catch {
     // Stored payloads were validated on the way in; fall back to the type alone rather than lose the event.
   }
-  return { eventType };
+  return { eventType: event.eventType };
 }
 
-/** Enqueue "delivery" messages for one event, in sendBatch-sized slices. */
-export async function fanOutEvent(env: Env, uuid: string, now: number): Promise<FanOutResult> {
-  // One round trip: the event and the destinations it may go to.
-  const [eventRead, destinationsRead] = await env.DB.batch([getEventStatement(env.DB, uuid), routableDestinationsStatement(env.DB)]);
-  const event = firstRow<EventRow>(eventRead);
-  if (!event) {
-    log("warn", "fan-out: event not stored", { eventUuid: uuid });
-    return { outcome: "missing", deliveries: 0, enqueued: 0 };
+interface Pending {
+  event: StoredEvent;
+  destination: Destination;
+}
+
+export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<FanOutResult> {
+  const { env, config } = deps;
+  const started = Date.now();
+  const [leased, eventsRead, destinationsRead] = await env.DB.batch([
+    leaseOutboxStatement(env.DB, batchId, started, OUTBOX_LEASE_MS),
+    batchEventsStatement(env.DB, batchId),
+    routableDestinationsStatement(env.DB),
+  ]);
+  const result: FanOutResult = { outcome: "not_due_or_done", events: 0, delivered: 0, failed: 0, dead: 0, waiting: 0 };
+  if (!firstRow(leased)) return result;
+  try {
+    const destinations = allRows<DestinationRow>(destinationsRead).map(toDestination);
+    const open: OpenDelivery[] = [];
+    const attempts: AttemptEntry[] = [];
+    const deadLetters: Array<{ eventUuid: string; destinationId: string; reason: string; attempts: number }> = [];
+    const delivered = new Map<string, DeliveredItem[]>();
+    const failures = new Map<string, number>();
+    const toSend: Pending[] = [];
+
+    for (const row of allRows<EventRow>(eventsRead)) {
+      if (row.forward === FORWARD.skip) continue;
+      result.events++;
+      if (!isValidEventId(row.uuid)) {
+        deadLetters.push({ eventUuid: row.uuid, destinationId: "", reason: UNFORWARDABLE_REASON, attempts: 0 });
+        continue;
+      }
+      let event: StoredEvent;
+      try {
+        event = toStoredEvent(row);
+      } catch (error) {
+        // A payload that cannot be read back can never be sent: an event-level dead letter says so.
+        deadLetters.push({ eventUuid: row.uuid, destinationId: "", reason: `the stored payload cannot be read: ${String(error)}`, attempts: 0 });
+        continue;
+      }
+      const routable = routableEvent(event);
+      for (const destination of destinations) {
+        if (!routesTo(routable, destination)) continue;
+        if (destination.state !== "active") {
+          open.push({ eventUuid: event.uuid, destinationId: destination.id, state: "waiting", attempts: 0, nextAttemptAt: null, lastStatus: null, lastError: null });
+          result.waiting++;
+        } else {
+          toSend.push({ event, destination });
+        }
+      }
+    }
+
+    const retries: Array<{ uuid: string; destinationId: string; delaySeconds: number }> = [];
+    await Promise.all(
+      toSend.map(async ({ event, destination }) => {
+        const outcome = await attemptDelivery(config, destination, event, Date.now(), deps.limit);
+        const attemptedAt = Date.now();
+        const decision = decide(outcome, {
+          attempt: 1,
+          now: attemptedAt,
+          baseSeconds: config.forwarding.retryBaseSeconds,
+          random: deps.random?.() ?? Math.random(),
+        });
+        const record = attemptRecord(outcome);
+        const key = { eventUuid: event.uuid, destinationId: destination.id };
+        if (decision.kind === "delivered") {
+          const list = delivered.get(destination.id) ?? [];
+          list.push([event.id, record.status ?? 0, record.latencyMs, attemptedAt]);
+          delivered.set(destination.id, list);
+          result.delivered++;
+          return;
+        }
+        failures.set(destination.id, (failures.get(destination.id) ?? 0) + 1);
+        const retrying = decision.kind === "retry";
+        const nextAttemptAt = retrying ? attemptedAt + decision.delaySeconds * 1000 : null;
+        open.push({ ...key, state: retrying ? "failed" : "dead", attempts: 1, nextAttemptAt, lastStatus: record.status, lastError: record.error });
+        attempts.push({ ...key, attempt: 1, attemptedAt, status: record.status, latencyMs: record.latencyMs, outcome: retrying ? "retry" : "dead", error: record.error });
+        if (retrying) {
+          retries.push({ uuid: event.uuid, destinationId: destination.id, delaySeconds: decision.delaySeconds });
+          result.failed++;
+          log("warn", "delivery failed; will retry", { ...key, attempt: 1, status: record.status ?? undefined, ms: record.latencyMs, error: record.error ?? undefined, delaySeconds: decision.delaySeconds });
+        } else {
+          deadLetters.push({ ...key, reason: decision.reason, attempts: 1 });
+          result.dead++;
+          log("warn", "delivery dead", { ...key, attempt: 1, status: record.status ?? undefined, reason: decision.reason });
+        }
+      }),
+    );
+
+    const now = Date.now();
+    const statements: D1PreparedStatement[] = [];
+    if (delivered.size > 0) statements.push(insertBatchDeliveriesStatement(env.DB, batchId, delivered, now));
+    if (open.length > 0) statements.push(insertOpenDeliveriesStatement(env.DB, open, now));
+    if (attempts.length > 0) statements.push(insertAttemptsStatement(env.DB, attempts));
+    if (deadLetters.length > 0) statements.push(insertDeadLettersStatement(env.DB, deadLetters, now));
+    for (const destinationId of delivered.keys()) statements.push(resetFailuresStatement(env.DB, destinationId));
+    const counted = [...failures];
+    const countedFrom = statements.length;
+    for (const [destinationId, n] of counted) {
+      statements.push(countFailureStatement(env.DB, destinationId, config.forwarding.disableAfterFailures, now, n));
+    }
+    statements.push(deleteOutboxStatement(env.DB, batchId));
+    const written = await env.DB.batch<{ state: string; consecutive_failures: number }>(statements);
+    counted.forEach(([destinationId, n], i) => {
+      const after = firstRow<{ state: string; consecutive_failures: number }>(written[countedFrom + i]);
+      const threshold = config.forwarding.disableAfterFailures;
+      if (after?.state === "disabled" && after.consecutive_failures >= threshold && after.consecutive_failures - n < threshold) {
+        log("error", "destination disabled after consecutive failures", { destinationId, consecutiveFailures: after.consecutive_failures });
+      }
+    });
+    result.outcome = "fanned_out";
+    // Recorded: a failure from here on leaves overdue deliveries, which the sweeper enqueues.
+    await enqueueDeliveries(env.FORWARD_QUEUE, retries);
+    return result;
+  } catch (error) {
+    if (result.outcome !== "fanned_out") await releaseOutbox(env.DB, batchId).catch(() => undefined);
+    throw error;
   }
-  if (event.forward_state === "skipped") return { outcome: "skipped", deliveries: 0, enqueued: 0 };
-  const routable = routableEvent(event.event_type, event.payload);
-  const destinations = allRows<DestinationRow>(destinationsRead).map(toDestination);
-  const targets = destinations
-    .filter((d) => routesTo(routable, d))
-    .map((d) => ({ destinationId: d.id, waiting: d.state !== "active" }));
-  // Creating the deliveries also marks the event fanned_out (one transaction); with no destination to create
-  // for, the mark is the only write.
-  const due = targets.length > 0 ? await createDeliveries(env.DB, uuid, targets, now) : [];
-  if (targets.length === 0) await markFannedOutStatement(env.DB, uuid, now).run();
-  await enqueueDeliveries(env.FORWARD_QUEUE, due.map((destinationId) => ({ uuid, destinationId })));
-  return { outcome: "fanned_out", deliveries: targets.length, enqueued: due.length };
 }

@@ -32,7 +32,8 @@ import {
   type DeliveryRow,
 } from "../storage/deliveries";
 import { openDeliverySecrets } from "../storage/destination-secrets";
-import { getEventStatement, type EventRow } from "../storage/events";
+import { getEventStatement, toStoredEvent, type EventRow, type StoredEvent } from "../storage/events";
+import type { Limit } from "./limit";
 import { sendOnce } from "./send";
 
 /** How long past its timeout a claimed delivery stays leased (covers the D1 writes after the attempt). */
@@ -49,6 +50,8 @@ export interface ForwardDeps {
   now?: () => number;
   /** [0, 1); injectable for tests. */
   random?: () => number;
+  /** Bounds the invocation's simultaneous sends (src/queue/limit.ts); none: unbounded. */
+  limit?: Limit;
 }
 
 function logKey(key: DeliveryKey) {
@@ -79,7 +82,8 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
       await markWaiting(env.DB, key, now);
       return { action: "ack", outcome: "waiting" };
     }
-    const event = firstRow<EventRow>(eventRead) ?? null;
+    const eventRow = firstRow<EventRow>(eventRead) ?? null;
+    const event = eventRow ? toStoredEvent(eventRow) : null;
     if (!event) {
       const reason = "the event is no longer stored";
       await markDeadWithLetter(env.DB, { ...key, reason, attempts: delivery.attempts }, now);
@@ -87,7 +91,7 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
       return { action: "ack", outcome: "dead" };
     }
     const attempt = delivery.attempts + 1;
-    const outcome = await attemptDelivery(config, key, destination, event, now);
+    const outcome = await attemptDelivery(config, destination, event, now, deps.limit);
     return await settle(deps, destination, key, attempt, outcome);
   } catch (error) {
     await releaseDelivery(env.DB, key).catch(() => undefined);
@@ -95,25 +99,39 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
   }
 }
 
-/** Make one attempt: refused by the URL guard, unable to open the secrets, or sent. Never throws for the receiver. */
-async function attemptDelivery(config: Config, key: DeliveryKey, destination: Destination, event: EventRow, now: number): Promise<AttemptOutcome> {
+/**
+ * Make one attempt of `event` to `destination`: refused by the URL guard, unable to open the secrets, or sent.
+ * Never throws for the receiver. Shared by fan-out (first attempts) and retries.
+ */
+export async function attemptDelivery(
+  config: Config,
+  destination: Destination,
+  event: StoredEvent,
+  now: number,
+  limit?: Limit,
+): Promise<AttemptOutcome> {
   const urlCheck = checkDestinationUrl(destination.url, { allowInsecure: config.allowInsecureDestinations });
   if (!urlCheck.ok) return { kind: "refused", reason: urlCheck.message };
   const opened = await openDeliverySecrets(await loadKeyring(config.secretKeys), destination, now);
   if (!opened.ok) {
     const what = opened.column === "okta_auth_value" ? "okta auth value" : "signing secret";
     // Operator action needed (SECRETS_ENCRYPTION_KEY); the reason names no key and no value.
-    log("error", "destination secret cannot be decrypted; will retry", { ...logKey(key), column: opened.column, reason: opened.reason });
+    log("error", "destination secret cannot be decrypted; will retry", {
+      eventUuid: event.uuid,
+      destinationId: destination.id,
+      column: opened.column,
+      reason: opened.reason,
+    });
     return { kind: "secrets-unavailable", reason: `${what} cannot be decrypted: ${opened.reason}` };
   }
   const request = await buildDeliveryRequest(
     {
       uuid: event.uuid,
-      eventType: event.event_type,
+      eventType: event.eventType,
       // Okta always sends `published`; should one lack it, the receiving time is the next best answer.
-      published: event.published ?? new Date(event.received_at).toISOString(),
-      oktaOrg: event.okta_org,
-      eventHookId: event.event_hook_id,
+      published: new Date(event.published ?? event.receivedAt).toISOString(),
+      oktaOrg: event.oktaOrg,
+      eventHookId: event.eventHookId,
       payload: event.payload,
     },
     {
@@ -129,7 +147,8 @@ async function attemptDelivery(config: Config, key: DeliveryKey, destination: De
     },
     now,
   );
-  return { kind: "sent", result: await sendOnce(urlCheck.url, request, destination.timeoutMs) };
+  const send = () => sendOnce(urlCheck.url, request, destination.timeoutMs);
+  return { kind: "sent", result: await (limit ? limit(send) : send()) };
 }
 
 /** Decide (pure, src/forwarding/attempt.ts), record the attempt and its consequences in one transaction, log. */

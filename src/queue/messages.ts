@@ -2,8 +2,12 @@
  * Queue message schemas. Messages carry ids only, never event bodies: the event lives in D1 (a Queues message is
  * limited to 128 KB, an Okta event can be larger, and a body in a queue is one more place a secret could leak).
  *
- * Forward queue:     {kind:"event"}    fan a stored event out to its destinations (POST /hooks/events, sweeper);
- *                    {kind:"delivery"} attempt one (event, destination) delivery (fan-out, resume, sweeper);
+ * Forward queue:     {kind:"batch"}    fan a stored batch (one Okta delivery) out to its destinations and make every
+ *                                      first attempt (POST /hooks/events, sweeper);
+ *                    {kind:"delivery"} retry one (event, destination) delivery (after a failed attempt, resume,
+ *                                      sweeper);
+ *                    {kind:"event"}    from before batches: nothing to do (the migration put those events in the
+ *                                      outbox, which the sweeper enqueues as batches); acknowledged;
  *                    {kind:"resume"}   move the next page of waiting deliveries of active destinations back to
  *                                      work (a resumed destination with a large backlog drains at queue speed).
  * Dead-letter queue: only what the platform moves there: a forward message whose processing failed through all of
@@ -13,7 +17,14 @@
  */
 import * as z from "zod";
 
-/** "Forward this stored event": produced by POST /hooks/events and by the outbox sweeper. */
+/** "Fan out this stored batch": produced by POST /hooks/events and by the outbox sweeper. */
+export const batchMessage = z.object({
+  kind: z.literal("batch"),
+  batchId: z.number().int().positive(),
+});
+export type BatchMessage = z.infer<typeof batchMessage>;
+
+/** From before batches (see above). */
 export const forwardEventMessage = z.object({
   kind: z.literal("event"),
   uuid: z.string().min(1),
@@ -35,7 +46,7 @@ export const resumeMessage = z.object({
 });
 export type ResumeMessage = z.infer<typeof resumeMessage>;
 
-export const forwardMessage = z.discriminatedUnion("kind", [forwardEventMessage, deliveryMessage, resumeMessage]);
+export const forwardMessage = z.discriminatedUnion("kind", [batchMessage, forwardEventMessage, deliveryMessage, resumeMessage]);
 export type ForwardMessage = z.infer<typeof forwardMessage>;
 
 /** What the dead-letter queue holds: forward messages the platform gave up on. */

@@ -5,7 +5,6 @@
  * one attempt (the attempt row, the delivery's new state, the destination's failure count) go in one `db.batch`,
  * so a crash never leaves an attempt half-recorded.
  */
-import { markFannedOutStatement } from "./events";
 import { countFailureStatement, resetFailuresStatement } from "./destinations";
 import { allRows } from "./d1";
 
@@ -30,37 +29,103 @@ export interface DeliveryKey {
   destinationId: string;
 }
 
+/** A first attempt that did not deliver, or a delivery that waits for its destination: it gets a `deliveries` row. */
+export interface OpenDelivery extends DeliveryKey {
+  state: "failed" | "dead" | "waiting";
+  /** 1 after a first attempt, 0 while waiting. */
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+}
+
 /**
- * Create the deliveries of one event (idempotent: an existing pair is left as it is), then answer which of the
- * event's deliveries are still unattempted and due, whether created now or by an earlier run that crashed before
- * enqueueing them.
+ * Statements recording the deliveries of a fan-out that need a row (idempotent: an existing pair is left as it is).
+ * Only destinations that still exist get one (a destination deleted meanwhile gets none, instead of an orphan).
  */
-export async function createDeliveries(
+export function insertOpenDeliveriesStatement(db: D1Database, rows: readonly OpenDelivery[], now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO deliveries (event_uuid, destination_id, state, attempts, next_attempt_at, last_status, last_error,
+                               created_at, updated_at)
+       SELECT value ->> '$.u', value ->> '$.d', value ->> '$.s', value ->> '$.a', value ->> '$.n', value ->> '$.st',
+              value ->> '$.e', ?2, ?2
+       FROM json_each(?1) JOIN destinations ON destinations.id = value ->> '$.d'
+       WHERE true
+       ON CONFLICT (event_uuid, destination_id) DO NOTHING`,
+    )
+    .bind(
+      JSON.stringify(rows.map((r) => ({ u: r.eventUuid, d: r.destinationId, s: r.state, a: r.attempts, n: r.nextAttemptAt, st: r.lastStatus, e: r.lastError }))),
+      now,
+    );
+}
+
+/** An attempt row, as `delivery_attempts` keeps it. */
+export interface AttemptEntry extends DeliveryKey {
+  attempt: number;
+  attemptedAt: number;
+  status: number | null;
+  latencyMs: number;
+  outcome: "delivered" | "retry" | "dead";
+  error: string | null;
+}
+
+export function insertAttemptsStatement(db: D1Database, rows: readonly AttemptEntry[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO delivery_attempts (event_uuid, destination_id, attempt, attempted_at, status, latency_ms, outcome, error)
+       SELECT value ->> '$.u', value ->> '$.d', value ->> '$.a', value ->> '$.t', value ->> '$.s', value ->> '$.l',
+              value ->> '$.o', value ->> '$.e'
+       FROM json_each(?1)`,
+    )
+    .bind(
+      JSON.stringify(rows.map((r) => ({ u: r.eventUuid, d: r.destinationId, a: r.attempt, t: r.attemptedAt, s: r.status, l: r.latencyMs, o: r.outcome, e: r.error }))),
+    );
+}
+
+/** Dead letters of many deliveries (idempotent per delivery; a later record replaces the reason). */
+export function insertDeadLettersStatement(
   db: D1Database,
-  eventUuid: string,
-  targets: ReadonlyArray<{ destinationId: string; waiting: boolean }>,
+  letters: ReadonlyArray<DeliveryKey & { reason: string; attempts: number }>,
   now: number,
-): Promise<string[]> {
-  const rows = JSON.stringify(targets.map((t) => ({ d: t.destinationId, s: t.waiting ? "waiting" : "pending" })));
-  // In the same transaction, the event leaves the sweeper's "enqueued but not fanned out" view: from here on its
-  // deliveries are what the sweeper watches (an unsent delivery message shows up as an overdue delivery).
-  // Only destinations that still exist get a row (one deleted since it was read gets none, instead of an orphan).
-  const [, unattempted] = await db.batch<{ destination_id: string }>([
-    db
-      .prepare(
-        `INSERT INTO deliveries (event_uuid, destination_id, state, attempts, next_attempt_at, created_at, updated_at)
-         SELECT ?1, json_extract(value, '$.d'), json_extract(value, '$.s'), 0, ?2, ?2, ?2
-         FROM json_each(?3) JOIN destinations ON destinations.id = json_extract(value, '$.d')
-         WHERE true
-         ON CONFLICT (event_uuid, destination_id) DO NOTHING`,
-      )
-      .bind(eventUuid, now, rows),
-    db
-      .prepare("SELECT destination_id FROM deliveries WHERE event_uuid = ?1 AND state = 'pending' AND attempts = 0")
-      .bind(eventUuid),
-    markFannedOutStatement(db, eventUuid, now),
-  ]);
-  return (unattempted?.results ?? []).map((r) => r.destination_id);
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO dead_letters (event_uuid, destination_id, reason, attempts, recorded_at)
+       SELECT value ->> '$.u', value ->> '$.d', value ->> '$.r', value ->> '$.a', ?2 FROM json_each(?1) WHERE true
+       ON CONFLICT (event_uuid, destination_id) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts,
+         recorded_at = excluded.recorded_at`,
+    )
+    .bind(JSON.stringify(letters.map((l) => ({ u: l.eventUuid, d: l.destinationId, r: l.reason, a: l.attempts }))), now);
+}
+
+/** One destination's first-attempt successes of one batch: [event id, HTTP status, latency ms, attempted at]. */
+export type DeliveredItem = [eventId: number, status: number, latencyMs: number, attemptedAt: number];
+
+export function insertBatchDeliveriesStatement(
+  db: D1Database,
+  batchId: number,
+  byDestination: ReadonlyMap<string, DeliveredItem[]>,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO batch_deliveries (batch_id, destination_id, delivered, created_at)
+       SELECT ?1, value ->> '$.d', value ->> '$.i', ?2 FROM json_each(?3) WHERE true
+       ON CONFLICT (batch_id, destination_id) DO NOTHING`,
+    )
+    .bind(batchId, now, JSON.stringify([...byDestination].map(([d, items]) => ({ d, i: JSON.stringify(items) }))));
+}
+
+/** One batch's first-attempt successes, per destination (with its name while it exists). */
+export function batchDeliveriesStatement(db: D1Database, batchId: number | null): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT bd.destination_id, bd.delivered, bd.created_at, dst.name AS destination_name
+       FROM batch_deliveries bd LEFT JOIN destinations dst ON dst.id = bd.destination_id
+       WHERE bd.batch_id = ?1 ORDER BY bd.destination_id`,
+    )
+    .bind(batchId);
 }
 
 export async function getDelivery(db: D1Database, key: DeliveryKey): Promise<DeliveryRow | null> {

@@ -182,23 +182,23 @@ export function resetFailuresStatement(db: D1Database, id: string): D1PreparedSt
 }
 
 /**
- * Statement: one more failed attempt; an active destination reaching `disableAfter` consecutive failures is
+ * Statement: `failures` more failed attempts (one by default); an active destination reaching `disableAfter` consecutive failures is
  * disabled. RETURNING tells the caller the resulting state and count.
  */
-export function countFailureStatement(db: D1Database, id: string, disableAfter: number, now: number): D1PreparedStatement {
+export function countFailureStatement(db: D1Database, id: string, disableAfter: number, now: number, failures = 1): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE destinations SET
-         consecutive_failures = consecutive_failures + 1,
-         state = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2 THEN 'disabled' ELSE state END,
-         disabled_reason = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2
+         consecutive_failures = consecutive_failures + ?4,
+         state = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2 THEN 'disabled' ELSE state END,
+         disabled_reason = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2
                                 THEN 'disabled automatically after ' || CAST(?2 AS INTEGER) || ' consecutive failed attempts'
                                 ELSE disabled_reason END,
-         updated_at = CASE WHEN state = 'active' AND consecutive_failures + 1 >= ?2 THEN ?3 ELSE updated_at END
+         updated_at = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2 THEN ?3 ELSE updated_at END
        WHERE id = ?1
        RETURNING state, consecutive_failures`,
     )
-    .bind(id, disableAfter, now);
+    .bind(id, disableAfter, now, failures);
 }
 
 export interface DisabledDestinationSummary {

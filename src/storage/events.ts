@@ -1,57 +1,71 @@
 /**
- * The event store (table `events`, migrations/0001_events.sql): plain functions over D1Database.
+ * The event store (migrations/0001 and 0004, docs/storage.md): plain functions over D1Database.
  *
- * storeEvents writes a whole delivery in ONE round trip (`db.batch`, one transaction) however many events it
- * holds: each statement inserts many rows from a single bound JSON parameter through json_each, so D1's limit of
- * 100 bound parameters per statement never applies, and statements are split only by size (D1 caps a bound value
- * at 2 MB). `ON CONFLICT DO NOTHING … RETURNING uuid` makes it idempotent and tells which events are new.
+ * storeDelivery writes a whole Okta delivery in ONE round trip (`db.batch`, one transaction): its events, its batch
+ * row (what the envelope said, once), and — when some new event is to be forwarded — its outbox row. Each events
+ * statement inserts many rows from a single bound JSON parameter through json_each, so D1's limit of 100 bound
+ * parameters never applies; statements are split only by size (D1 caps a bound value at 2 MB).
+ * `ON CONFLICT DO NOTHING … RETURNING` makes it idempotent and tells which events are new.
  *
- * The columns are computed in the Worker and each event's text rides in the parameter as a JSON *string*: SQLite's
- * JSON functions never parse an event, so an event nested deeper than SQLite's JSON depth limit (1,000) is stored
- * like any other, and the payload column holds Okta's exact bytes.
+ * How the statements find "this delivery's" rows without a round trip in between: D1 runs one transaction at a
+ * time, so inside ours the next batch id is max(id) + 1 and our events are the newest rows of `events`, with
+ * consecutive ids. No index on events.batch_id is needed (one fewer row written per event).
+ *
+ * The columns are computed in the Worker and each payload rides in the parameter as hex of its stored form
+ * (./payload-codec.ts): SQLite's JSON functions never parse an event, so an event nested deeper than SQLite's JSON
+ * depth limit is stored like any other, and the payload reads back as Okta's exact bytes.
  */
-import { MAX_EVENT_BYTES, type IncomingEvent } from "../okta/event-hook";
+import type { IncomingEvent } from "../okta/event-hook";
+import { allRows, firstRow } from "./d1";
+import { decodePayload, encodePayload, toHex } from "./payload-codec";
 
 /** Largest JSON parameter of one insert statement, in UTF-16 code units (D1 caps a value at 2,000,000 bytes). */
-const MAX_CHUNK_CHARS = 400_000;
+const MAX_CHUNK_CHARS = 900_000;
+
+/** events.forward: what was decided when the event arrived. */
+export const FORWARD = { skip: 0, yes: 1, unrouted: 2 } as const;
+export type ForwardFlag = (typeof FORWARD)[keyof typeof FORWARD];
 
 export interface DeliveryMeta {
   oktaOrg: string | null;
   eventHookId: string | null;
   envelopeEventId: string | null;
   receivedAt: number;
-  /** Loop guard: events whose actor.id is listed are stored with forward_state 'skipped' and never forwarded. */
-  ignoreActorIds: ReadonlySet<string>;
+  /** Per event (same order): forward it, never (loop guard), or no destination wanted it when it arrived. */
+  forward: readonly ForwardFlag[];
+  /**
+   * The destinations version the "unrouted" decisions were made with (null: none were made). If D1's version
+   * differs, the decisions may be stale and the batch goes to the outbox anyway: fan-out routes it afresh.
+   */
+  routingVersion: number | null;
 }
 
-const INSERT_EVENTS = `
-INSERT INTO events (uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity,
-                    okta_org, event_hook_id, envelope_event_id, received_at, forward_state, payload)
-SELECT value ->> '$.u', value ->> '$.t', value ->> '$.p', value ->> '$.a', value ->> '$.aa', value ->> '$.o',
-       value ->> '$.s', ?2, ?3, ?4, ?5, value ->> '$.f', value ->> '$.x'
-FROM json_each(?1) WHERE true
-ON CONFLICT (uuid) DO NOTHING
-RETURNING rowid, uuid, forward_state`;
+/**
+ * Largest stored (compressed) event, in bytes. Its hex in the insert's JSON parameter is twice that, and D1 caps a
+ * bound value at 2,000,000 bytes; an event that cannot be stored would fail the whole delivery's transaction every
+ * time, so Okta's one retry could never succeed. Real System Log events are a few KB.
+ */
+export const MAX_STORED_EVENT_BYTES = 900_000;
 
-/** An event too large for one D1 row (MAX_EVENT_BYTES); nothing of its delivery was written. */
+/** An event too large for one D1 row; nothing of its delivery was written. */
 export class EventTooLargeError extends Error {
-  constructor(readonly index: number) {
-    super(`data.events[${index}] is larger than ${MAX_EVENT_BYTES} bytes`);
+  constructor(
+    readonly index: number,
+    readonly storedBytes: number,
+  ) {
+    super(`data.events[${index}] is too large to store (${storedBytes} bytes compressed; at most ${MAX_STORED_EVENT_BYTES})`);
     this.name = "EventTooLargeError";
   }
 }
 
-const utf8 = new TextEncoder();
-
 /** Split `events` into JSON arrays of rows, each under MAX_CHUNK_CHARS (a single huge event is its own chunk). */
-function chunkRows(events: readonly IncomingEvent[], ignoreActorIds: ReadonlySet<string>): string[] {
+function chunkRows(events: readonly IncomingEvent[], forward: readonly ForwardFlag[]): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let size = 2;
   for (const [index, e] of events.entries()) {
-    // A UTF-16 unit is at most 3 UTF-8 bytes: only events that could be too large are measured.
-    if (e.text.length * 3 > MAX_EVENT_BYTES && utf8.encode(e.text).byteLength > MAX_EVENT_BYTES) throw new EventTooLargeError(index);
-    const forward = e.actorId !== null && ignoreActorIds.has(e.actorId) ? "skipped" : "pending";
+    const stored = encodePayload(e.text);
+    if (stored.byteLength > MAX_STORED_EVENT_BYTES) throw new EventTooLargeError(index, stored.byteLength);
     const row = JSON.stringify({
       u: e.uuid,
       t: e.eventType,
@@ -60,8 +74,8 @@ function chunkRows(events: readonly IncomingEvent[], ignoreActorIds: ReadonlySet
       aa: e.actorAlternateId,
       o: e.outcomeResult,
       s: e.severity,
-      f: forward,
-      x: e.text,
+      f: forward[index] ?? FORWARD.yes,
+      x: toHex(stored),
     });
     if (current.length > 0 && size + row.length + 1 > MAX_CHUNK_CHARS) {
       chunks.push(`[${current.join(",")}]`);
@@ -75,140 +89,227 @@ function chunkRows(events: readonly IncomingEvent[], ignoreActorIds: ReadonlySet
   return chunks;
 }
 
+const NEXT_BATCH_ID = "(SELECT coalesce(max(id), 0) + 1 FROM event_batches)";
+const THIS_BATCH_ID = "(SELECT max(id) FROM event_batches)";
+
+const INSERT_EVENTS = `
+INSERT INTO events (uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity, batch_id,
+                    received_at, forward, payload)
+SELECT value ->> '$.u', value ->> '$.t', value ->> '$.p', value ->> '$.a', value ->> '$.aa', value ->> '$.o',
+       value ->> '$.s', ${NEXT_BATCH_ID}, ?2, value ->> '$.f', unhex(value ->> '$.x')
+FROM json_each(?1) WHERE true
+ON CONFLICT (uuid) DO NOTHING
+RETURNING id, uuid, forward`;
+
+/** The delivery's new events are the newest `?1` rows (at most) with the next batch id; the batch row exists only if there are some. */
+const INSERT_BATCH = `
+INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id,
+                           ingest_token)
+SELECT ${NEXT_BATCH_ID}, first, ?1, ?2, ?3, ?4, ?5, ?6
+FROM (SELECT min(id) AS first FROM (SELECT id, batch_id FROM events ORDER BY id DESC LIMIT ?1) WHERE batch_id = ${NEXT_BATCH_ID})
+WHERE first IS NOT NULL`;
+
+/**
+ * Into the outbox when this delivery stored an event to forward, or one that was judged unrouted with a routing
+ * version that is no longer current. "This delivery stored something" = the newest batch row carries this
+ * ingest's random token (a redelivery inserts no batch row, and must not put the previous one back).
+ */
+const INSERT_OUTBOX = `
+INSERT INTO forward_outbox (batch_id, created_at, enqueued_at)
+SELECT id, ?2, ?2 FROM event_batches
+WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?4
+  AND EXISTS (SELECT 1 FROM (SELECT batch_id, forward FROM events ORDER BY id DESC LIMIT ?1)
+              WHERE batch_id = ${THIS_BATCH_ID}
+                AND (forward = 1 OR (forward = 2 AND ?3 IS NOT (SELECT value FROM gateway_meta WHERE key = 'destinations_version'))))
+RETURNING batch_id`;
+
+/** A random 52-bit integer (exact in a double and in SQLite's INTEGER). */
+function ingestToken(): number {
+  const [high, low] = crypto.getRandomValues(new Uint32Array(2));
+  return (high! & 0xfffff) * 2 ** 32 + low!;
+}
+
+export const DESTINATIONS_VERSION = "SELECT value FROM gateway_meta WHERE key = 'destinations_version'";
+
 export interface StoreResult {
   /** uuids stored by this call, in delivery order (an event repeated inside the delivery counts once). */
   inserted: string[];
-  /** The inserted events to forward (rowid and uuid): all of `inserted` except those the loop guard skipped. */
-  toForward: StoredEvent[];
+  /** How many of them are to be forwarded (not loop-guarded, not unrouted). */
+  forwardable: number;
+  /** The batch in the outbox, to enqueue; null when nothing of this delivery is to be forwarded. */
+  outboxBatchId: number | null;
   /** Events of the delivery that were already stored (or repeated within it). */
   duplicates: number;
+  /** The destinations version D1 holds now (for the isolate's routing cache). */
+  destinationsVersion: number | null;
 }
 
 /**
  * Store every event of one delivery, in one D1 round trip. Throws EventTooLargeError before writing anything when
  * an event cannot fit a D1 row, and D1's error when D1 fails (the caller answers 5xx).
  */
-export async function storeEvents(db: D1Database, events: readonly IncomingEvent[], meta: DeliveryMeta): Promise<StoreResult> {
-  if (events.length === 0) return { inserted: [], toForward: [], duplicates: 0 };
-  const statements = chunkRows(events, meta.ignoreActorIds).map((chunk) =>
-    db.prepare(INSERT_EVENTS).bind(chunk, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, meta.receivedAt),
-  );
-  const results = await db.batch<{ rowid: number; uuid: string; forward_state: string }>(statements);
-  const rows = results.flatMap((r) => r.results);
+export async function storeDelivery(db: D1Database, events: readonly IncomingEvent[], meta: DeliveryMeta): Promise<StoreResult> {
+  if (events.length === 0) return { inserted: [], forwardable: 0, outboxBatchId: null, duplicates: 0, destinationsVersion: null };
+  const count = events.length;
+  const token = ingestToken();
+  const statements = [
+    ...chunkRows(events, meta.forward).map((chunk) => db.prepare(INSERT_EVENTS).bind(chunk, meta.receivedAt)),
+    db.prepare(INSERT_BATCH).bind(count, meta.receivedAt, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, token),
+    db.prepare(INSERT_OUTBOX).bind(count, meta.receivedAt, meta.routingVersion, token),
+    db.prepare(DESTINATIONS_VERSION),
+  ];
+  const results = await db.batch<Record<string, unknown>>(statements);
+  const chunkCount = statements.length - 3;
+  const rows = results.slice(0, chunkCount).flatMap((r) => allRows<{ id: number; uuid: string; forward: number }>(r));
+  const outbox = firstRow<{ batch_id: number }>(results[chunkCount + 1]);
+  const version = firstRow<{ value: number }>(results[chunkCount + 2]);
   return {
     inserted: rows.map((row) => row.uuid),
-    toForward: rows.filter((row) => row.forward_state === "pending").map((row) => ({ rowid: row.rowid, uuid: row.uuid })),
+    forwardable: rows.filter((row) => row.forward === FORWARD.yes).length,
+    outboxBatchId: outbox?.batch_id ?? null,
     duplicates: events.length - rows.length,
+    destinationsVersion: version?.value ?? null,
   };
 }
 
+/** A stored event as read back: its columns, the envelope's facts from its batch, and its payload decoded. */
+export interface StoredEvent {
+  id: number;
+  uuid: string;
+  eventType: string;
+  /** Epoch ms, or null when Okta sent none that could be read. */
+  published: number | null;
+  actorId: string | null;
+  actorAlternateId: string | null;
+  outcomeResult: string | null;
+  severity: string | null;
+  batchId: number | null;
+  receivedAt: number;
+  forward: ForwardFlag;
+  oktaOrg: string | null;
+  eventHookId: string | null;
+  envelopeEventId: string | null;
+  /** Okta's exact text of the event. */
+  payload: string;
+}
+
 export interface EventRow {
+  id: number;
   uuid: string;
   event_type: string;
-  published: string | null;
+  published: number | null;
   actor_id: string | null;
   actor_alternate_id: string | null;
   outcome_result: string | null;
   severity: string | null;
+  batch_id: number | null;
+  received_at: number;
+  forward: number;
+  payload: number[] | ArrayBuffer | string;
   okta_org: string | null;
   event_hook_id: string | null;
   envelope_event_id: string | null;
-  received_at: number;
-  forward_state: "pending" | "enqueued" | "fanned_out" | "skipped";
-  enqueued_at: number | null;
-  payload: string;
 }
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    uuid: row.uuid,
+    eventType: row.event_type,
+    published: row.published,
+    actorId: row.actor_id,
+    actorAlternateId: row.actor_alternate_id,
+    outcomeResult: row.outcome_result,
+    severity: row.severity,
+    batchId: row.batch_id,
+    receivedAt: row.received_at,
+    forward: row.forward as ForwardFlag,
+    oktaOrg: row.okta_org,
+    eventHookId: row.event_hook_id,
+    envelopeEventId: row.envelope_event_id,
+    payload: decodePayload(row.payload),
+  };
+}
+
+const EVENT_COLUMNS = `e.id, e.uuid, e.event_type, e.published, e.actor_id, e.actor_alternate_id, e.outcome_result, e.severity,
+  e.batch_id, e.received_at, e.forward, e.payload, b.okta_org, b.event_hook_id, b.envelope_event_id`;
 
 export function getEventStatement(db: D1Database, uuid: string): D1PreparedStatement {
-  return db.prepare("SELECT * FROM events WHERE uuid = ?1").bind(uuid);
+  return db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e LEFT JOIN event_batches b ON b.id = e.batch_id WHERE e.uuid = ?1`).bind(uuid);
 }
 
-export async function getEvent(db: D1Database, uuid: string): Promise<EventRow | null> {
-  return getEventStatement(db, uuid).first<EventRow>();
+export async function getEvent(db: D1Database, uuid: string): Promise<StoredEvent | null> {
+  const row = await getEventStatement(db, uuid).first<EventRow>();
+  return row ? toStoredEvent(row) : null;
 }
 
-/** A stored event as forwarding handles it: its rowid (to update it whatever its uuid holds) and its uuid. */
-export interface StoredEvent {
-  rowid: number;
-  uuid: string;
-}
-
-/**
- * Events handed to the queue more than `olderThanMs` ago whose fan-out never happened: their message was lost
- * (local queues live in memory; a consumer can die between receiving and acknowledging).
- */
-export async function listUnfannedEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<StoredEvent[]> {
-  const { results } = await db
-    .prepare(`SELECT rowid, uuid FROM events WHERE forward_state = 'enqueued' AND enqueued_at < ?1 - ?2 ORDER BY enqueued_at LIMIT ?3`)
-    .bind(now, olderThanMs, limit)
-    .all<StoredEvent>();
-  return results;
-}
-
-/**
- * Record that these events were handed to the forward queue (only those still pending). By rowid, never by uuid: a
- * uuid stored before identifiers were validated may not read back as it was written (a lone surrogate becomes
- * U+FFFD), and an update keyed on it would match nothing, leaving the row first in line for every later sweep.
- */
-export async function markEnqueuedRows(db: D1Database, rowids: readonly number[], now: number): Promise<void> {
-  if (rowids.length === 0) return;
-  await db
-    .prepare(
-      `UPDATE events SET forward_state = 'enqueued', enqueued_at = ?2
-       WHERE forward_state = 'pending' AND rowid IN (SELECT value FROM json_each(?1))`,
-    )
-    .bind(JSON.stringify(rowids), now)
-    .run();
-}
-
-/** Restart the clock of events the sweeper handed to the queue again (by rowid, see markEnqueuedRows). */
-export async function touchEnqueuedRows(db: D1Database, rowids: readonly number[], now: number): Promise<void> {
-  if (rowids.length === 0) return;
-  await db
-    .prepare(`UPDATE events SET enqueued_at = ?2 WHERE forward_state = 'enqueued' AND rowid IN (SELECT value FROM json_each(?1))`)
-    .bind(JSON.stringify(rowids), now)
-    .run();
-}
-
-/**
- * Take events that can never be forwarded out of the sweeper's way, in one transaction: an event-level dead
- * letter (destination '') with the reason, and forward_state 'skipped'. The uuid is copied inside SQL, so its
- * stored bytes are kept whatever they are.
- */
-export async function setAsideUnforwardable(db: D1Database, rowids: readonly number[], reason: string, now: number): Promise<void> {
-  if (rowids.length === 0) return;
-  const ids = JSON.stringify(rowids);
-  await db.batch([
-    db
-      .prepare(
-        `INSERT INTO dead_letters (event_uuid, destination_id, reason, attempts, recorded_at)
-         SELECT uuid, '', ?2, 0, ?3 FROM events WHERE rowid IN (SELECT value FROM json_each(?1))
-         ON CONFLICT (event_uuid, destination_id) DO NOTHING`,
-      )
-      .bind(ids, reason, now),
-    db
-      .prepare(`UPDATE events SET forward_state = 'skipped' WHERE forward_state IN ('pending', 'enqueued') AND rowid IN (SELECT value FROM json_each(?1))`)
-      .bind(ids),
-  ]);
-}
-
-/** The statement that records an event's fan-out as done (its deliveries exist), from pending or enqueued. */
-export function markFannedOutStatement(db: D1Database, uuid: string, now: number): D1PreparedStatement {
+/** The events of one batch (its id range, at most event_count rows read), oldest first. */
+export function batchEventsStatement(db: D1Database, batchId: number): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE events SET forward_state = 'fanned_out', enqueued_at = coalesce(enqueued_at, ?2)
-       WHERE uuid = ?1 AND forward_state IN ('pending', 'enqueued')`,
+      `SELECT ${EVENT_COLUMNS} FROM event_batches b JOIN events e
+         ON e.id >= b.first_event_id AND e.id < b.first_event_id + b.event_count AND e.batch_id = b.id
+       WHERE b.id = ?1 ORDER BY e.id`,
     )
-    .bind(uuid, now);
+    .bind(batchId);
 }
 
-/** The outbox: events stored more than `olderThanMs` ago and still 'pending', oldest first, at most `limit`. */
-export async function listOutboxEvents(db: D1Database, now: number, olderThanMs: number, limit: number): Promise<StoredEvent[]> {
+/**
+ * Take the right to fan a batch out for `leaseMs`: only while it is in the outbox and nobody else holds it.
+ * RETURNING no row means not taken (done already, or another consumer is at it).
+ */
+export function leaseOutboxStatement(db: D1Database, batchId: number, now: number, leaseMs: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE forward_outbox SET lease_until = ?2 + ?3
+       WHERE batch_id = ?1 AND (lease_until IS NULL OR lease_until <= ?2)
+       RETURNING batch_id`,
+    )
+    .bind(batchId, now, leaseMs);
+}
+
+/** The batch is fanned out: every outcome is recorded in the same transaction as this. */
+export function deleteOutboxStatement(db: D1Database, batchId: number): D1PreparedStatement {
+  return db.prepare("DELETE FROM forward_outbox WHERE batch_id = ?1").bind(batchId);
+}
+
+/** Give a batch back without fanning it out (the consumer failed): the next message or sweep takes it. */
+export async function releaseOutbox(db: D1Database, batchId: number): Promise<void> {
+  await db.prepare("UPDATE forward_outbox SET lease_until = NULL WHERE batch_id = ?1").bind(batchId).run();
+}
+
+/** The route's send to the queue failed: the sweeper's next pass takes the batch instead of waiting for the long grace. */
+export async function markOutboxNotEnqueued(db: D1Database, batchId: number): Promise<void> {
+  await db.prepare("UPDATE forward_outbox SET enqueued_at = NULL WHERE batch_id = ?1").bind(batchId).run();
+}
+
+/**
+ * The sweeper's view of the outbox, oldest first, at most `limit`, marked enqueued now: batches never handed to the
+ * queue (enqueued_at NULL) stored over `minAgeMs` ago, and batches handed to it over `lostAfterMs` ago that are
+ * still here and not leased (their message was lost). Small: rows leave as soon as they are fanned out.
+ */
+export async function takeOutboxBatches(
+  db: D1Database,
+  now: number,
+  minAgeMs: number,
+  lostAfterMs: number,
+  limit: number,
+): Promise<number[]> {
   const { results } = await db
     .prepare(
-      `SELECT rowid, uuid FROM events WHERE forward_state = 'pending' AND received_at < ?1 - ?2 ORDER BY received_at LIMIT ?3`,
+      `UPDATE forward_outbox SET enqueued_at = ?1
+       WHERE batch_id IN (SELECT batch_id FROM forward_outbox
+                          WHERE (lease_until IS NULL OR lease_until <= ?1)
+                            AND ((enqueued_at IS NULL AND created_at < ?1 - ?2) OR enqueued_at < ?1 - ?3)
+                          ORDER BY batch_id LIMIT ?4)
+       RETURNING batch_id`,
     )
-    .bind(now, olderThanMs, limit)
-    .all<StoredEvent>();
-  return results;
+    .bind(now, minAgeMs, lostAfterMs, limit)
+    .all<{ batch_id: number }>();
+  return results.map((r) => r.batch_id).sort((a, b) => a - b);
+}
+
+/** Whether the batch is still waiting in the outbox (for read models: "pending"). */
+export function outboxHasStatement(db: D1Database, batchId: number | null): D1PreparedStatement {
+  return db.prepare("SELECT batch_id FROM forward_outbox WHERE batch_id = ?1").bind(batchId);
 }

@@ -18,6 +18,7 @@ import { checkDestinationUrl } from "../forwarding/url-guard";
 import { describeError, log } from "../log";
 import { resumeStep } from "../queue/resume";
 import { openDestinationSecret, sealDestinationSecret } from "../storage/destination-secrets";
+import { invalidateRoutingCache } from "../storage/routing-cache";
 import {
   deleteDestination,
   getDestination,
@@ -95,6 +96,7 @@ export async function createDestination(deps: DestinationDeps, input: CreateDest
     updatedAt: now,
   };
   await insertDestination(deps.env.DB, destination);
+  invalidateRoutingCache(deps.env.DB);
   return { destination, secret };
 }
 
@@ -141,6 +143,7 @@ export async function updateDestination(deps: DestinationDeps, id: string, input
     updatedAt: now,
   };
   if (!(await saveDestination(env.DB, updated))) throw new ApiError("not_found", "No destination with this id.");
+  invalidateRoutingCache(env.DB);
   const result: UpdateResult = { destination: updated };
   if (state !== existing.state) result.stateChange = `${existing.state}->${state}`;
   if (resuming) {
@@ -160,6 +163,7 @@ export async function removeDestination(deps: DestinationDeps, id: string): Prom
   if (!DESTINATION_ID.test(id) || !(await deleteDestination(deps.env.DB, id))) {
     throw new ApiError("not_found", "No destination with this id.");
   }
+  invalidateRoutingCache(deps.env.DB);
 }
 
 /**

@@ -1,25 +1,31 @@
 /**
- * Ingesting one Okta event hook delivery: store every event once (one D1 round trip, src/storage/events.ts), then
- * hand the new ones to the forward queue. The answer to Okta follows from what happened here:
- * - stored → 204, even when the queue refused the events (they are safe in D1 as 'pending'; the sweeper
- *   enqueues them), so Okta does not resend what is already kept;
+ * Ingesting one Okta event hook delivery: store every event once, with the delivery's batch and outbox rows (one D1
+ * round trip, src/storage/events.ts), then hand the batch to the forward queue as ONE message. The answer to Okta
+ * follows from what happened here:
+ * - stored → 204, even when the queue refused the message (the batch is safe in the outbox; the sweeper enqueues
+ *   it), so Okta does not resend what is already kept;
  * - an event too large for a D1 row → payload_too_large (413: a retry could never succeed), nothing stored;
  * - D1 failed → storage_unavailable (503: Okta retries once, and the retry may succeed).
+ *
+ * Events no destination wants (by the isolate's routing copy, src/storage/routing-cache.ts) and events of
+ * loop-guarded actors (IGNORE_ACTOR_IDS) are stored but cost no outbox row and no message.
  */
 import type { Config } from "../config";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
-import { describeError } from "../log";
+import { describeError, log } from "../log";
 import { incomingEvent, parseDeliverySource, type EventHookDelivery } from "../okta/event-hook";
-import { enqueueStoredEvents } from "../queue/enqueue";
-import { EventTooLargeError, storeEvents } from "../storage/events";
+import { routesTo } from "../okta/routing";
+import { enqueueBatch } from "../queue/enqueue";
+import { EventTooLargeError, FORWARD, markOutboxNotEnqueued, storeDelivery, type ForwardFlag } from "../storage/events";
+import { isStale, refreshRouting, routingSnapshot } from "../storage/routing-cache";
 
 export interface IngestDeps {
   env: Env;
   config: Config;
   now: number;
-  /** Where the 'enqueued' mark goes: the event route hands it to waitUntil so Okta's answer does not wait for it. */
-  whenMarked: (marking: Promise<void>) => void | Promise<void>;
+  /** Work that may finish after Okta's answer (the route hands it to waitUntil). */
+  background: (work: Promise<unknown>) => void;
 }
 
 export interface IngestResult {
@@ -30,23 +36,35 @@ export interface IngestResult {
   duplicates: number;
   /** Stored but never forwarded (IGNORE_ACTOR_IDS). */
   skipped: number;
-  enqueued: number;
-  /** Why the queue refused (some of) the events; they stay 'pending' for the sweeper. */
+  /** Stored, and no destination wanted them when they arrived. */
+  unrouted: number;
+  /** The batch handed to the forward queue (null: nothing to forward, or the send failed). */
+  enqueuedBatch: number | null;
+  /** Why the queue refused the batch; it stays in the outbox for the sweeper. */
   enqueueError?: string;
 }
 
 /** `texts[i]` is Okta's exact text of `delivery.data.events[i]` (src/okta/event-spans.ts). */
 export async function ingestDelivery(deps: IngestDeps, delivery: EventHookDelivery, texts: readonly string[]): Promise<IngestResult> {
+  const { env, config, now } = deps;
   const events = delivery.data.events.map((event, i) => incomingEvent(event, texts[i]!));
   const source = parseDeliverySource(delivery.source);
   const envelopeEventId = delivery.eventId ?? null;
+  const routing = routingSnapshot(env.DB, now);
+  const forward: ForwardFlag[] = delivery.data.events.map((event) => {
+    const actorId = event.actor?.id;
+    if (actorId != null && config.ignoreActorIds.has(actorId)) return FORWARD.skip;
+    if (!routing) return FORWARD.yes;
+    return routing.filters.some((filter) => routesTo(event, filter)) ? FORWARD.yes : FORWARD.unrouted;
+  });
   let stored;
   try {
-    stored = await storeEvents(deps.env.DB, events, {
+    stored = await storeDelivery(env.DB, events, {
       ...source,
       envelopeEventId,
-      receivedAt: deps.now,
-      ignoreActorIds: deps.config.ignoreActorIds,
+      receivedAt: now,
+      forward,
+      routingVersion: routing?.version ?? null,
     });
   } catch (error) {
     if (error instanceof EventTooLargeError) {
@@ -55,17 +73,48 @@ export async function ingestDelivery(deps: IngestDeps, delivery: EventHookDelive
     }
     throw new IngestStorageError(error);
   }
-  const { sent, error } = await enqueueStoredEvents(deps.env, stored.toForward, Date.now(), deps.whenMarked);
+  if (isStale(env.DB, stored.destinationsVersion)) {
+    deps.background(refreshRouting(env.DB, Date.now()).catch((err: unknown) => log("warn", "routing refresh failed", { error: describeError(err) })));
+  }
+  const insertedFlags = countFlags(delivery, forward, new Set(stored.inserted));
+  let enqueuedBatch: number | null = null;
+  let enqueueError: string | undefined;
+  if (stored.outboxBatchId !== null) {
+    const batchId = stored.outboxBatchId;
+    try {
+      await enqueueBatch(env.FORWARD_QUEUE, batchId);
+      enqueuedBatch = batchId;
+    } catch (error) {
+      enqueueError = describeError(error);
+      // So the sweeper's next pass takes it, instead of waiting out the lost-message grace.
+      deps.background(markOutboxNotEnqueued(env.DB, batchId).catch(() => undefined));
+    }
+  }
   return {
     envelopeEventId,
     eventHookId: source.eventHookId,
     events: events.length,
     stored: stored.inserted.length,
     duplicates: stored.duplicates,
-    skipped: stored.inserted.length - stored.toForward.length,
-    enqueued: sent.length,
-    ...(error !== undefined && { enqueueError: describeError(error) }),
+    skipped: insertedFlags.skipped,
+    unrouted: insertedFlags.unrouted,
+    enqueuedBatch,
+    ...(enqueueError !== undefined && { enqueueError }),
   };
+}
+
+/** Of the events this call stored (first copy of each uuid), how many were loop-guarded and how many unrouted. */
+function countFlags(delivery: EventHookDelivery, forward: readonly ForwardFlag[], inserted: ReadonlySet<string>) {
+  let skipped = 0;
+  let unrouted = 0;
+  const seen = new Set<string>();
+  delivery.data.events.forEach((event, i) => {
+    if (!inserted.has(event.uuid) || seen.has(event.uuid)) return;
+    seen.add(event.uuid);
+    if (forward[i] === FORWARD.skip) skipped++;
+    else if (forward[i] === FORWARD.unrouted) unrouted++;
+  });
+  return { skipped, unrouted };
 }
 
 /** D1 failed while storing: storage_unavailable (503) to Okta, with D1's reason for the log line. */

@@ -140,6 +140,8 @@ export async function runWorkerQueue(queueName: string, messages: Array<ReturnTy
 
 export async function clearForwarding() {
   await env.DB.batch([
+    env.DB.prepare("DELETE FROM forward_outbox"),
+    env.DB.prepare("DELETE FROM batch_deliveries"),
     env.DB.prepare("DELETE FROM delivery_attempts"),
     env.DB.prepare("DELETE FROM deliveries"),
     env.DB.prepare("DELETE FROM dead_letters"),
@@ -167,14 +169,54 @@ export async function consume(
   const ctx = createExecutionContext();
   await worker.queue(batch, envWith({ FORWARD_QUEUE: forward, DEAD_LETTER_QUEUE: dead, ...overrides.env }), ctx);
   const result = await getQueueResult(batch, ctx);
-  return { result, batch, forwarded: forward.sent, deadLettered: dead.sent };
+  return { result, batch, forwarded: forward.sent, forwardedDelays: forward.delays, deadLettered: dead.sent };
 }
 
-/** Fan an event out and answer the delivery messages it produced. */
-export async function fanOut(uuid: string) {
-  const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "event", uuid }]);
+/** The batch (one Okta delivery) a stored event arrived in. */
+export async function batchOf(uuid: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT batch_id FROM events WHERE uuid = ?1").bind(uuid).first<{ batch_id: number }>();
+  if (!row) throw new Error(`event ${uuid} is not stored`);
+  return row.batch_id;
+}
+
+/**
+ * Fan the batch of a stored event out (first attempts included: stub fetch first) and answer the delivery messages
+ * it produced (retries of failed first attempts).
+ */
+export async function fanOut(uuid: string, overrides: Parameters<typeof consume>[2] = {}) {
+  const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await batchOf(uuid) }], overrides);
   expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
   return forwarded;
+}
+
+/**
+ * Give a stored event a 'pending' delivery (due now, never attempted) to every destination, or 'waiting' to one
+ * that is not active — as a resume or the sweeper leaves them — so a {kind:"delivery"} message exercises the retry
+ * path on its own.
+ */
+export async function openDeliveries(uuid: string): Promise<void> {
+  const now = Date.now();
+  await env.DB.prepare(
+    `INSERT INTO deliveries (event_uuid, destination_id, state, attempts, next_attempt_at, created_at, updated_at)
+     SELECT ?1, id, CASE WHEN state = 'active' THEN 'pending' ELSE 'waiting' END, 0, ?2, ?2, ?2 FROM destinations WHERE true
+     ON CONFLICT DO NOTHING`,
+  )
+    .bind(uuid, now)
+    .run();
+}
+
+/** The events a destination received on their first attempt, by batch: [event id, status, latency, at] each. */
+export async function firstAttemptDeliveries(destinationId: string) {
+  const { results } = await env.DB.prepare("SELECT batch_id, delivered FROM batch_deliveries WHERE destination_id = ?1 ORDER BY batch_id")
+    .bind(destinationId)
+    .all<{ batch_id: number; delivered: string }>();
+  return results.map((r) => ({ batchId: r.batch_id, delivered: JSON.parse(r.delivered) as Array<[number, number, number, number]> }));
+}
+
+/** A stored event as the gateway reads it back (payload decoded). */
+export async function storedEvent(uuid: string) {
+  const { getEvent } = await import("../../src/storage/events");
+  return getEvent(env.DB, uuid);
 }
 
 export async function attempt(uuid: string, destinationId: string, overrides: Parameters<typeof consume>[2] = {}) {

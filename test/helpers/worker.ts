@@ -57,19 +57,27 @@ export function failingDatabase(message = "D1_ERROR: simulated outage"): D1Datab
 /** A queue producer that records what is sent, or fails every send (a queue outage). */
 export interface RecordingQueue<T> extends Queue<T> {
   sent: T[];
+  /** The delaySeconds each sent message asked for (same order as `sent`). */
+  delays: Array<number | undefined>;
 }
 
 export function recordingQueue<T>(options: { fail?: boolean } = {}): RecordingQueue<T> {
   const sent: T[] = [];
+  const delays: Array<number | undefined> = [];
   return {
     sent,
-    async send(body: T) {
+    delays,
+    async send(body: T, opts?: QueueSendOptions) {
       if (options.fail) throw new Error("Queue send failed (simulated)");
       sent.push(body);
+      delays.push(opts?.delaySeconds);
     },
     async sendBatch(messages: Iterable<MessageSendRequest<T>>) {
       if (options.fail) throw new Error("Queue sendBatch failed (simulated)");
-      for (const m of messages) sent.push(m.body);
+      for (const m of messages) {
+        sent.push(m.body);
+        delays.push(m.delaySeconds);
+      }
     },
     async metrics() {
       return { backlogCount: 0, backlogBytes: 0 };

@@ -6,11 +6,12 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { EventRow } from "../../src/storage/events";
+import { getEvent, type StoredEvent } from "../../src/storage/events";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { fixtureJson, fixtureNames, fixtureText } from "../helpers/fixtures";
 import { EVENT_SECRET_OLD, envelope, eventHookPost, logEvent } from "../helpers/okta";
 import { callWorker, countRows, recordingQueue } from "../helpers/worker";
+import { createDestination } from "../helpers/forwarding";
 
 interface Envelope {
   eventId: string;
@@ -18,14 +19,21 @@ interface Envelope {
   data: { events: Array<Record<string, any>> };
 }
 
-async function rowFor(uuid: string): Promise<EventRow> {
-  const row = await env.DB.prepare("SELECT * FROM events WHERE uuid = ?1").bind(uuid).first<EventRow>();
+async function rowFor(uuid: string): Promise<StoredEvent> {
+  const row = await getEvent(env.DB, uuid);
   if (!row) throw new Error(`event ${uuid} not stored`);
   return row;
 }
 
+async function outboxCount(): Promise<number> {
+  return (await env.DB.prepare("SELECT count(*) AS n FROM forward_outbox").first<{ n: number }>())!.n;
+}
+
 beforeEach(async () => {
-  await env.DB.exec("DELETE FROM events");
+  await env.DB.batch([env.DB.prepare("DELETE FROM events"), env.DB.prepare("DELETE FROM forward_outbox")]);
+  // A paused catch-all destination: every event is wanted (so it is handed to the queue), and its fan-out only
+  // parks 'waiting' deliveries, sending nothing anywhere.
+  if ((await countRows("destinations")) === 0) await createDestination({ name: "parked", state: "paused" });
 });
 
 const deliveryFixtures = fixtureNames(/(^|\/)event-hook\.delivery\.[^/]*(?<!\.headers)\.json$/);
@@ -51,38 +59,36 @@ describe("POST /hooks/events — Okta's own delivery examples", () => {
     for (const event of delivery.data.events) {
       const row = await rowFor(event.uuid);
       expect(row).toMatchObject({
-        event_type: event.eventType,
-        published: new Date(event.published).toISOString(),
-        actor_id: event.actor.id,
-        actor_alternate_id: event.actor.alternateId,
-        outcome_result: event.outcome.result,
+        eventType: event.eventType,
+        published: Date.parse(event.published),
+        actorId: event.actor.id,
+        actorAlternateId: event.actor.alternateId,
+        outcomeResult: event.outcome.result,
         severity: event.severity,
-        envelope_event_id: delivery.eventId,
-        event_hook_id: /eventHooks\/([^/]+)$/.exec(delivery.source)![1],
-        // Handed to the queue; the real local consumer may already have fanned it out.
-        forward_state: expect.stringMatching(/^(enqueued|fanned_out)$/),
+        envelopeEventId: delivery.eventId,
+        eventHookId: /eventHooks\/([^/]+)$/.exec(delivery.source)![1],
+        forward: 1,
       });
       expect(JSON.parse(row.payload)).toEqual(event);
-      expect(row.received_at).toBeGreaterThan(Date.now() - 60_000);
-      expect(row.enqueued_at).toBeGreaterThanOrEqual(row.received_at);
+      expect(row.receivedAt).toBeGreaterThan(Date.now() - 60_000);
     }
   });
 
   it("records the Okta org and hook id from source", async () => {
     await callWorker(eventHookPost(fixtureText("captured/event-hook.delivery.user-lifecycle-create.json")));
     const row = await rowFor("9191ef7a-f669-11e9-b9b3-fd3a55cb1b10");
-    expect(row.okta_org).toBe("cru.oktapreview.com");
-    expect(row.event_hook_id).toBe("whoo0erni6PIVagJY0h7");
+    expect(row.oktaOrg).toBe("cru.oktapreview.com");
+    expect(row.eventHookId).toBe("whoo0erni6PIVagJY0h7");
     // Okta's doc sample has a templated host; it is kept (host names are case-insensitive, so lower-cased).
     await callWorker(eventHookPost(fixtureText("event-hook.delivery.user-session-start.json")));
-    expect((await rowFor("f1d0b993-cc19-11ed-a688-db22c99ef6c4")).okta_org).toBe("{youroktadomain}");
+    expect((await rowFor("f1d0b993-cc19-11ed-a688-db22c99ef6c4")).oktaOrg).toBe("{youroktadomain}");
   });
 
   it("accepts a LogEvent that is not in an envelope only when wrapped in one (Okta's guide sample)", async () => {
     const event = fixtureJson<Record<string, any>>("event-hook.logevent.user-lifecycle-deactivate.json");
     const res = await callWorker(eventHookPost(envelope([event])));
     expect(res.status).toBe(204);
-    expect((await rowFor(event.uuid)).event_type).toBe("user.lifecycle.deactivate");
+    expect((await rowFor(event.uuid)).eventType).toBe("user.lifecycle.deactivate");
     const bare = await callWorker(eventHookPost(event));
     expect(bare.status).toBe(400);
   });
@@ -106,7 +112,7 @@ describe("POST /hooks/events — Okta's own delivery examples", () => {
     const res = await callWorker(eventHookPost({ ...envelope([event]), extraTopLevel: true, eventTime: null }));
     expect(res.status).toBe(204);
     const row = await rowFor(event.uuid as string);
-    expect(row).toMatchObject({ actor_id: null, outcome_result: null, severity: null, published: null });
+    expect(row).toMatchObject({ actorId: null, outcomeResult: null, severity: null, published: null });
     expect(JSON.parse(row.payload).somethingNew).toEqual({ nested: [1, 2, 3] });
   });
 
@@ -124,7 +130,7 @@ describe("POST /hooks/events — at-least-once delivery, stored exactly once", (
     expect((await callWorker(eventHookPost(text), { FORWARD_QUEUE: queue })).status).toBe(204);
     expect((await callWorker(eventHookPost(text), { FORWARD_QUEUE: queue })).status).toBe(204);
     expect(await countRows("events")).toBe(1);
-    expect(queue.sent).toEqual([{ kind: "event", uuid: "04b1f1d4-4bbf-11ec-82ee-e73dada86765" }]);
+    expect(queue.sent).toEqual([{ kind: "batch", batchId: (await rowFor("04b1f1d4-4bbf-11ec-82ee-e73dada86765")).batchId }]);
   });
 
   it("stores an event that arrives in two different envelopes once, keeping the first envelope id", async () => {
@@ -133,8 +139,11 @@ describe("POST /hooks/events — at-least-once delivery, stored exactly once", (
     await callWorker(eventHookPost(envelope([shared, logEvent(11)], "envelope-a")), { FORWARD_QUEUE: queue });
     await callWorker(eventHookPost(envelope([logEvent(12), shared], "envelope-b")), { FORWARD_QUEUE: queue });
     expect(await countRows("events")).toBe(3);
-    expect((await rowFor(shared.uuid as string)).envelope_event_id).toBe("envelope-a");
-    expect(queue.sent.map((m) => ("uuid" in m ? m.uuid : null))).toEqual([shared.uuid, logEvent(11).uuid, logEvent(12).uuid]);
+    expect((await rowFor(shared.uuid as string)).envelopeEventId).toBe("envelope-a");
+    expect((await rowFor(logEvent(12).uuid as string)).envelopeEventId).toBe("envelope-b");
+    // One message per delivery, each naming its own batch.
+    const batches = [(await rowFor(shared.uuid as string)).batchId, (await rowFor(logEvent(12).uuid as string)).batchId];
+    expect(queue.sent).toEqual(batches.map((batchId) => ({ kind: "batch", batchId })));
   });
 
   it("stores an event repeated inside one envelope once", async () => {
@@ -149,7 +158,7 @@ describe("POST /hooks/events — at-least-once delivery, stored exactly once", (
     expect(res.status).toBe(204);
   });
 
-  it("stores a 500-event delivery in one D1 round trip and enqueues every event", async () => {
+  it("stores a 500-event delivery in one D1 round trip and enqueues it as one message", async () => {
     const queue = recordingQueue<ForwardMessage>();
     const events = Array.from({ length: 500 }, (_, i) => logEvent(1000 + i));
     let batches = 0;
@@ -168,14 +177,19 @@ describe("POST /hooks/events — at-least-once delivery, stored exactly once", (
     });
     const body = JSON.stringify(envelope(events));
     expect(body.length).toBeGreaterThan(300_000);
+    // A first delivery loads the isolate's routing copy (one read, after the answer); later ones need none.
+    await callWorker(eventHookPost(envelope([logEvent(999)])), { FORWARD_QUEUE: recordingQueue(), DB: countingDb });
+    batches = 0;
     const res = await callWorker(eventHookPost(body), { FORWARD_QUEUE: queue, DB: countingDb });
     expect(res.status).toBe(204);
     expect(batches).toBe(1);
-    expect(await countRows("events")).toBe(500);
-    expect(queue.sent).toHaveLength(500);
-    expect(new Set(queue.sent.map((m) => ("uuid" in m ? m.uuid : null))).size).toBe(500);
-    const enqueued = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE forward_state IN ('enqueued', 'fanned_out')").first<{ n: number }>();
-    expect(enqueued?.n).toBe(500);
+    expect(await countRows("events")).toBe(501);
+    // One message for the whole delivery, naming its batch; every event of it belongs to that batch.
+    expect(queue.sent).toHaveLength(1);
+    const batchId = (queue.sent[0] as { batchId: number }).batchId;
+    const inBatch = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE batch_id = ?1").bind(batchId).first<{ n: number }>();
+    expect(inBatch?.n).toBe(500);
+    expect(await outboxCount()).toBe(2); // the warm-up's batch and this one
   });
 
   it("stores a delivery whose events exceed one statement's JSON parameter, in one transaction", async () => {
@@ -188,28 +202,28 @@ describe("POST /hooks/events — at-least-once delivery, stored exactly once", (
 });
 
 describe("POST /hooks/events — forwarding hand-off", () => {
-  it("hands new events to the real local forward queue and marks them enqueued", async () => {
+  it("hands the new events to the real local forward queue as one batch message", async () => {
     const res = await callWorker(eventHookPost(envelope([logEvent(40), logEvent(41)])));
     expect(res.status).toBe(204);
-    const rows = await env.DB.prepare("SELECT forward_state FROM events ORDER BY uuid").all<{ forward_state: string }>();
-    for (const r of rows.results) expect(r.forward_state).toMatch(/^(enqueued|fanned_out)$/);
-    expect(rows.results).toHaveLength(2);
+    const a = await rowFor(logEvent(40).uuid as string);
+    const b = await rowFor(logEvent(41).uuid as string);
+    expect(a.batchId).not.toBeNull();
+    expect(b.batchId).toBe(a.batchId);
   });
 
-  it("still answers 204 when the queue is down, leaving the events pending for the sweeper", async () => {
+  it("still answers 204 when the queue is down, leaving the batch in the outbox for the sweeper's next pass", async () => {
     const queue = recordingQueue<ForwardMessage>({ fail: true });
     const warn = vi.spyOn(console, "warn");
     const res = await callWorker(eventHookPost(envelope([logEvent(50), logEvent(51)])), { FORWARD_QUEUE: queue });
     expect(res.status).toBe(204);
     // The request line is raised to warn so the failed hand-off stands out in `wrangler tail`.
     const line = warn.mock.calls.map(([l]) => JSON.parse(String(l)) as Record<string, unknown>).find((l) => l.msg === "request");
-    expect(line).toMatchObject({ level: "warn", status: 204, stored: 2, enqueued: 0, enqueueError: expect.stringContaining("simulated") });
+    expect(line).toMatchObject({ level: "warn", status: 204, stored: 2, enqueueError: expect.stringContaining("simulated") });
+    expect(line?.batchId).toBeUndefined();
     warn.mockRestore();
-    const rows = await env.DB.prepare("SELECT forward_state, enqueued_at FROM events").all<{ forward_state: string; enqueued_at: number | null }>();
-    expect(rows.results).toEqual([
-      { forward_state: "pending", enqueued_at: null },
-      { forward_state: "pending", enqueued_at: null },
-    ]);
+    // Marked "never enqueued", so the next sweep takes it without waiting out the lost-message grace.
+    const rows = await env.DB.prepare("SELECT enqueued_at FROM forward_outbox").all<{ enqueued_at: number | null }>();
+    expect(rows.results).toEqual([{ enqueued_at: null }]);
   });
 
   it("stores but never enqueues events whose actor is in IGNORE_ACTOR_IDS (loop guard)", async () => {
@@ -221,8 +235,18 @@ describe("POST /hooks/events — forwarding hand-off", () => {
       IGNORE_ACTOR_IDS: "00uSomeoneElse, 00uGatewaySvc",
     });
     expect(res.status).toBe(204);
-    expect(queue.sent).toEqual([{ kind: "event", uuid: theirs.uuid }]);
-    expect((await rowFor(ours.uuid as string)).forward_state).toBe("skipped");
-    expect((await rowFor(theirs.uuid as string)).forward_state).toMatch(/^(enqueued|fanned_out)$/);
+    expect(queue.sent).toEqual([{ kind: "batch", batchId: (await rowFor(theirs.uuid as string)).batchId }]);
+    expect((await rowFor(ours.uuid as string)).forward).toBe(0);
+    expect((await rowFor(theirs.uuid as string)).forward).toBe(1);
+  });
+
+  it("a delivery of loop-guarded events only costs no outbox row and no message", async () => {
+    const queue = recordingQueue<ForwardMessage>();
+    const ours = logEvent(62, { actor: { id: "00uGatewaySvc", type: "User", alternateId: "svc@example.com" } });
+    const res = await callWorker(eventHookPost(envelope([ours])), { FORWARD_QUEUE: queue, IGNORE_ACTOR_IDS: "00uGatewaySvc" });
+    expect(res.status).toBe(204);
+    expect(queue.sent).toEqual([]);
+    expect(await outboxCount()).toBe(0);
+    expect((await rowFor(ours.uuid as string)).forward).toBe(0);
   });
 });

@@ -4,6 +4,7 @@
  * https://developer.okta.com/docs/concepts/event-hooks/).
  */
 import { env } from "cloudflare:workers";
+import { getEvent } from "../../src/storage/events";
 import { beforeEach, describe, expect, it } from "vitest";
 import { fixtureText } from "../helpers/fixtures";
 import { EVENT_SECRET_NEW, EVENT_SECRET_OLD, envelope, eventHookPost, logEvent } from "../helpers/okta";
@@ -21,6 +22,16 @@ beforeEach(async () => {
   expect(await countRows("events")).toBe(1);
 });
 
+/** Everything an event delivery writes: events, their batches, the outbox. */
+async function storeSnapshot() {
+  const [events, batches, outbox] = await env.DB.batch([
+    env.DB.prepare("SELECT uuid, forward, batch_id FROM events ORDER BY uuid"),
+    env.DB.prepare("SELECT * FROM event_batches ORDER BY id"),
+    env.DB.prepare("SELECT * FROM forward_outbox ORDER BY batch_id"),
+  ]);
+  return { events: events!.results, batches: batches!.results, outbox: outbox!.results };
+}
+
 async function expectRefused(
   request: Request,
   status: number,
@@ -28,7 +39,7 @@ async function expectRefused(
   message: string | RegExp,
   overrides: Partial<Env> = {},
 ): Promise<void> {
-  const before = await env.DB.prepare("SELECT uuid, forward_state FROM events ORDER BY uuid").all();
+  const before = await storeSnapshot();
   const res = await callWorker(request, overrides);
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -36,8 +47,7 @@ async function expectRefused(
   expect(body.error.code).toBe(code);
   expect(body.error.message).toMatch(message);
   expect(Object.keys(body)).toEqual(["error"]);
-  const after = await env.DB.prepare("SELECT uuid, forward_state FROM events ORDER BY uuid").all();
-  expect(after.results).toEqual(before.results);
+  expect(await storeSnapshot()).toEqual(before);
 }
 
 describe("POST /hooks/events — authentication", () => {
@@ -239,14 +249,26 @@ describe("POST /hooks/events — no input answers 500", () => {
 
 describe("POST /hooks/events — an event too large for a D1 row", () => {
   it("413 naming the event, nothing stored: a retry could never succeed, so it is not a 5xx", async () => {
-    const big = logEvent(90, { debugContext: { debugData: { blob: "é".repeat(600_000) } } });
+    // Incompressible text (a seeded pseudo-random stream): 1.5 MB that stays over 900 KB after compression.
+    let seed = 12345;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const blob = Array.from({ length: 1_500_000 }, () => alphabet[(seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 26]).join("");
+    const big = logEvent(90, { debugContext: { debugData: { blob } } });
     await expectRefused(
       eventHookPost(envelope([logEvent(91), big])),
       413,
       "payload_too_large",
-      "data.events[1] is larger than 1000000 bytes; no event of this delivery was stored.",
+      /^data\.events\[1\] is too large to store \(\d+ bytes compressed; at most 900000\); no event of this delivery was stored\.$/,
       { MAX_BODY_BYTES: String(4 * 1024 * 1024) },
     );
+  });
+
+  it("stores a large event that compresses under the limit (1.2 MB of repetitive text)", async () => {
+    const big = logEvent(92, { debugContext: { debugData: { blob: "é".repeat(600_000) } } });
+    const res = await callWorker(eventHookPost(envelope([big])), { MAX_BODY_BYTES: String(4 * 1024 * 1024) });
+    expect(res.status).toBe(204);
+    const stored = await getEvent(env.DB, big.uuid as string);
+    expect(JSON.parse(stored!.payload)).toEqual(big);
   });
 });
 

@@ -22,6 +22,9 @@ import {
   deliveryRow,
   envWith,
   fanOut,
+  firstAttemptDeliveries,
+  openDeliveries,
+  batchOf,
   FORWARD_QUEUE_NAME,
   hang,
   message,
@@ -39,55 +42,141 @@ afterEach(() => {
   (globalThis.fetch as unknown as { mockRestore?: () => void }).mockRestore?.();
 });
 
-describe("fan-out of a stored event", () => {
-  it("creates one delivery per matching destination and enqueues one message per active one", async () => {
+async function outboxCount(): Promise<number> {
+  return (await env.DB.prepare("SELECT count(*) AS n FROM forward_outbox").first<{ n: number }>())!.n;
+}
+
+describe("fan-out of a stored batch (one Okta delivery)", () => {
+  it("attempts every event to every destination it routes to in one message; first-attempt successes are one row per destination", async () => {
     const all = await createDestination({ name: "all" });
     const sessions = await createDestination({ name: "sessions", eventTypes: ["user.session.*"] });
     const lifecycle = await createDestination({ name: "lifecycle", eventTypes: ["user.lifecycle.*"] });
     const failures = await createDestination({ name: "failures only", conditions: { outcomeResults: ["FAILURE"] } });
     const paused = await createDestination({ name: "paused", state: "paused" });
-    const uuid = await storeEvent("user.session.start");
+    const { envelope, uuids } = oktaDelivery("user.session.start", [{}, {}]);
+    expect((await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }))).status).toBe(204);
+    expect(await batchOf(uuids[0]!)).toBe(await batchOf(uuids[1]!));
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
 
-    const forwarded = await fanOut(uuid);
-    expect(forwarded).toEqual(
+    expect(await fanOut(uuids[0]!)).toEqual([]);
+    expect(captured).toHaveLength(4);
+    const received = captured.map((c) => `${c.url === "https://receiver.example.com/okta" ? "" : c.url}${JSON.parse(c.body).data.uuid}`);
+    expect(received.sort()).toEqual([...uuids, ...uuids].sort());
+    for (const d of [all, sessions]) {
+      const rows = await firstAttemptDeliveries(d.id);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.delivered).toHaveLength(2);
+      expect(rows[0]!.delivered.map(([, status]) => status)).toEqual([204, 204]);
+      expect(await deliveryRow(uuids[0]!, d.id)).toBeNull();
+    }
+    for (const uuid of uuids) expect((await deliveryRow(uuid, paused.id))?.state).toBe("waiting");
+    expect(await firstAttemptDeliveries(lifecycle.id)).toEqual([]);
+    expect(await firstAttemptDeliveries(failures.id)).toEqual([]);
+    expect(await outboxCount()).toBe(0);
+    const view = (await (await adminCall("GET", `/events/${uuids[0]}/deliveries`)).json()) as { forwardState: string; deliveries: Array<Record<string, unknown>> };
+    expect(view.forwardState).toBe("fanned_out");
+    expect(view.deliveries).toEqual(
       expect.arrayContaining([
-        { kind: "delivery", uuid, destinationId: all.id },
-        { kind: "delivery", uuid, destinationId: sessions.id },
+        expect.objectContaining({ destinationId: all.id, state: "delivered", attempts: 1, lastStatus: 204 }),
+        expect.objectContaining({ destinationId: sessions.id, state: "delivered", attempts: 1, lastStatus: 204 }),
+        expect.objectContaining({ destinationId: paused.id, state: "waiting", attempts: 0 }),
       ]),
     );
-    expect(forwarded).toHaveLength(2);
-    expect((await deliveryRow(uuid, all.id))?.state).toBe("pending");
-    expect((await deliveryRow(uuid, paused.id))?.state).toBe("waiting");
-    expect(await deliveryRow(uuid, lifecycle.id)).toBeNull();
-    expect(await deliveryRow(uuid, failures.id)).toBeNull();
-    const event = await env.DB.prepare("SELECT forward_state FROM events WHERE uuid = ?1").bind(uuid).first<{ forward_state: string }>();
-    expect(event?.forward_state).toBe("fanned_out");
+    expect(view.deliveries).toHaveLength(3);
   });
 
-  it("is idempotent: a redelivered event message never doubles a delivery, and attempted ones are not re-sent", async () => {
-    const d = await createDestination({});
+  it("a failed first attempt gets a deliveries row, its attempt and a retry message delayed until due; a permanent one its dead letter", async () => {
+    const flaky = await createDestination({ name: "flaky", url: "https://flaky.example.com/hook" });
+    const gone = await createDestination({ name: "gone", url: "https://gone.example.com/hook" });
+    const fine = await createDestination({ name: "fine" });
     const uuid = await storeEvent();
-    expect(await fanOut(uuid)).toHaveLength(1);
-    // The first delivery message has not run yet: a redelivered event message re-enqueues it (the lease dedups).
-    expect(await fanOut(uuid)).toHaveLength(1);
-    stubDestinations(() => new Response(null, { status: 204 }));
-    await attempt(uuid, d.id);
-    expect(await fanOut(uuid)).toHaveLength(0);
-    const { results } = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE event_uuid = ?1").bind(uuid).all<{ n: number }>();
-    expect(results[0]?.n).toBe(1);
+    stubDestinations((req) => new Response(null, { status: req.url.includes("flaky") ? 503 : req.url.includes("gone") ? 410 : 200 }));
+    const { forwarded, forwardedDelays } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await batchOf(uuid) }]);
+    expect(forwarded).toEqual([{ kind: "delivery", uuid, destinationId: flaky.id }]);
+    // FORWARD_RETRY_BASE_SECONDS = 5 with ±20 % jitter.
+    expect(forwardedDelays[0]).toBeGreaterThanOrEqual(4);
+    expect(forwardedDelays[0]).toBeLessThanOrEqual(6);
+    expect(await deliveryRow(uuid, flaky.id)).toMatchObject({ state: "failed", attempts: 1, last_status: 503, last_error: "HTTP 503" });
+    expect(await attemptRows(uuid, flaky.id)).toEqual([expect.objectContaining({ attempt: 1, status: 503, outcome: "retry" })]);
+    expect(await deliveryRow(uuid, gone.id)).toMatchObject({ state: "dead", attempts: 1, last_status: 410 });
+    const letters = await env.DB.prepare("SELECT destination_id, attempts FROM dead_letters WHERE event_uuid = ?1").bind(uuid).all();
+    expect(letters.results).toEqual([{ destination_id: gone.id, attempts: 1 }]);
+    expect((await firstAttemptDeliveries(fine.id))[0]!.delivered).toHaveLength(1);
+    const failuresOf = async (id: string) => ((await (await adminCall("GET", `/destinations/${id}`)).json()) as { consecutiveFailures: number }).consecutiveFailures;
+    expect(await failuresOf(flaky.id)).toBe(1);
+    expect(await failuresOf(gone.id)).toBe(1);
+    expect(await failuresOf(fine.id)).toBe(0);
+
+    // The retry, when due, goes through the delivery path and is recorded on the same row.
+    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ?1 WHERE event_uuid = ?2").bind(Date.now(), uuid).run();
+    stubDestinations(() => new Response(null, { status: 200 }));
+    await attempt(uuid, flaky.id);
+    expect(await deliveryRow(uuid, flaky.id)).toMatchObject({ state: "delivered", attempts: 2, last_status: 200 });
   });
 
-  it("forwards nothing for an event the loop guard skipped (actor in IGNORE_ACTOR_IDS)", async () => {
+  it("is idempotent: a second copy of the batch message sends nothing (the batch left the outbox with its outcomes)", async () => {
+    await createDestination({});
+    const uuid = await storeEvent();
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
+    await fanOut(uuid);
+    await fanOut(uuid);
+    expect(captured).toHaveLength(1);
+  });
+
+  it("leaves a batch another consumer holds alone, and takes it once that lease has run out", async () => {
+    await createDestination({});
+    const uuid = await storeEvent();
+    await env.DB.prepare("UPDATE forward_outbox SET lease_until = ?1").bind(Date.now() + 60_000).run();
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
+    await fanOut(uuid);
+    expect(captured).toHaveLength(0);
+    expect(await outboxCount()).toBe(1);
+    await env.DB.prepare("UPDATE forward_outbox SET lease_until = ?1").bind(Date.now() - 1).run();
+    await fanOut(uuid);
+    expect(captured).toHaveLength(1);
+    expect(await outboxCount()).toBe(0);
+  });
+
+  it("a D1 failure while recording gives the batch back (lease released) and retries the message", async () => {
+    await createDestination({});
+    const uuid = await storeEvent();
+    stubDestinations(() => new Response(null, { status: 204 }));
+    // The first batch (lease and reads) succeeds; the second (recording the outcomes) fails.
+    let calls = 0;
+    const failing = new Proxy(env.DB, {
+      get(target, prop, receiver) {
+        if (prop === "batch") {
+          return (statements: D1PreparedStatement[]) => (++calls === 2 ? Promise.reject(new Error("D1 is down")) : target.batch(statements));
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const { result } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await batchOf(uuid) }], { env: { DB: failing } });
+    expect(result.retryMessages).toHaveLength(1);
+    expect(await env.DB.prepare("SELECT lease_until FROM forward_outbox").first()).toEqual({ lease_until: null });
+  });
+
+  it("forwards nothing for an event the loop guard skipped (actor in IGNORE_ACTOR_IDS): no outbox row, no message", async () => {
     await createDestination({});
     const { envelope, uuids } = oktaDelivery("user.session.start");
-    const guarded = envWith({ FORWARD_QUEUE: recordingQueue(), IGNORE_ACTOR_IDS: "00uz9fj5aT69fHVro1d6" });
+    const queue = recordingQueue();
+    const guarded = envWith({ FORWARD_QUEUE: queue, IGNORE_ACTOR_IDS: "00uz9fj5aT69fHVro1d6" });
     expect((await postOktaDelivery(envelope, guarded)).status).toBe(204);
+    expect(queue.sent).toEqual([]);
+    expect(await outboxCount()).toBe(0);
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
     expect(await fanOut(uuids[0]!)).toHaveLength(0);
+    expect(captured).toHaveLength(0);
   });
 
-  it("acks a message for an event that is not stored", async () => {
+  it("acks a message for a batch that is not stored, and a message from before batches", async () => {
     await createDestination({});
-    expect(await fanOut("no-such-event")).toHaveLength(0);
+    const { result, batch } = await consume(FORWARD_QUEUE_NAME, [
+      { kind: "batch", batchId: 987_654_321 },
+      { kind: "event", uuid: "from-before-batches" },
+    ]);
+    expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
   });
 });
 
@@ -95,7 +184,7 @@ describe("one delivery attempt", () => {
   it("2xx: delivered, signed per Standard Webhooks, attempt recorded, message acked", async () => {
     const d = await createDestination({ eventTypes: ["user.session.start"] });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response("ok", { status: 200 }));
     const { result, batch } = await attempt(uuid, d.id);
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
@@ -122,7 +211,7 @@ describe("one delivery attempt", () => {
   it("5xx: retried with backoff on its own message; webhook-id stays the same on the next attempt", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response("down", { status: 503 }));
     const first = await runWorkerQueue(FORWARD_QUEUE_NAME, [message({ kind: "delivery", uuid, destinationId: d.id })]);
     expect(first.explicitAcks).toEqual([]);
@@ -147,7 +236,7 @@ describe("one delivery attempt", () => {
   it("429 with Retry-After: waits at least as long as asked", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     stubDestinations(() => new Response(null, { status: 429, headers: { "retry-after": "120" } }));
     const result = await runWorkerQueue(FORWARD_QUEUE_NAME, [message({ kind: "delivery", uuid, destinationId: d.id })]);
     expect(result.retryMessages[0]!.delaySeconds).toBe(120);
@@ -156,7 +245,7 @@ describe("one delivery attempt", () => {
   it("timeout: transient, retried, recorded as a timeout", async () => {
     const d = await createDestination({ timeoutMs: 1000 });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     stubDestinations((_, init) => hang(init));
     const { result } = await attempt(uuid, d.id);
     expect(result.retryMessages).toHaveLength(1);
@@ -168,7 +257,7 @@ describe("one delivery attempt", () => {
   it("network error: transient; the recorded error names no URL path (it may hold a token)", async () => {
     const d = await createDestination({ url: "https://receiver.example.com/hooks/T0001/B0002/secret-token-in-path" });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     stubDestinations(() => {
       throw new TypeError("connect failed to https://receiver.example.com/hooks/T0001/B0002/secret-token-in-path");
     });
@@ -182,7 +271,7 @@ describe("one delivery attempt", () => {
   it.each([400, 401, 404, 410, 301])("%s: permanent, no retry, dead-lettered", async (status) => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     stubDestinations(() => new Response(null, { status, headers: status === 301 ? { location: "https://elsewhere.example.com/" } : {} }));
     const { result, batch, deadLettered } = await attempt(uuid, d.id);
     expect(result.retryMessages).toEqual([]);
@@ -196,7 +285,7 @@ describe("one delivery attempt", () => {
   it("retries exhausted: the last transient failure is dead, not retried", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     await env.DB.prepare("UPDATE deliveries SET attempts = ?1 WHERE event_uuid = ?2").bind(MAX_DELIVERY_ATTEMPTS - 1, uuid).run();
     stubDestinations(() => new Response(null, { status: 500 }));
     const { result, deadLettered } = await attempt(uuid, d.id);
@@ -210,7 +299,7 @@ describe("one delivery attempt", () => {
     const good = await createDestination({ name: "good", url: "https://good.example.com/hook" });
     const bad = await createDestination({ name: "bad", url: "https://bad.example.com/hook" });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations((req) => new Response(null, { status: req.url.startsWith("https://bad.") ? 500 : 200 }));
     const { result, batch } = await consume(FORWARD_QUEUE_NAME, [
       { kind: "delivery", uuid, destinationId: good.id },
@@ -230,7 +319,7 @@ describe("one delivery attempt", () => {
     const uuids: string[] = [];
     for (let i = 0; i < 10; i++) {
       const uuid = await storeEvent();
-      await fanOut(uuid);
+      await openDeliveries(uuid);
       uuids.push(uuid);
     }
     let inFlight = 0;
@@ -250,7 +339,7 @@ describe("one delivery attempt", () => {
   it("a duplicate message for a delivered delivery sends nothing", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
     await attempt(uuid, d.id);
     const { result, batch } = await attempt(uuid, d.id);
@@ -261,7 +350,7 @@ describe("one delivery attempt", () => {
   it("a stale duplicate arriving long before the scheduled retry is dropped without sending", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     await env.DB.prepare("UPDATE deliveries SET state = 'failed', attempts = 1, next_attempt_at = ?1 WHERE event_uuid = ?2")
       .bind(Date.now() + 3_600_000, uuid)
       .run();
@@ -275,7 +364,7 @@ describe("one delivery attempt", () => {
   it("re-checks the URL guard at send time: a private URL written behind the API's back is never fetched", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     await env.DB.prepare("UPDATE destinations SET url = 'https://169.254.169.254/latest/meta-data/' WHERE id = ?1").bind(d.id).run();
     const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
     const { deadLettered } = await attempt(uuid, d.id);
@@ -288,7 +377,7 @@ describe("one delivery attempt", () => {
   it("a deleted destination's message is acked without sending", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     expect((await adminCall("DELETE", `/destinations/${d.id}`)).status).toBe(204);
     const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
     const { result, batch } = await attempt(uuid, d.id);
@@ -308,7 +397,7 @@ describe("okta format", () => {
     const { envelope, uuids } = oktaDelivery("user.lifecycle.create");
     expect((await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }))).status).toBe(204);
     const uuid = uuids[0]!;
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response(null, { status: 500 }));
     await attempt(uuid, d.id);
     await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ?1 WHERE event_uuid = ?2").bind(Date.now(), uuid).run();
@@ -339,7 +428,7 @@ describe("paused and disabled destinations", () => {
   it("a paused destination's deliveries wait unattempted and uncounted, and are sent on resume", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     expect((await adminCall("PATCH", `/destinations/${d.id}`, { state: "paused" })).status).toBe(200);
     const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
     await attempt(uuid, d.id);
@@ -367,7 +456,7 @@ describe("paused and disabled destinations", () => {
   it("a destination is disabled after DESTINATION_DISABLE_AFTER_FAILURES consecutive failures, shown by /healthz", async () => {
     const d = await createDestination({ name: "flaky" });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     // Default threshold is 100: start one failure short of it.
     await env.DB.prepare("UPDATE destinations SET consecutive_failures = 99 WHERE id = ?1").bind(d.id).run();
     stubDestinations(() => new Response(null, { status: 502 }));
@@ -383,7 +472,7 @@ describe("paused and disabled destinations", () => {
   it("a success resets the run of failures", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     await env.DB.prepare("UPDATE destinations SET consecutive_failures = 42 WHERE id = ?1").bind(d.id).run();
     stubDestinations(() => new Response(null, { status: 200 }));
     await attempt(uuid, d.id);
@@ -410,7 +499,7 @@ describe("dead-letter queue consumer", () => {
   it("records forward messages the platform moved there after Queues' own retries ran out", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     await consume(DEAD_LETTER_QUEUE_NAME, [{ kind: "delivery", uuid, destinationId: d.id }, { kind: "event", uuid: "evt-2" }]);
     expect((await deliveryRow(uuid, d.id))?.state).toBe("dead");
     const { results } = await env.DB.prepare("SELECT event_uuid, destination_id FROM dead_letters ORDER BY event_uuid").all();

@@ -21,6 +21,7 @@ import {
   deliveryRow,
   envWith,
   fanOut,
+  openDeliveries,
   recordingQueue,
   storeEvent,
   stubDestinations,
@@ -58,7 +59,7 @@ describe("a disabled or paused destination loses nothing", () => {
   it("the sweep resumes waiting deliveries of a destination that is active, whatever left them waiting", async () => {
     const d = await createDestination({ eventTypes: ["user.session.start"] });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     // A delivery that went to `waiting` in a race with a resume: the destination is active, the row waits.
     await env.DB.prepare("UPDATE deliveries SET state = 'waiting'").run();
     const queue = recordingQueue<ForwardMessage>();
@@ -71,7 +72,7 @@ describe("a disabled or paused destination loses nothing", () => {
   it("leaves waiting deliveries of paused destinations alone", async () => {
     const d = await createDestination({ eventTypes: ["user.session.start"], state: "paused" });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const queue = recordingQueue<ForwardMessage>();
     await sweepOutbox(envWith({ FORWARD_QUEUE: queue }), Date.now());
     expect(queue.sent).toEqual([]);
@@ -106,7 +107,7 @@ describe("leases and dead letters", () => {
   it("the sweep does not re-enqueue an overdue delivery that a consumer is attempting right now", async () => {
     const d = await createDestination({ eventTypes: ["user.session.start"] });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const now = Date.now();
     // Overdue (its message waited in a long backlog) and leased by a consumer that is sending it now.
     await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ?1, lease_until = ?2")
@@ -122,7 +123,7 @@ describe("leases and dead letters", () => {
   it("a permanent failure writes the dead letter with the dead state (the dead-letter queue, down here, is not involved)", async () => {
     const d = await createDestination({ eventTypes: ["user.session.start"] });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     stubDestinations(() => new Response("nope", { status: 400 }));
     const { result } = await attempt(uuid, d.id, { deadLetterQueueFails: true });
     expect(result.explicitAcks).toHaveLength(1);
@@ -133,7 +134,7 @@ describe("leases and dead letters", () => {
   it("a platform-dead-lettered duplicate of a delivered delivery writes no dead letter and keeps it delivered", async () => {
     const d = await createDestination({ eventTypes: ["user.session.start"] });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     stubDestinations(() => new Response(null, { status: 204 }));
     await attempt(uuid, d.id);
     expect((await deliveryRow(uuid, d.id))?.state).toBe("delivered");
@@ -147,12 +148,12 @@ describe("deleted destinations", () => {
   it("a fan-out racing a delete creates no delivery for the deleted destination", async () => {
     const kept = await createDestination({ eventTypes: ["user.session.start"] });
     const uuid = await storeEvent();
-    const { createDeliveries } = await import("../../src/storage/deliveries");
-    const due = await createDeliveries(env.DB, uuid, [
-      { destinationId: kept.id, waiting: false },
-      { destinationId: "dst_00000000000000000000", waiting: false },
-    ], Date.now());
-    expect(due).toEqual([kept.id]);
+    const { insertOpenDeliveriesStatement } = await import("../../src/storage/deliveries");
+    const open = { state: "failed" as const, attempts: 1, nextAttemptAt: Date.now(), lastStatus: 503, lastError: "HTTP 503" };
+    await insertOpenDeliveriesStatement(env.DB, [
+      { ...open, eventUuid: uuid, destinationId: kept.id },
+      { ...open, eventUuid: uuid, destinationId: "dst_00000000000000000000" },
+    ], Date.now()).run();
     const rows = await env.DB.prepare("SELECT destination_id FROM deliveries WHERE event_uuid = ?1").bind(uuid).all();
     expect(rows.results).toEqual([{ destination_id: kept.id }]);
   });

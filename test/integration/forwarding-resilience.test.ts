@@ -10,7 +10,7 @@ import {
   clearForwarding,
   createDestination,
   deliveryRow,
-  fanOut,
+  openDeliveries,
   storeEvent,
   stubDestinations,
 } from "../helpers/forwarding";
@@ -26,7 +26,7 @@ describe("outages around the consumer", () => {
   it("a dead delivery's dead letter is written in D1 with its dead state: a dead-letter queue outage changes nothing", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     stubDestinations(() => new Response(null, { status: 422 }));
     const { result, batch } = await attempt(uuid, d.id, { deadLetterQueueFails: true });
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
@@ -39,7 +39,7 @@ describe("outages around the consumer", () => {
   it("D1 down: the message is retried with a delay (not acked, not the whole batch), and nothing is sent", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response(null, { status: 200 }));
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const { result, batch } = await attempt(uuid, d.id, { env: { DB: failingDatabase() } });
@@ -56,7 +56,7 @@ describe("outages around the consumer", () => {
   it("D1 failing after the claim: the lease is released so the retry can attempt it", async () => {
     const d = await createDestination({});
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     // The event read fails once (after the delivery was claimed).
     const realPrepare = env.DB.prepare.bind(env.DB);
     let failed = false;
@@ -64,7 +64,7 @@ describe("outages around the consumer", () => {
       get(target, prop) {
         if (prop === "prepare") {
           return (sql: string) => {
-            if (!failed && sql.startsWith("SELECT * FROM events")) {
+            if (!failed && sql.includes("FROM events e")) {
               failed = true;
               throw new Error("D1_ERROR: simulated blip");
             }
@@ -97,7 +97,7 @@ describe("secrets stay secret", () => {
     const standard = await createDestination({});
     const rotated = (await (await adminCall("POST", `/destinations/${standard.id}/rotate-secret`)).json()) as { secret: string };
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     stubDestinations(() => new Response("echo: okta-auth-value-must-not-leak", { status: 500 }));
     await attempt(uuid, okta.id);
     await attempt(uuid, standard.id);

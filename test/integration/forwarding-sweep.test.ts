@@ -1,7 +1,7 @@
 /**
- * The outbox sweeper (a failed queue send loses nothing; docs/storage.md): events stored while the queue was down
- * reach their destinations after one scheduled run, through the real local queue and consumer; lost delivery
- * event and delivery messages are re-enqueued; work per run is bounded; a failing sweep is loud.
+ * The outbox sweeper (a failed queue send loses nothing; docs/storage.md): batches stored while the queue was down
+ * reach their destinations after one scheduled run, through the real local queue and consumer; lost batch and
+ * delivery messages are re-enqueued; work per run is bounded; a failing sweep is loud.
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -11,16 +11,20 @@ import worker from "../../src/index";
 import { OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT, UNFANNED_GRACE_MS, sweepOutbox } from "../../src/jobs/outbox-sweep";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { signV1 } from "../../src/forwarding/signing";
-import { createDestination, envWith, oktaDelivery, postOktaDelivery, recordingQueue, stubDestinations } from "../helpers/forwarding";
+import { batchOf, consume, createDestination, envWith, FORWARD_QUEUE_NAME, oktaDelivery, postOktaDelivery, recordingQueue, stubDestinations } from "../helpers/forwarding";
 
 const realEnv = env as unknown as Env;
 
-async function forwardState(uuid: string): Promise<string | undefined> {
-  const row = await env.DB.prepare("SELECT forward_state FROM events WHERE uuid = ?1").bind(uuid).first<{ forward_state: string }>();
-  return row?.forward_state;
+async function outbox(): Promise<Array<{ batch_id: number; enqueued_at: number | null; lease_until: number | null }>> {
+  const { results } = await env.DB.prepare("SELECT batch_id, enqueued_at, lease_until FROM forward_outbox ORDER BY batch_id").all<{
+    batch_id: number;
+    enqueued_at: number | null;
+    lease_until: number | null;
+  }>();
+  return results;
 }
 
-/** Store events while the forward queue is down (POST still answers 204: they are safe in D1). */
+/** Store events while the forward queue is down (POST still answers 204: they are safe in D1, their batch in the outbox). */
 async function storeWithQueueDown(count: number): Promise<string[]> {
   const { envelope, uuids } = oktaDelivery("user.session.start", Array.from({ length: count }, () => ({})));
   const res = await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue({ fail: true }) }));
@@ -28,11 +32,42 @@ async function storeWithQueueDown(count: number): Promise<string[]> {
   return uuids;
 }
 
+/** Outbox rows as the ingest leaves them, written directly: `count` one-event batches received `ageMs` ago. */
+async function seedOutbox(count: number, ageMs: number, enqueuedAgoMs: number | null, uuids?: string[]): Promise<void> {
+  const at = Date.now() - ageMs;
+  const ids = uuids ?? Array.from({ length: count }, () => crypto.randomUUID());
+  for (let i = 0; i < ids.length; i += 200) {
+    const slice = JSON.stringify(ids.slice(i, i + 200));
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO events (uuid, event_type, received_at, forward, payload, batch_id)
+         SELECT value, 'user.session.start', ?2, 1, CAST('{}' AS BLOB), NULL FROM json_each(?1)`,
+      ).bind(slice, at),
+      env.DB.prepare(
+        `INSERT INTO event_batches (first_event_id, event_count, received_at)
+         SELECT id, 1, ?2 FROM events WHERE uuid IN (SELECT value FROM json_each(?1)) ORDER BY id`,
+      ).bind(slice, at),
+      env.DB.prepare(
+        `UPDATE events SET batch_id = (SELECT b.id FROM event_batches b WHERE b.first_event_id = events.id)
+         WHERE uuid IN (SELECT value FROM json_each(?1))`,
+      ).bind(slice),
+      env.DB.prepare(
+        `INSERT INTO forward_outbox (batch_id, created_at, enqueued_at)
+         SELECT batch_id, ?2, ?3 FROM events WHERE uuid IN (SELECT value FROM json_each(?1))`,
+      ).bind(slice, at, enqueuedAgoMs === null ? null : Date.now() - enqueuedAgoMs),
+    ]);
+  }
+}
+
 beforeEach(async () => {
   await env.DB.batch([
     env.DB.prepare("DELETE FROM events"),
+    env.DB.prepare("DELETE FROM event_batches"),
+    env.DB.prepare("DELETE FROM forward_outbox"),
+    env.DB.prepare("DELETE FROM batch_deliveries"),
     env.DB.prepare("DELETE FROM deliveries"),
     env.DB.prepare("DELETE FROM delivery_attempts"),
+    env.DB.prepare("DELETE FROM dead_letters"),
     env.DB.prepare("DELETE FROM destinations"),
   ]);
 });
@@ -44,13 +79,12 @@ describe("outbox sweep", () => {
   it("events stored with a failed enqueue reach their destinations after one scheduled run", async () => {
     const d = await createDestination({ eventTypes: ["user.session.start"] });
     const uuids = await storeWithQueueDown(2);
-    for (const uuid of uuids) expect(await forwardState(uuid)).toBe("pending");
+    expect(await outbox()).toEqual([{ batch_id: await batchOf(uuids[0]!), enqueued_at: null, lease_until: null }]);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
 
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 120_000, cron: "*/5 * * * *" }), realEnv, ctx);
     await waitOnExecutionContext(ctx);
-    for (const uuid of uuids) expect(await forwardState(uuid)).toBe("enqueued");
 
     // The real local queue delivers to the real consumer (max_batch_timeout 2 s per hop).
     await vi.waitFor(() => expect(captured).toHaveLength(2), { timeout: 20_000, interval: 250 });
@@ -61,54 +95,39 @@ describe("outbox sweep", () => {
       const ts = Number(c.headers.get("webhook-timestamp"));
       expect(c.headers.get("webhook-signature")).toBe(await signV1(d.secret, id, ts, c.body));
     }
-    await vi.waitFor(
-      async () => {
-        const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'delivered'").first<{ n: number }>();
-        expect(row?.n).toBe(2);
-      },
-      { timeout: 10_000, interval: 250 },
-    );
+    await vi.waitFor(async () => expect(await outbox()).toEqual([]), { timeout: 10_000, interval: 250 });
   });
 
-  it("leaves events younger than a minute to the request that stored them", async () => {
-    const [uuid] = await storeWithQueueDown(1);
+  it("leaves batches younger than a minute to the request that stored them", async () => {
+    await createDestination({});
+    await storeWithQueueDown(1);
     const queue = recordingQueue<ForwardMessage>();
-    expect(await sweepOutbox(envWith({ FORWARD_QUEUE: queue }), Date.now())).toEqual({ events: 0, deliveries: 0, setAside: 0 });
+    expect(await sweepOutbox(envWith({ FORWARD_QUEUE: queue }), Date.now())).toEqual({ batches: 0, deliveries: 0 });
     expect(queue.sent).toEqual([]);
-    expect(await forwardState(uuid!)).toBe("pending");
+    expect(await outbox()).toHaveLength(1);
   });
 
-  it("re-enqueues an event whose queue message was lost after it was marked enqueued, once per grace period", async () => {
+  it("re-enqueues a batch whose message was lost, once per grace period; leaves one in a backlog or being fanned out", async () => {
     const now = Date.now();
-    const insert = (uuid: string, state: string, enqueuedAt: number | null) =>
-      env.DB.prepare(
-        "INSERT INTO events (uuid, event_type, received_at, forward_state, enqueued_at, payload) VALUES (?1, 'user.session.start', ?2, ?3, ?4, '{}')",
-      ).bind(uuid, now - 3_600_000, state, enqueuedAt);
-    await env.DB.batch([
-      insert("lost", "enqueued", now - UNFANNED_GRACE_MS - 60_000),
-      insert("in-backlog", "enqueued", now - UNFANNED_GRACE_MS + 60_000),
-      insert("done", "fanned_out", now - UNFANNED_GRACE_MS - 60_000),
-      insert("loop-guarded", "skipped", null),
-    ]);
+    await seedOutbox(1, 2 * UNFANNED_GRACE_MS, UNFANNED_GRACE_MS + 60_000, ["lost"]);
+    await seedOutbox(1, 2 * UNFANNED_GRACE_MS, UNFANNED_GRACE_MS - 60_000, ["in-backlog"]);
+    await seedOutbox(1, 2 * UNFANNED_GRACE_MS, UNFANNED_GRACE_MS + 60_000, ["being-fanned-out"]);
+    await env.DB.prepare("UPDATE forward_outbox SET lease_until = ?1 WHERE batch_id = ?2").bind(now + 60_000, await batchOf("being-fanned-out")).run();
     const queue = recordingQueue<ForwardMessage>();
     const e = envWith({ FORWARD_QUEUE: queue });
-    expect(await sweepOutbox(e, now)).toEqual({ events: 1, deliveries: 0, setAside: 0 });
-    expect(queue.sent).toEqual([{ kind: "event", uuid: "lost" }]);
-    const row = await env.DB.prepare("SELECT forward_state, enqueued_at FROM events WHERE uuid = 'lost'").first();
-    expect(row).toEqual({ forward_state: "enqueued", enqueued_at: now });
+    expect(await sweepOutbox(e, now)).toEqual({ batches: 1, deliveries: 0 });
+    expect(queue.sent).toEqual([{ kind: "batch", batchId: await batchOf("lost") }]);
     // Its clock restarted: the next run leaves it to the queue.
-    expect(await sweepOutbox(e, now + 60_000)).toEqual({ events: 0, deliveries: 0, setAside: 0 });
+    expect(await sweepOutbox(e, now + 30_000)).toEqual({ batches: 0, deliveries: 0 });
   });
 
-  it("fan-out takes an event out of the sweeper's view in the same transaction as its deliveries", async () => {
+  it("a fanned-out batch leaves the outbox in the transaction that records its outcomes", async () => {
     await createDestination({ eventTypes: ["user.session.start"] });
     const [uuid] = await storeWithQueueDown(1);
-    const queue = recordingQueue<ForwardMessage>();
-    const { fanOutEvent } = await import("../../src/queue/fan-out");
-    await fanOutEvent(envWith({ FORWARD_QUEUE: queue }), uuid!, Date.now());
-    expect(await forwardState(uuid!)).toBe("fanned_out");
-    expect(queue.sent).toHaveLength(1);
-    expect(await sweepOutbox(envWith({ FORWARD_QUEUE: recordingQueue() }), Date.now() + 2 * UNFANNED_GRACE_MS)).toMatchObject({ events: 0 });
+    stubDestinations(() => new Response(null, { status: 204 }));
+    await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await batchOf(uuid!) }]);
+    expect(await outbox()).toEqual([]);
+    expect(await sweepOutbox(envWith({ FORWARD_QUEUE: recordingQueue() }), Date.now() + 2 * UNFANNED_GRACE_MS)).toEqual({ batches: 0, deliveries: 0 });
   });
 
   it("re-enqueues deliveries overdue past their schedule, once per grace period", async () => {
@@ -129,73 +148,41 @@ describe("outbox sweep", () => {
     ]);
     const queue = recordingQueue<ForwardMessage>();
     const e = envWith({ FORWARD_QUEUE: queue });
-    expect(await sweepOutbox(e, now)).toEqual({ events: 0, deliveries: 1, setAside: 0 });
+    expect(await sweepOutbox(e, now)).toEqual({ batches: 0, deliveries: 1 });
     expect(queue.sent).toEqual([{ kind: "delivery", uuid: "e-late", destinationId: "dst_a" }]);
-    expect(await sweepOutbox(e, now + 1000)).toEqual({ events: 0, deliveries: 0, setAside: 0 });
+    expect(await sweepOutbox(e, now + 1000)).toEqual({ batches: 0, deliveries: 0 });
   });
 
   it("works in bounded batches: the next run continues where this one stopped", async () => {
-    const old = Date.now() - 10 * 60_000;
-    const rows = JSON.stringify(Array.from({ length: SWEEP_BATCH_LIMIT + 1 }, (_, i) => `bulk-${i}`));
-    await env.DB.prepare(
-      `INSERT INTO events (uuid, event_type, received_at, forward_state, payload)
-       SELECT value, 'user.session.start', ?2, 'pending', '{}' FROM json_each(?1)`,
-    )
-      .bind(rows, old)
-      .run();
+    await seedOutbox(SWEEP_BATCH_LIMIT + 1, 10 * 60_000, null);
     const queue = recordingQueue<ForwardMessage>();
     const e = envWith({ FORWARD_QUEUE: queue });
-    expect(await sweepOutbox(e, Date.now())).toEqual({ events: SWEEP_BATCH_LIMIT, deliveries: 0, setAside: 0 });
-    expect(await sweepOutbox(e, Date.now())).toEqual({ events: 1, deliveries: 0, setAside: 0 });
-    expect(new Set(queue.sent.map((m) => ("uuid" in m ? m.uuid : null))).size).toBe(SWEEP_BATCH_LIMIT + 1);
+    expect(await sweepOutbox(e, Date.now())).toEqual({ batches: SWEEP_BATCH_LIMIT, deliveries: 0 });
+    expect(await sweepOutbox(e, Date.now())).toEqual({ batches: 1, deliveries: 0 });
+    expect(new Set(queue.sent.map((m) => ("batchId" in m ? m.batchId : null))).size).toBe(SWEEP_BATCH_LIMIT + 1);
   });
 
-  it("rows it cannot progress never starve it: more than a page of poison uuids is set aside, the stuck event behind them is forwarded", async () => {
+  it("events that can never be forwarded (uuids stored before they were validated) get a dead letter and never hold their batch up", async () => {
     // Rows as a gateway without identifier validation stored them: a uuid with a lone surrogate, which D1 does not
-    // read back as it was written. Inserted directly, older than the genuinely stuck event.
-    const old = Date.now() - 20 * 60_000;
-    const poison = Array.from({ length: SWEEP_BATCH_LIMIT + 20 }, (_, i) => `x${i}\ud800`);
-    for (let i = 0; i < poison.length; i += 200) {
-      await env.DB.prepare(
-        `INSERT INTO events (uuid, event_type, received_at, forward_state, payload)
-         SELECT value, 'user.session.start', ?2, 'pending', '{}' FROM json_each(?1)`,
-      )
-        .bind(JSON.stringify(poison.slice(i, i + 200)), old)
-        .run();
-    }
-    // A few more poison rows as lost messages (enqueued long ago, never fanned out).
-    await env.DB.prepare(
-      `INSERT INTO events (uuid, event_type, received_at, forward_state, enqueued_at, payload)
-       SELECT value, 'user.session.start', ?2, 'enqueued', ?2, '{}' FROM json_each(?1)`,
-    )
-      .bind(JSON.stringify(["y1\udc00", "y2\ud800"]), old - 2 * UNFANNED_GRACE_MS)
-      .run();
-    const [stuck] = await storeWithQueueDown(1);
-    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const queue = recordingQueue<ForwardMessage>();
-    const e = envWith({ FORWARD_QUEUE: queue });
-    const later = Date.now() + 120_000;
-
-    const first = await sweepOutbox(e, later);
-    const second = await sweepOutbox(e, later);
-    expect(queue.sent).toEqual([{ kind: "event", uuid: stuck }]);
-    expect(first.setAside + second.setAside).toBe(poison.length + 2);
-    expect(await forwardState(stuck!)).toBe("enqueued");
-    // Reported: an error line with the count (no uuids, no payloads), and one event-level dead letter per row.
-    expect(errors).toHaveBeenCalledWith(expect.stringContaining('"msg":"outbox sweep: events that cannot be forwarded were set aside as dead letters"'));
+    // read back as it was written.
+    await createDestination({});
+    await seedOutbox(1, 20 * 60_000, null, ["x1\ud800"]);
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
+    const [batch] = await outbox();
+    await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: batch!.batch_id }]);
+    expect(captured).toHaveLength(0);
+    expect(await outbox()).toEqual([]);
     const letters = await env.DB.prepare("SELECT count(*) AS n FROM dead_letters WHERE destination_id = '' AND reason LIKE '%not a valid identifier%'").first<{ n: number }>();
-    expect(letters!.n).toBe(poison.length + 2);
-    // And they stay out of the way: the next sweep has nothing to do.
-    expect(await sweepOutbox(e, later)).toEqual({ events: 0, deliveries: 0, setAside: 0 });
-    expect(queue.sent).toHaveLength(1);
+    expect(letters!.n).toBe(1);
   });
 
-  it("a failing sweep logs at error level and rethrows (never silent); the events stay in the outbox", async () => {
-    const [uuid] = await storeWithQueueDown(1);
+  it("a failing sweep logs at error level and rethrows (never silent); the batches stay in the outbox", async () => {
+    await createDestination({});
+    await storeWithQueueDown(1);
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const down = envWith({ FORWARD_QUEUE: recordingQueue({ fail: true }) });
     await expect(sweepOutbox(down, Date.now() + 120_000)).rejects.toThrow(/failed \(simulated\)/);
     expect(errors).toHaveBeenCalledWith(expect.stringContaining('"msg":"outbox sweep failed"'));
-    expect(await forwardState(uuid!)).toBe("pending");
+    expect(await outbox()).toHaveLength(1);
   });
 });

@@ -15,7 +15,7 @@ import {
   createDestination,
   deliveryRow,
   envWith,
-  fanOut,
+  openDeliveries,
   FORWARD_QUEUE_NAME,
   message,
   openStoredSecret,
@@ -95,7 +95,7 @@ describe("no clear secret in a destinations row", () => {
   it("forwarding opens the sealed secrets: the okta auth header and the signature are the clear values", async () => {
     const d = await createDestination({ format: "okta", oktaAuth: { header: "X-Receiver-Auth", value: OKTA_AUTH_VALUE } });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
     await attempt(uuid, d.id);
     expect(captured).toHaveLength(1);
@@ -142,7 +142,7 @@ describe("secrets that cannot be opened at send time: retried, recorded, never s
   it("sealed with a key later removed: retried (not acked, not dead), the attempt says why; restoring the key delivers", async () => {
     const d = await createDestination({}, envWith({ SECRETS_ENCRYPTION_KEY: OLD_KEY }));
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
     const errors = vi.spyOn(console, "error");
 
@@ -182,7 +182,7 @@ describe("secrets that cannot be opened at send time: retried, recorded, never s
   it("no key configured at all: retried with the reason no_key", async () => {
     const d = await createDestination({ format: "okta", oktaAuth: { value: OKTA_AUTH_VALUE } });
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
     const { result, deadLettered } = await attempt(uuid, d.id, { env: { SECRETS_ENCRYPTION_KEY: "" } });
     expect(result.retryMessages).toHaveLength(1);
@@ -199,7 +199,7 @@ describe("secrets that cannot be opened at send time: retried, recorded, never s
       .bind(d.id)
       .run();
     const uuid = await storeEvent();
-    await fanOut(uuid);
+    await openDeliveries(uuid);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
     const { result } = await attempt(uuid, d.id);
     expect(result.retryMessages).toHaveLength(1);

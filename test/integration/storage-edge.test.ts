@@ -94,11 +94,12 @@ describe("what each request cost in D1, on its log line", () => {
     const { recordingQueue } = await import("../helpers/worker");
     const body = envelope([logEvent(9001, { uuid: `meter-${crypto.randomUUID()}` })]);
     const first = await requestLine(() => callWorker(eventHookPost(body), { FORWARD_QUEUE: recordingQueue() }));
-    expect(first).toMatchObject({ status: 204, stored: 1, d1Queries: 1 });
+    // One round trip of four statements: the events, the batch row, the outbox row, the destinations version.
+    expect(first).toMatchObject({ status: 204, stored: 1, d1Queries: 4 });
     // The row and each index entry count as rows written, as D1 bills them.
     expect(first.d1RowsWritten).toBeGreaterThanOrEqual(2);
     const again = await requestLine(() => callWorker(eventHookPost(body), { FORWARD_QUEUE: recordingQueue() }));
-    expect(again).toMatchObject({ status: 204, duplicates: 1, d1Queries: 1, d1RowsWritten: 0 });
+    expect(again).toMatchObject({ status: 204, duplicates: 1, d1Queries: 4, d1RowsWritten: 0 });
   });
 
   it("an inline hook answered from the isolate's rule cache reads nothing from D1", async () => {
@@ -114,21 +115,24 @@ describe("what each request cost in D1, on its log line", () => {
 describe("queue batches and cron runs say what D1 reported they cost", () => {
   it("a fan-out batch logs one 'queue batch' line with D1's counts; the configuration is parsed once per isolate", async () => {
     const { vi } = await import("vitest");
-    const { createDestination, fanOut, storeEvent, clearForwarding } = await import("../helpers/forwarding");
+    const { createDestination, fanOut, storeEvent, clearForwarding, stubDestinations } = await import("../helpers/forwarding");
     const { getConfig } = await import("../../src/config");
     const { meteredEnv, newUsage } = await import("../../src/storage/d1");
     await clearForwarding();
     await createDestination({});
     const uuid = await storeEvent();
     const spy = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const fetchSpy = stubDestinations(() => new Response(null, { status: 204 })).spy;
     try {
       await fanOut(uuid);
       const line = spy.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>).find((l) => l.msg === "queue batch");
       expect(line).toMatchObject({ messages: 1, d1Queries: expect.any(Number) });
-      // Fan-out reads the event and the destinations and writes the delivery and the event's mark.
+      // Fan-out leases the batch, reads its events and the destinations, and writes the destination's row of
+      // first-attempt successes and the outbox row's removal.
       expect(line!.d1RowsWritten).toBeGreaterThan(0);
     } finally {
       spy.mockRestore();
+      fetchSpy.mockRestore();
     }
     expect(getConfig(meteredEnv(env, newUsage()))).toBe(getConfig(meteredEnv(env, newUsage())));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventHookDeliverySchema, normalizePublished, parseDeliverySource } from "../../src/okta/event-hook";
+import { eventHookDeliverySchema, publishedMs, parseDeliverySource } from "../../src/okta/event-hook";
 import { isJsonMediaType } from "../../src/http/json-body";
 import { matchesAnySecret } from "../../src/http/header-secret";
 import { describeFirstIssue } from "../../src/validation";
@@ -15,14 +15,14 @@ describe("parseDeliverySource", () => {
   });
 });
 
-describe("normalizePublished", () => {
-  it("keeps Okta's canonical form and normalises offsets to UTC", () => {
-    expect(normalizePublished("2019-10-24T14:21:28.577Z")).toBe("2019-10-24T14:21:28.577Z");
-    expect(normalizePublished("2019-10-24T16:21:28+02:00")).toBe("2019-10-24T14:21:28.000Z");
+describe("publishedMs", () => {
+  it("reads Okta's canonical form and offsets as epoch milliseconds", () => {
+    expect(publishedMs("2019-10-24T14:21:28.577Z")).toBe(Date.UTC(2019, 9, 24, 14, 21, 28, 577));
+    expect(publishedMs("2019-10-24T16:21:28+02:00")).toBe(Date.UTC(2019, 9, 24, 14, 21, 28, 0));
   });
-  it("keeps unparseable values as sent and null as null", () => {
-    expect(normalizePublished("yesterday")).toBe("yesterday");
-    expect(normalizePublished(null)).toBeNull();
+  it("answers null for unparseable values and null", () => {
+    expect(publishedMs("yesterday")).toBeNull();
+    expect(publishedMs(null)).toBeNull();
   });
 });
 

@@ -5,16 +5,15 @@
  *                      {"verification":"<value>"} (200, application/json), after the same auth as deliveries
  *                      (Okta sends the configured auth header on the GET too).
  * POST /hooks/events — a delivery: authenticate, validate, store every event once (one D1 round trip), enqueue
- *                      the new ones for forwarding, answer 204 with an empty body.
+ *                      the delivery's batch for forwarding (one message), answer 204 with an empty body.
  *
  * Okta retries once on timeout or 5xx and never on 4xx (see the event hooks page above), so: bad input → 4xx (a
  * retry would not help); a storage failure → 503 (the retry may succeed); a queue failure after storing → still 204,
- * because the events are safe in D1 with forward_state 'pending' and the outbox sweeper enqueues them later. The
+ * because the events are safe in D1 and their batch is in the outbox, which the sweeper enqueues later. The
  * route parses and validates; src/usecases/ingest.ts stores and enqueues.
  */
 import { Hono } from "hono";
 import { ApiError } from "../../errors";
-import { describeError, log } from "../../log";
 import { EVENT_HOOK_ENVELOPE_TYPE, eventHookDeliverySchema } from "../../okta/event-hook";
 import { eventTexts } from "../../okta/event-spans";
 import { ingestDelivery, IngestStorageError } from "../../usecases/ingest";
@@ -67,13 +66,7 @@ eventHookRoutes.post("/", async (c) => {
         env: c.env,
         config,
         now: Date.now(),
-        whenMarked: (marking) =>
-          c.executionCtx.waitUntil(
-            marking.catch((err: unknown) =>
-              // Harmless: the sweeper will enqueue these again and forwarding is idempotent per event and destination.
-              log("warn", "mark enqueued failed", { requestId: c.var.requestId, error: describeError(err) }),
-            ),
-          ),
+        background: (work) => c.executionCtx.waitUntil(work),
       },
       delivery,
       texts,
@@ -88,9 +81,10 @@ eventHookRoutes.post("/", async (c) => {
   fields.stored = result.stored;
   fields.duplicates = result.duplicates;
   fields.skipped = result.skipped;
-  fields.enqueued = result.enqueued;
+  fields.unrouted = result.unrouted;
+  fields.batchId = result.enqueuedBatch ?? undefined;
   if (result.enqueueError !== undefined) {
-    // Nothing is lost: the unsent events stay 'pending' and the outbox sweeper enqueues them.
+    // Nothing is lost: the batch stays in the outbox and the sweeper enqueues it.
     fields.enqueueError = result.enqueueError;
     c.set("logLevel", "warn");
   }
