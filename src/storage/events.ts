@@ -2,8 +2,8 @@
  * The event store (migrations/0001 and 0004, docs/storage.md): plain functions over D1Database.
  *
  * storeDelivery writes a whole Okta delivery in ONE round trip (`db.batch`, one transaction): its events (their
- * columns), its batch row (what the envelope said, once), the batch's payload (every event's exact text, compressed
- * together: ./payload-codec.ts) and — when some new event is to be forwarded — its outbox row. Each events
+ * columns), its batch row (what the envelope said, once), the batch's payload (every event's exact text, one after
+ * another, compressed together later: ./payload-codec.ts, src/jobs/compact-payloads.ts) and — when some new event is to be forwarded — its outbox row. Each events
  * statement inserts many rows from a single bound JSON parameter through json_each, so D1's limit of 100 bound
  * parameters never applies; statements are split only by size. `ON CONFLICT DO NOTHING … RETURNING` makes it
  * idempotent and tells which events are new. A delivery too large for one payload row (D1 caps a row at 2 MB) is
@@ -74,7 +74,12 @@ interface BatchGroup {
   spans: Array<{ offset: number; bytes: number }>;
 }
 
-/** Split the delivery into batches of at most MAX_BATCH_TEXT_BYTES of text (one, for any delivery Okta sends). */
+/**
+ * Split the delivery into batches of at most MAX_BATCH_TEXT_BYTES of text (one, for any delivery Okta sends). The
+ * payload is stored as plain UTF-8: compressing it here would cost the request more CPU than everything else it
+ * does, so the scheduled compaction (src/jobs/compact-payloads.ts) compresses it minutes later. Only an event too
+ * large to store plain is compressed on the spot.
+ */
 function groupEvents(events: readonly IncomingEvent[]): BatchGroup[] {
   const { utf8, spans } = concatTexts(events.map((e) => e.text));
   const groups: Array<{ indexes: number[]; from: number; to: number }> = [];
@@ -88,7 +93,8 @@ function groupEvents(events: readonly IncomingEvent[]): BatchGroup[] {
     }
   }
   return groups.map(({ indexes, from, to }) => {
-    const payload = encodePayload(utf8.subarray(from, to));
+    const plain = utf8.subarray(from, to);
+    const payload = plain.byteLength <= MAX_STORED_PAYLOAD_BYTES ? plain : encodePayload(plain);
     if (payload.byteLength > MAX_STORED_PAYLOAD_BYTES) throw new EventTooLargeError(indexes[0]!, payload.byteLength);
     return { indexes, payload, spans: indexes.map((i) => ({ offset: spans[i]!.offset - from, bytes: spans[i]!.bytes })) };
   });
@@ -330,6 +336,35 @@ export function batchEventsStatement(db: D1Database, batchId: number): D1Prepare
 /** The stored payload of one batch (one row read): every text of batchEventsStatement's events. */
 export function batchPayloadStatement(db: D1Database, batchId: number): D1PreparedStatement {
   return db.prepare("SELECT data FROM event_payloads WHERE batch_id = ?1").bind(batchId);
+}
+
+/**
+ * Compaction: the payloads after batch `afterBatchId` (oldest first, at most `limit` rows read), to compress those
+ * still stored plain. Batch ids only grow, so a high-water mark says how far compaction got.
+ */
+export function payloadsAfterStatement(db: D1Database, afterBatchId: number, limit: number): D1PreparedStatement {
+  return db.prepare("SELECT batch_id, data FROM event_payloads WHERE batch_id > ?1 ORDER BY batch_id LIMIT ?2").bind(afterBatchId, limit);
+}
+
+/** Replace a batch's plain payload with its compressed form (the same texts, so a second writer changes nothing). */
+export function replacePayloadStatement(db: D1Database, batchId: number, data: Uint8Array): D1PreparedStatement {
+  return db.prepare("UPDATE event_payloads SET data = ?2 WHERE batch_id = ?1").bind(batchId, blob(data));
+}
+
+export const PAYLOADS_COMPACTED_THROUGH = "payloads_compacted_through";
+
+/** How far compaction got (a batch id; 0 when it never ran). */
+export function compactedThroughStatement(db: D1Database): D1PreparedStatement {
+  return db.prepare("SELECT value FROM gateway_meta WHERE key = ?1").bind(PAYLOADS_COMPACTED_THROUGH);
+}
+
+export function setCompactedThroughStatement(db: D1Database, batchId: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO gateway_meta (key, value) VALUES (?1, ?2)
+       ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
+    )
+    .bind(PAYLOADS_COMPACTED_THROUGH, batchId);
 }
 
 /** A batch payload row as read, opened for its events (undefined when the batch has none stored). */

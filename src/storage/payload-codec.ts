@@ -2,8 +2,9 @@
  * How the exact texts of a batch's events are kept in `event_payloads.data` (one BLOB per batch): the UTF-8 texts
  * one after another, each event row knowing its own byte offset and length, in one of two forms chosen by the
  * first byte:
- * - `{` (0x7B): the UTF-8 itself (rows copied from before compression, and batches deflate would not make smaller;
- *   every event text is a JSON object, so it starts with `{`);
+ * - `{` (0x7B): the UTF-8 itself (as the ingest stores it, until the scheduled compaction compresses it; rows copied
+ *   from before compression; batches DEFLATE would not make smaller — every event text is a JSON object, so it
+ *   starts with `{`);
  * - 0x01: codec 1, raw DEFLATE (RFC 1951) of the UTF-8 with the preset dictionary PAYLOAD_DICTIONARY_V1.
  *
  * Compressing a whole Okta delivery at once, instead of each event on its own, is what makes events small: the
@@ -51,6 +52,17 @@ export function encodePayload(utf8: Uint8Array): Uint8Array {
   out[0] = CODEC_DEFLATE_DICT_V1;
   out.set(packed, 1);
   return out;
+}
+
+/** Whether a stored payload is plain UTF-8 (not compressed yet, or not worth compressing). */
+export function isPlain(stored: ArrayBuffer | Uint8Array | number[]): boolean {
+  const bytes = stored instanceof Uint8Array ? stored : new Uint8Array(stored);
+  return bytes[0] === JSON_OBJECT_START;
+}
+
+/** A stored payload as bytes (D1 returns BLOBs as arrays of numbers). */
+export function storedBytes(stored: ArrayBuffer | Uint8Array | number[]): Uint8Array {
+  return stored instanceof Uint8Array ? stored : new Uint8Array(stored);
 }
 
 /** A batch's payload as read from D1, decoded once however many of its events are read. */
