@@ -55,11 +55,11 @@ export function markdown(run) {
     );
   }
   if (run.storage) {
-    out.push("## Storage per event (local D1's SQLite pages: tables and indexes, free space inside pages included)", "");
+    out.push("## Storage per event (local D1's SQLite file: growth of the whole database over store-then-compact cycles, and the pages of live rows per table and index)", "");
     out.push(
       table(
-        ["events", "count", "JSON bytes / event", "stored payload bytes / event", "D1 bytes / event", "by table and index"],
-        run.storage.map((s) => [s.name, fmt(s.events), fmt(s.jsonBytesPerEvent), fmt(s.payloadBytesPerEvent), `**${fmt(s.bytesPerEvent)}**`, Object.entries(s.perTable).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")]),
+        ["events (deliveries of 20)", "measured", "JSON bytes / event", "stored payload bytes / event", "D1 database growth / event", "live pages / event", "by table and index"],
+        run.storage.map((s) => [s.name, fmt(s.events), fmt(s.jsonBytesPerEvent), fmt(s.payloadBytesPerEvent), `**${fmt(s.fileBytesPerEvent)}**`, fmt(s.bytesPerEvent), Object.entries(s.perTable).map(([k, v]) => `${k} ${fmt(v)}`).join(", ")]),
       ),
       "",
     );
@@ -131,10 +131,10 @@ export function pricesFor(run) {
   const storage = run.storage?.find((s) => s.id === "synthetic");
   let month = "";
   if (one && storage) {
-    const m = monthAtOktaMaximum(one.perUnit, { bytesPerEvent: storage.bytesPerEvent });
+    const m = monthAtOktaMaximum(one.perUnit, { bytesPerEvent: storage.fileBytesPerEvent });
     month =
       `An org at Okta's event hook maximum (400,000 events a day, 12 M a month), every event forwarded to one destination, ` +
-      `30 days kept (${fmt(m.storageGb, 1)} GB of D1 at ${fmt(storage.bytesPerEvent)} bytes per event): ` +
+      `30 days kept (${fmt(m.storageGb, 1)} GB of D1 at ${fmt(storage.fileBytesPerEvent)} bytes per event): ` +
       `**${usd(m.usage)} a month of usage beyond the plan's allowances** (D1 writes ${usd(m.lines.d1Writes)}, reads ${usd(m.lines.d1Reads)}, ` +
       `storage ${usd(m.lines.d1Storage)}, Queues ${usd(m.lines.queues)}, requests ${usd(m.lines.requests)}) plus the plan's $${m.plan}. ` +
       `CPU time is not in these figures (workerd does not report it locally; Workers bills $${PRICES.workersCpuMsPerMillion} per million CPU ms beyond 30 M a month).`;

@@ -1,6 +1,8 @@
-// Storage figures of `npm run bench`: D1 bytes per stored event, read from the local D1's SQLite file itself
-// (SQLite's dbstat: the bytes of every page of each table and index, free space inside the pages included), as the
+// Storage figures of `npm run bench`: D1 bytes per stored event, read from the local D1's SQLite file itself, as the
 // growth between two points divided by the events stored in between — so the schema's fixed pages do not count.
+// Two views: the database's pages (what D1 bills as its size: free pages included) over cycles of "store, then the
+// cron compacts" (so pages freed by compaction are reused as they would be in a running gateway), and SQLite's
+// dbstat per table and index (the pages holding live rows, free space inside them included).
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -20,8 +22,11 @@ export function snapshot(persistTo) {
   try {
     const tables = Object.fromEntries(db.prepare("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name").all().map((r) => [r.name, Number(r.bytes)]));
     const events = Number(db.prepare("SELECT count(*) AS n FROM events").get().n);
-    const payloadBytes = Number(db.prepare("SELECT coalesce(sum(length(payload)), 0) AS n FROM events").get().n);
-    return { tables, events, payloadBytes };
+    const payloadBytes = Number(db.prepare("SELECT coalesce(sum(length(data)), 0) AS n FROM event_payloads").get().n);
+    const pageSize = Number(db.prepare("PRAGMA page_size").get().page_size);
+    const pages = Number(db.prepare("PRAGMA page_count").get().page_count);
+    const freePages = Number(db.prepare("PRAGMA freelist_count").get().freelist_count);
+    return { tables, events, payloadBytes, fileBytes: pages * pageSize, freeBytes: freePages * pageSize };
   } finally {
     db.close();
   }
@@ -38,7 +43,14 @@ export function growth(before, after) {
     perTable[name] = delta / events;
     total += delta;
   }
-  return { events, bytesPerEvent: total / events, payloadBytesPerEvent: (after.payloadBytes - before.payloadBytes) / events, perTable };
+  return {
+    events,
+    fileBytesPerEvent: (after.fileBytes - before.fileBytes) / events,
+    bytesPerEvent: total / events,
+    payloadBytesPerEvent: (after.payloadBytes - before.payloadBytes) / events,
+    freeBytesAfter: after.freeBytes,
+    perTable,
+  };
 }
 
 /** Store `events` (objects) in deliveries of `size`, two POSTs at a time. */
