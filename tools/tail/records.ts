@@ -1,7 +1,8 @@
 /**
  * Reads `wrangler tail --format json` output: one JSON object per Worker invocation, pretty-printed over many
  * lines (wrangler writes `JSON.stringify(record, null, 4)`), one after another. Also takes one object per line
- * (JSON Lines) and skips anything between objects (a banner, a blank line). The scanner tracks strings and
+ * (JSON Lines) and skips any other text between them (a banner, a blank line): a record starts with `{` at the
+ * start of a line. The scanner tracks strings and
  * escapes, so braces inside log messages do not confuse it, and parses each object as soon as it closes, so a
  * live tail renders as it arrives.
  */
@@ -19,6 +20,8 @@ export class RecordScanner {
   private start = -1;
   /** How far `buffer` has been scanned. */
   private scanned = 0;
+  /** Whether only blanks have come since the last line break (outside records). */
+  private lineStart = true;
 
   /** Feed more text; returns every object completed by it. */
   push(text: string): ParsedRecord[] {
@@ -27,10 +30,12 @@ export class RecordScanner {
     for (let i = this.scanned; i < this.buffer.length; i++) {
       const ch = this.buffer[i];
       if (this.depth === 0) {
-        if (ch === "{") {
+        // A record starts with "{" at the start of a line (wrangler's, and JSON Lines); other text is skipped.
+        if (ch === "{" && this.lineStart) {
           this.start = i;
           this.depth = 1;
-        }
+        } else if (ch === "\n") this.lineStart = true;
+        else if (ch !== " " && ch !== "\t" && ch !== "\r") this.lineStart = false;
         continue;
       }
       if (this.inString) {
@@ -53,6 +58,7 @@ export class RecordScanner {
           this.buffer = this.buffer.slice(i + 1);
           i = -1;
           this.start = -1;
+          this.lineStart = false;
         }
       }
     }
@@ -86,6 +92,7 @@ export class RecordScanner {
     this.escaped = false;
     this.start = -1;
     this.scanned = 0;
+    this.lineStart = true;
   }
 }
 
