@@ -2,9 +2,8 @@
  * Reads `wrangler tail --format json` output: one JSON object per Worker invocation, pretty-printed over many
  * lines (wrangler writes `JSON.stringify(record, null, 4)`), one after another. Also takes one object per line
  * (JSON Lines) and skips any other text between them (a banner, a blank line): a record starts with `{` at the
- * start of a line. The scanner tracks strings and
- * escapes, so braces inside log messages do not confuse it, and parses each object as soon as it closes, so a
- * live tail renders as it arrives.
+ * start of a line. The scanner tracks strings and escapes, so braces inside log messages do not confuse it, and
+ * parses each object as soon as it closes, so a live tail renders as it arrives.
  */
 
 export type ParsedRecord = { ok: true; value: unknown } | { ok: false; error: string; text: string };
