@@ -142,6 +142,24 @@ function combinationProblems(type: InlineHookType, commands: Json[]): string[] {
   return [];
 }
 
+/**
+ * Okta's prose documents `"value": null` on a `remove` op as the same as no value (its own examples send it); the
+ * published schema's `oneOf` has no null. Checked as the prose has it.
+ */
+function withoutNullRemoveValues(body: Json): Json {
+  if (!Array.isArray(body.commands)) return body;
+  const commands = body.commands.map((command: unknown) => {
+    if (!isObject(command) || !Array.isArray(command.value)) return command;
+    const value = command.value.map((op: unknown) => {
+      if (!isObject(op) || op.op !== "remove" || op.value !== null) return op;
+      const { value: _null, ...rest } = op;
+      return rest;
+    });
+    return { ...command, value };
+  });
+  return { ...body, commands };
+}
+
 /** Everything Okta would object to in `answer` to `request`. */
 export function checkInlineAnswer(request: SimulatedInlineRequest, answer: Answer): Finding[] {
   const { type } = request;
@@ -169,7 +187,7 @@ export function checkInlineAnswer(request: SimulatedInlineRequest, answer: Answe
   }
   if (!isObject(body)) return [...findings, error(`the body is not a JSON object: ${consequence}`)];
 
-  for (const problem of publishedSchemaProblems(type, body)) {
+  for (const problem of publishedSchemaProblems(type, withoutNullRemoveValues(body))) {
     findings.push(error(`Okta's published response schema: ${problem}`));
   }
   const extra = Object.keys(body).filter((k) => !["commands", "error", "debugContext"].includes(k));
@@ -182,7 +200,13 @@ export function checkInlineAnswer(request: SimulatedInlineRequest, answer: Answe
     }
   }
   if (body.commands === undefined) {
-    if (type === "telephony") findings.push(error(`no commands: a telephony hook must answer com.okta.telephony.action; ${consequence}`));
+    if (type === "telephony") {
+      findings.push(
+        isObject(body.error)
+          ? warning(`an error and no com.okta.telephony.action: ${consequence}, and the user may get two messages`)
+          : error(`no commands: a telephony hook must answer com.okta.telephony.action; ${consequence}`),
+      );
+    }
     return findings;
   }
   if (!Array.isArray(body.commands)) return [...findings, error("commands: must be a list")];
