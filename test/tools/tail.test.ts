@@ -3,7 +3,8 @@
  * multi-line records however the stream is cut, one line per invocation with the fields operators look for,
  * filters, the JSON-lines format, escaping of control characters, and the command line on a file and on stdin.
  */
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
@@ -179,5 +180,24 @@ describe("npm run tail", () => {
     const missing = await run(["--file", "/nonexistent/tail.json"]);
     expect(missing.code).toBe(2);
     expect(missing.err[0]).toMatch(/^tail: cannot read \/nonexistent\/tail\.json: ENOENT/);
+  });
+
+  it("runs wrangler tail --format json (with --env) when no input is given, and renders what it prints", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "fake-wrangler-"));
+    const argsFile = path.join(dir, "args");
+    // A stand-in for wrangler on PATH: records its arguments and prints the recorded session, as wrangler would.
+    writeFileSync(path.join(dir, "wrangler"), `#!/bin/sh\necho "$@" > '${argsFile}'\ncat '${FIXTURE}'\n`);
+    chmodSync(path.join(dir, "wrangler"), 0o755);
+    const oldPath = process.env.PATH;
+    process.env.PATH = `${dir}${path.delimiter}${oldPath ?? ""}`;
+    try {
+      const { code, out } = await run(["--env", "staging", "--status", "5xx", "--no-color"]);
+      expect(code).toBe(0);
+      expect(readFileSync(argsFile, "utf8").trim()).toBe("tail --format json --env staging");
+      expect(out).toHaveLength(1);
+      expect(out[0]).toContain("503   31 ms  error storage_unavailable");
+    } finally {
+      process.env.PATH = oldPath;
+    }
   });
 });

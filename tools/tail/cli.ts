@@ -66,9 +66,16 @@ export async function renderStream(
   return unreadable;
 }
 
+/** The arguments of the `wrangler tail` this runs. */
+export function wranglerTailArgs(env: string | undefined): string[] {
+  return ["tail", "--format", "json", ...(env ? ["--env", env] : [])];
+}
+
 function wranglerTail(env: string | undefined, err: (line: string) => void) {
-  const args = ["tail", "--format", "json", ...(env ? ["--env", env] : [])];
-  const child = spawn(path.join(ROOT, "node_modules", ".bin", "wrangler"), args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  // The wrangler on PATH (npm run puts the project's first), else the project's; `node` for its shebang is the
+  // Node 22 running this (wrangler refuses older ones).
+  const PATH = [path.dirname(process.execPath), process.env.PATH ?? "", path.join(ROOT, "node_modules", ".bin")].join(path.delimiter);
+  const child = spawn("wrangler", wranglerTailArgs(env), { cwd: ROOT, env: { ...process.env, PATH }, stdio: ["ignore", "pipe", "inherit"] });
   const stop = () => child.kill("SIGINT");
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
@@ -77,7 +84,11 @@ function wranglerTail(env: string | undefined, err: (line: string) => void) {
       err(`tail: could not start wrangler (${e.message}); run npm install first`);
       resolve(2);
     });
-    child.on("exit", (code) => resolve(code ?? 0));
+    child.on("exit", (code) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(code ?? 0);
+    });
   });
   return { stream: child.stdout, exited };
 }
