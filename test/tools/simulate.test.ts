@@ -9,6 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { eventHookDeliverySchema, logEventSchema } from "../../src/okta/event-hook";
 import { INLINE_HOOK_SCHEMAS, INLINE_HOOK_TYPES, MAX_RESPONSE_BYTES, type InlineHookType } from "../../src/okta/inline/index";
+import { main } from "../../tools/simulate/cli.ts";
 import { checkDeliveryAnswer, checkVerificationAnswer } from "../../tools/simulate/contract/event-hook.ts";
 import type { Answer } from "../../tools/simulate/contract/findings.ts";
 import { checkInlineAnswer } from "../../tools/simulate/contract/inline.ts";
@@ -291,5 +292,17 @@ describe("settings and scenarios", () => {
   it("computes nearest-rank percentiles", () => {
     const values = Array.from({ length: 100 }, (_, i) => i + 1);
     expect([percentile(values, 50), percentile(values, 99), percentile([7], 99), percentile([], 50)]).toEqual([50, 99, 7, 0]);
+  });
+
+  it("stops with exit 2 and a message on what it cannot run, before sending anything", async () => {
+    const run = async (...args: string[]) => {
+      const err: string[] = [];
+      const code = await main([...args, "--url", "http://127.0.0.1:9", "--event-secret", "s", "--inline-secret", "s"], () => {}, (l) => err.push(l));
+      return { code, err: err.join("\n") };
+    };
+    expect(await run("tokens")).toEqual({ code: 2, err: expect.stringContaining('simulate: unknown scenario "tokens"') });
+    expect(await run("--types", "user.nope")).toEqual({ code: 2, err: expect.stringContaining('"user.nope" is not an event-hook-eligible Okta event type') });
+    expect(await run("--max-batch", "0")).toEqual({ code: 2, err: expect.stringContaining("--max-batch <n>' argument '0' is invalid. must be a whole number from 1 to 500") });
+    expect(await run("--format", "xml")).toMatchObject({ code: 2 });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { colors } from "../colors.ts";
-import { selectEventTypes } from "./event-types.ts";
+import { eligibleEventTypes, selectEventTypes } from "./event-types.ts";
 import { loadReport, MAX_CONCURRENCY, MAX_DURATION_SECONDS, MAX_LOAD_REQUESTS, runLoad } from "./load.ts";
 import { simulatedOrg } from "./log-events.ts";
 import { freshSeed, seededRandom } from "./random.ts";
@@ -52,7 +52,7 @@ export function simulateCommand(): Command {
     .option("--event-auth-header <name>", "event hook auth header name (default: EVENT_HOOK_AUTH_HEADER, else authorization)")
     .option("--inline-auth-header <name>", "inline hook auth header name (default: INLINE_HOOK_AUTH_HEADER, else authorization)")
     .option("--dev-vars <file>", "the .dev.vars file to read (default: the repository's)")
-    .option("--types <types>", "event types to deliver, comma-separated, exact or prefix.* (default: all 314 eligible types)", list)
+    .option("--types <types>", `event types to deliver, comma-separated, exact or prefix.* (default: all ${eligibleEventTypes().length} eligible types)`, list)
     .option("--max-batch <n>", "most events in one delivery", integer(1, 500), 25)
     .option("--seed <n>", "repeat a run exactly (the report prints each run's seed)", integer(0, 2 ** 31 - 1))
     .option("--load <n>", `soak: send up to n requests of the scenarios, in turn (at most ${MAX_LOAD_REQUESTS})`, integer(1, MAX_LOAD_REQUESTS))
