@@ -18,6 +18,7 @@
 import type { IncomingEvent } from "../okta/event-hook";
 import { allRows, firstRow } from "./d1";
 import { decodePayload, encodePayload, toHex } from "./payload-codec";
+import { eventCountsStatement } from "./stats-events";
 
 /** Largest JSON parameter of one insert statement, in UTF-16 code units (D1 caps a value at 2,000,000 bytes). */
 const MAX_CHUNK_CHARS = 900_000;
@@ -154,6 +155,7 @@ export async function storeDelivery(db: D1Database, events: readonly IncomingEve
   const token = ingestToken();
   const statements = [
     ...chunkRows(events, meta.forward).map((chunk) => db.prepare(INSERT_EVENTS).bind(chunk, meta.receivedAt)),
+    eventCountsStatement(db, count, meta.receivedAt), // the stats rollup (./stats-events.ts); returns no rows
     db.prepare(INSERT_BATCH).bind(count, meta.receivedAt, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, token),
     db.prepare(INSERT_OUTBOX).bind(count, meta.receivedAt, meta.routingVersion, token),
     db.prepare(DESTINATIONS_VERSION),
