@@ -14,12 +14,3 @@ export function sizeAfter(result: D1Result<unknown> | undefined): number | null 
 export async function databaseSize(db: D1Database): Promise<number | null> {
   return sizeAfter(await db.prepare("SELECT 1").all());
 }
-
-/** The size against the plan's limit, as the API shows it. */
-export function sizeView(sizeBytes: number | null, limitBytes: number) {
-  return {
-    sizeBytes,
-    limitBytes,
-    usedPercent: sizeBytes === null ? null : Math.round((sizeBytes / limitBytes) * 1000) / 10,
-  };
-}

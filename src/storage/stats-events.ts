@@ -51,17 +51,18 @@ export function eventCountsQuery(
   db: D1Database,
   range: { fromHour: number; toHour: number; bucket: EventCountBucket; exact?: string; prefix?: string },
 ): D1PreparedStatement {
-  const divisor = range.bucket === "day" ? 24 : 1;
+  // The divisor is written into the SQL, not bound: D1 binds a JavaScript number as REAL, and hour / 24.0 is no day.
+  const bucket = range.bucket === "day" ? "hour / 24" : "hour";
   return db
     .prepare(
-      `SELECT hour / ?3 AS bucket, event_type, sum(count) AS count FROM event_counts
+      `SELECT ${bucket} AS bucket, event_type, sum(count) AS count FROM event_counts
        WHERE hour >= ?1 AND hour < ?2
-         AND (?4 IS NULL OR event_type = ?4)
-         AND (?5 IS NULL OR substr(event_type, 1, length(?5)) = ?5)
-       GROUP BY hour / ?3, event_type
+         AND (?3 IS NULL OR event_type = ?3)
+         AND (?4 IS NULL OR substr(event_type, 1, length(?4)) = ?4)
+       GROUP BY ${bucket}, event_type
        ORDER BY bucket, event_type`,
     )
-    .bind(range.fromHour, range.toHour, divisor, range.exact ?? null, range.prefix ?? null);
+    .bind(range.fromHour, range.toHour, range.exact ?? null, range.prefix ?? null);
 }
 
 export async function eventCounts(db: D1Database, range: Parameters<typeof eventCountsQuery>[1]): Promise<EventCountRow[]> {

@@ -9,7 +9,7 @@ import { envelope, eventHookPost, logEvent } from "../helpers/okta";
 import { countsAt, eventText, storeAt } from "../helpers/stored-events";
 import { callWorker, recordingQueue } from "../helpers/worker";
 
-const T0 = Date.UTC(2026, 11, 1, 10, 15, 0);
+const T0 = Date.UTC(2026, 5, 1, 10, 15, 0);
 const HOUR = Math.floor(T0 / HOUR_MS);
 
 describe("event_counts is maintained in the ingest transaction", () => {
