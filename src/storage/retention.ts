@@ -212,16 +212,13 @@ export const deadLetterRetention: RetentionStep = {
     ),
 };
 
-/** Rows of the events-received rollup for hours that ended before the cutoff (its primary key starts with the hour). */
+/** Hours of the events-received rollup that began before the cutoff's hour (its primary key is the hour). */
 export const eventCountRetention: RetentionStep = {
   name: "eventCounts",
   purge: (db, cutoff, limit) =>
     deleted(
       db
-        .prepare(
-          `DELETE FROM event_counts WHERE (hour, event_type) IN
-             (SELECT hour, event_type FROM event_counts WHERE hour < ?1 ORDER BY hour LIMIT ?2)`,
-        )
+        .prepare("DELETE FROM event_counts WHERE hour IN (SELECT hour FROM event_counts WHERE hour < ?1 ORDER BY hour LIMIT ?2)")
         .bind(Math.floor(cutoff / HOUR_MS), limit),
     ),
 };

@@ -34,6 +34,8 @@ export const E2E_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLWUyZS1rZXktMzJie
 
 export interface Gateway {
   baseUrl: string;
+  /** The local D1/Queues/R2 state directory (wrangler's --persist-to), for `wrangler d1 execute` of one's own. */
+  persistTo: string;
   /** Everything wrangler printed so far (the Worker's log lines included). */
   output(): string;
   /** Run SQL against the gateway's local D1 (wrangler d1 execute --local), returning the rows. */
@@ -147,6 +149,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   };
   return {
     baseUrl,
+    persistTo,
     output,
     query,
     runScheduled: (cron = "*/5 * * * *") =>

@@ -44,10 +44,8 @@ export async function storeAt(receivedAt: number, texts: readonly string[], opti
 
 /** The rollup's rows for one hour, by type. */
 export async function countsAt(hour: number): Promise<Record<string, number>> {
-  const { results } = await env.DB.prepare("SELECT event_type, count FROM event_counts WHERE hour = ?1")
-    .bind(hour)
-    .all<{ event_type: string; count: number }>();
-  return Object.fromEntries(results.map((r) => [r.event_type, r.count]));
+  const row = await env.DB.prepare("SELECT counts FROM event_counts WHERE hour = ?1").bind(hour).first<{ counts: string }>();
+  return row ? (JSON.parse(row.counts) as Record<string, number>) : {};
 }
 
 /** Empty every table of the event store, forwarding history and the rollup (storage is shared within a test file). */

@@ -57,6 +57,28 @@ describe("event_counts is maintained in the ingest transaction", () => {
     expect(await totalCount()).toBe(before + 2);
   });
 
+  it("writes one rollup row per delivery however many types it mixes: 20 types cost what 1 type costs", async () => {
+    const { meteredDatabase, newUsage } = await import("../../src/storage/d1");
+    const { storeDelivery, FORWARD } = await import("../../src/storage/events");
+    const { incomingEvent, logEventSchema } = await import("../../src/okta/event-hook");
+    const written = async (types: (i: number) => string, hour: number) => {
+      const texts = Array.from({ length: 20 }, (_, i) => eventText({ eventType: types(i) }));
+      const usage = newUsage();
+      await storeDelivery(
+        meteredDatabase(env.DB, usage),
+        texts.map((t) => incomingEvent(logEventSchema.parse(JSON.parse(t)), t)),
+        { oktaOrg: null, eventHookId: null, envelopeEventId: null, receivedAt: hour * HOUR_MS, forward: texts.map(() => FORWARD.skip), routingVersion: null },
+      );
+      return usage.rowsWritten;
+    };
+    // Each twice: the first delivery of an hour inserts its row, later ones update it.
+    const oneType = [await written(() => "user.session.start", HOUR + 20), await written(() => "user.session.start", HOUR + 20)];
+    const manyTypes = [await written((i) => `app.type${i}.event`, HOUR + 21), await written((i) => `app.type${i}.event`, HOUR + 21)];
+    expect(manyTypes).toEqual(oneType);
+    expect(Object.keys(await countsAt(HOUR + 21))).toHaveLength(20);
+    expect(Object.values(await countsAt(HOUR + 21))).toEqual(Array.from({ length: 20 }, () => 2));
+  });
+
   it("a failed ingest transaction counts nothing: the rollup commits with the events or not at all", async () => {
     const before = await totalCount();
     // The batch row's insert runs after the rollup's upsert in the same transaction; make it fail.
@@ -73,6 +95,6 @@ describe("event_counts is maintained in the ingest transaction", () => {
 });
 
 async function totalCount(): Promise<number> {
-  const row = await env.DB.prepare("SELECT coalesce(sum(count), 0) AS n FROM event_counts").first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT coalesce(sum(j.value), 0) AS n FROM event_counts c JOIN json_each(c.counts) j").first<{ n: number }>();
   return row!.n;
 }

@@ -96,8 +96,8 @@ export const statsRoutes = new Hono<AppEnv>();
 
 /**
  * The overview. Reads: the oldest and newest event (one primary-key entry each), the outbox (one row per batch
- * not yet fanned out: small), and the last 24 hours of the rollup (24 × types rows). D1's size comes with the
- * results (meta.size_after).
+ * not yet fanned out: small), and the last 24 hours of the rollup (24 rows and their types). D1's size comes with
+ * the results (meta.size_after).
  */
 statsRoutes.get("/", async (c) => {
   readQuery(c, statsOverviewQuerySchema);
@@ -109,7 +109,7 @@ statsRoutes.get("/", async (c) => {
               (SELECT received_at FROM events ORDER BY id DESC LIMIT 1) AS newest`,
     ),
     c.env.DB.prepare("SELECT count(*) AS batches, min(created_at) AS oldest FROM forward_outbox"),
-    c.env.DB.prepare("SELECT coalesce(sum(count), 0) AS events FROM event_counts WHERE hour >= ?1").bind(fromHour),
+    c.env.DB.prepare("SELECT coalesce(sum(j.value), 0) AS events FROM event_counts c JOIN json_each(c.counts) j WHERE c.hour >= ?1").bind(fromHour),
   ]);
   const stored = firstRow<{ oldest: number | null; newest: number | null }>(range);
   const waiting = firstRow<{ batches: number; oldest: number | null }>(outbox);
@@ -128,8 +128,8 @@ statsRoutes.get("/", async (c) => {
 
 /**
  * Events received per bucket and type. Buckets are aligned to UTC hours or days: `since` is rounded down to its
- * bucket, `until` (exclusive) up; by default the last 24 hours, or the last 30 days by day. Reads the rollup rows of
- * the range (hours × types seen), through its primary key.
+ * bucket, `until` (exclusive) up; by default the last 24 hours, or the last 30 days by day. Reads the rollup's rows
+ * of the range (one per hour, with its types), through its primary key.
  */
 statsRoutes.get("/events", async (c) => {
   const query = readQuery(c, eventStatsQuerySchema);
@@ -172,9 +172,10 @@ statsRoutes.get("/events", async (c) => {
 });
 
 /**
- * Per destination, for [since, until) (by default the last 24 hours, at most 7 days): successes (first attempts
- * and retries), latency p50/p95 of those successes (nearest rank, ms), dead deliveries, and the share delivered of
- * those finished (delivered / (delivered + dead)); retrying and waiting are the backlog now. What it reads:
+ * Per destination, for [since, until) (by default the last 24 hours, at most 7 days): successes — first attempts
+ * of the batches that arrived in the window, and retried deliveries that succeeded in it — dead deliveries, the
+ * share delivered of those finished (delivered / (delivered + dead)), and latency p50/p95 of successful attempts
+ * (nearest rank, ms, over `sample` of them); retrying and waiting are the backlog now. What it reads:
  * src/storage/stats-deliveries.ts.
  */
 statsRoutes.get("/deliveries", async (c) => {
@@ -190,17 +191,21 @@ statsRoutes.get("/deliveries", async (c) => {
   return c.json({
     since: iso(since),
     until: iso(until),
-    destinations: rows.map((r) => ({
-      destinationId: r.destination_id,
-      destinationName: r.destination_name,
-      state: r.destination_state,
-      delivered: r.delivered,
-      deliveredFirstAttempt: r.delivered_first_attempt,
-      dead: r.dead,
-      retrying: r.retrying,
-      waiting: r.waiting,
-      successRate: r.delivered + r.dead === 0 ? null : Math.round((r.delivered / (r.delivered + r.dead)) * 10_000) / 10_000,
-      latencyMs: r.p50 === null ? null : { p50: r.p50, p95: r.p95 },
-    })),
+    destinations: rows.map((r) => {
+      const delivered = r.deliveredFirstAttempt + r.deliveredAfterRetry;
+      return {
+        destinationId: r.destinationId,
+        destinationName: r.name,
+        state: r.state,
+        delivered,
+        deliveredFirstAttempt: r.deliveredFirstAttempt,
+        deliveredAfterRetry: r.deliveredAfterRetry,
+        dead: r.dead,
+        retrying: r.retrying,
+        waiting: r.waiting,
+        successRate: delivered + r.dead === 0 ? null : Math.round((delivered / (delivered + r.dead)) * 10_000) / 10_000,
+        latencyMs: r.latency,
+      };
+    }),
   });
 });
