@@ -41,9 +41,10 @@ export const DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES = 100;
 // ---- Retention and D1 size (docs/operations.md "Retention") -----------------------------------------------------
 /**
  * Default ages, in days, after which the retention job (src/jobs/retention.ts) purges what the gateway keeps; 0
- * keeps it forever. Events: 30 days hold an org at Okta's maximum (400,000 a day) well inside D1's 10 GB, and
- * longer history belongs in the R2 archive. Inline hook calls are an audit trail of seconds-long decisions: a week.
- * The events-received rollup is a few rows per hour and type: 400 days allow a year-over-year comparison.
+ * keeps it forever. Events: 30 days of an org at Okta's maximum (400,000 a day) fit D1's 10 GB at the ~800 bytes
+ * per event the storage aims for; longer history belongs in the R2 archive. Inline hook calls are an audit trail of
+ * seconds-long decisions: a week. The events-received rollup is one row per hour: 400 days allow a year-over-year
+ * comparison.
  */
 export const DEFAULT_RETENTION_DAYS = { events: 30, deadLetters: 30, inlineCalls: 7, stats: 400 } as const;
 export const MAX_RETENTION_DAYS = 3650;

@@ -52,7 +52,6 @@ const BATCH_RANGE = `
 SELECT (SELECT id FROM event_batches WHERE received_at >= ?1 ORDER BY received_at LIMIT 1) AS lo,
        (SELECT id FROM event_batches WHERE received_at >= ?2 ORDER BY received_at LIMIT 1) AS hi`;
 
-
 /** First-attempt successes of the batches that arrived in [?1, ?2), per destination. */
 const FIRST_ATTEMPT_COUNTS = `
 WITH range AS (${BATCH_RANGE})
