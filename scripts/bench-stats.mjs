@@ -138,7 +138,7 @@ try {
   results.stats = {
     "GET /stats/events (last 24 h, hourly)": await adminGet(gw, "/stats/events"),
     "GET /stats/events (last 30 days, daily)": await adminGet(gw, "/stats/events?bucket=day"),
-    "GET /stats/events?type=bench.type0* prefix": await adminGet(gw, "/stats/events?type=bench.type01.*"),
+    "GET /stats/events?type=bench.type01.* (a prefix)": await adminGet(gw, "/stats/events?type=bench.type01.*"),
     "GET /stats/deliveries (last 24 h)": await adminGet(gw, "/stats/deliveries"),
     "GET /stats": await adminGet(gw, "/stats"),
   };
