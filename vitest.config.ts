@@ -40,6 +40,9 @@ export default defineConfig(async () => {
                   }),
                 },
                 compatibilityFlags: ["service_binding_extra_handlers"],
+                // A local R2 bucket for the retention archive's tests, bound under its own name: tests that want an
+                // archive pass it as ARCHIVE, so every other test runs without one, as a default deployment does.
+                r2Buckets: ["TEST_ARCHIVE"],
               },
             }),
           ],

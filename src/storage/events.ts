@@ -21,6 +21,7 @@
 import type { IncomingEvent } from "../okta/event-hook";
 import { allRows, firstRow } from "./d1";
 import { BatchPayload, concatTexts, encodePayload } from "./payload-codec";
+import { eventCountsStatement } from "./stats-events";
 
 /** Largest JSON parameter of one insert statement, in UTF-16 code units (D1 caps a value at 2,000,000 bytes). */
 const MAX_CHUNK_CHARS = 900_000;
@@ -215,11 +216,12 @@ export async function storeDelivery(db: D1Database, events: readonly IncomingEve
       kinds.push("events");
     }
     statements.push(
+      eventCountsStatement(db, count, meta.receivedAt), // the stats rollup (./stats-events.ts): before the batch row
       db.prepare(INSERT_BATCH).bind(count, meta.receivedAt, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, token),
       db.prepare(INSERT_PAYLOAD).bind(token, blob(group.payload)),
       db.prepare(INSERT_OUTBOX).bind(count, meta.receivedAt, meta.routingVersion, token),
     );
-    kinds.push("other", "other", "outbox");
+    kinds.push("other", "other", "other", "outbox");
   }
   statements.push(db.prepare(DESTINATIONS_VERSION));
   const results = await db.batch<Record<string, unknown>>(statements);

@@ -34,7 +34,7 @@ export const E2E_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLWUyZS1rZXktMzJie
 
 export interface Gateway {
   baseUrl: string;
-  /** The --persist-to directory: local D1's SQLite file is under it (v3/d1/…). */
+  /** The local D1/Queues/R2 state directory (wrangler's --persist-to), for `wrangler d1 execute` of one's own. */
   persistTo: string;
   /** Everything wrangler printed so far (the Worker's log lines included). */
   output(): string;

@@ -7,6 +7,7 @@ import { requireAdmin } from "./auth";
 import { destinationRoutes } from "./destinations";
 import { eventDeliveryRoutes } from "./event-deliveries";
 import { ruleRoutes } from "./rules";
+import { statsRoutes } from "./stats";
 
 export const adminApiRoutes = new Hono<AppEnv>();
 
@@ -14,3 +15,4 @@ adminApiRoutes.use(requireAdmin);
 adminApiRoutes.route("/destinations", destinationRoutes);
 adminApiRoutes.route("/events", eventDeliveryRoutes);
 adminApiRoutes.route("/rules", ruleRoutes);
+adminApiRoutes.route("/stats", statsRoutes);
