@@ -103,8 +103,12 @@ export class SimulatedQueue {
     return this.held.filter((m) => m.visibleAt <= now);
   }
 
-  /** Hand up to MAX_BATCH_SIZE due messages (oldest first) to the Worker's queue handler, as one invocation. */
-  async invoke(env: Env): Promise<InvocationReport> {
+  /**
+   * Hand up to MAX_BATCH_SIZE due messages (oldest first) to the Worker's queue handler, as one invocation.
+   * `crash`: the invocation dies after its work but before any ack or retry reaches the queue, so every message is
+   * delivered again (what Queues does for an invocation that fails).
+   */
+  async invoke(env: Env, options: { crash?: boolean } = {}): Promise<InvocationReport> {
     const taken = this.due()
       .sort((a, b) => a.visibleAt - b.visibleAt)
       .slice(0, MAX_BATCH_SIZE);
@@ -136,8 +140,9 @@ export class SimulatedQueue {
     }
     await waitOnExecutionContext(ctx);
     const report: InvocationReport = { messages: taken.length, acked: [], retried: [], threw };
+    if (options.crash) decided.clear();
     for (const m of taken) {
-      const decision = decided.get(m.id) ?? { retry: threw !== undefined };
+      const decision = decided.get(m.id) ?? { retry: threw !== undefined || options.crash === true };
       if (!decision.retry) {
         report.acked.push(m.body);
         continue;
