@@ -4,7 +4,8 @@
  * until /healthz answers. Tests then talk plain HTTP to it, as Okta would.
  *
  * wrangler runs in its own process group (detached) and is stopped with the whole group, so no workerd is left
- * behind. Configuration is passed with `--var` (they override any developer `.dev.vars`).
+ * behind. Configuration is passed with `--var` (they override any developer `.dev.vars`). A gateway can also be
+ * crashed (SIGKILL) and started again on the same persistence directory, as a Worker restart.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,6 +42,10 @@ export interface Gateway {
   /** Trigger the cron handler once, as Cloudflare would. */
   runScheduled(cron?: string): Promise<Response>;
   stop(): Promise<void>;
+  /** Kill wrangler dev and workerd at once (SIGKILL), as a crash: nothing is flushed, the persisted state stays. */
+  crash(): Promise<void>;
+  /** The --persist-to directory (local D1 lives there; local queues are in memory only). */
+  persistTo: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -84,12 +89,17 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, output: () =>
 export interface StartOptions {
   /** Extra or overriding configuration (vars and secrets alike). */
   vars?: ConfigVars;
+  /** Serve this existing persistence directory (a restart on the same state); the caller removes it. */
+  persistTo?: string;
+  /** Listen on this port (e.g. the one a crashed gateway used) instead of a free one. */
+  port?: number;
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
-  const persistTo = mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
+  const ownsState = options.persistTo === undefined;
+  const persistTo = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
   await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], ROOT);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
   const vars: Record<string, string> = isolatedConfig({
     EVENT_HOOK_SECRETS: E2E_EVENT_SECRET,
@@ -115,16 +125,17 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
   const output = () => out;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.pid !== undefined) {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const end = async (signal: NodeJS.Signals) => {
+    if (running() && child.pid !== undefined) {
       const exited = new Promise((r) => child.once("exit", r));
       try {
-        process.kill(-child.pid, "SIGTERM");
+        process.kill(-child.pid, signal);
       } catch {
         // already gone
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      if (child.exitCode === null) {
+      if (running()) {
         try {
           process.kill(-child.pid, "SIGKILL");
         } catch {
@@ -132,7 +143,10 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         }
       }
     }
-    rmSync(persistTo, { recursive: true, force: true });
+  };
+  const stop = async () => {
+    await end("SIGTERM");
+    if (ownsState) rmSync(persistTo, { recursive: true, force: true });
   };
   try {
     await waitForHealth(baseUrl, child, output, 90_000);
@@ -152,5 +166,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     runScheduled: (cron = "*/5 * * * *") =>
       fetch(`${baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`),
     stop,
+    crash: () => end("SIGKILL"),
+    persistTo,
   };
 }
