@@ -7,12 +7,12 @@
  * the invocation dying before its acks reach the queue: every message comes back, and none is sent a second time.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
 import type { ForwardMessage } from "../../../src/queue/messages";
-import { createDestination, envWith, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
-import { faultyDatabase, SimulatedQueue, stubReceiver, useVirtualClock, type Answer, type DatabaseCall, type Fault, type VirtualClock } from "./harness";
-import { clearStore, count, forwardingOutcomes, halfStored } from "./ledger";
+import { envWith, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
+import { destinationAt, endWorld, faultyDatabase, freshWorld, stubReceiver, type Answer, type DatabaseCall, type Fault, type SimulatedQueue, type VirtualClock } from "./harness";
+import { count, forwardingOutcomes, halfStored } from "./ledger";
 
 let clock: VirtualClock;
 let queue: SimulatedQueue;
@@ -22,25 +22,12 @@ let answer: (request: { destinationPath: string; eventUuid: string }) => Answer;
 let destinations: string[];
 
 beforeEach(async () => {
-  clock = useVirtualClock();
-  await clearStore();
-  queue = new SimulatedQueue(clock);
-  healthy = envWith({ FORWARD_QUEUE: queue.binding });
+  ({ clock, queue, env: healthy } = await freshWorld());
   answer = () => 204;
   receiver = stubReceiver((request) => answer(request));
-  destinations = [];
-  for (const path of ["/a", "/b"]) {
-    const d = await createDestination({ name: path, url: `https://receiver.example.com${path}` }, healthy);
-    receiver.trust(path, d.secret);
-    destinations.push(d.id);
-  }
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
-  vi.spyOn(console, "warn").mockImplementation(() => undefined);
+  destinations = [await destinationAt(receiver, "/a", healthy), await destinationAt(receiver, "/b", healthy)];
 });
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+afterEach(endWorld);
 
 /** `n` Okta deliveries of 3 events each, stored; their batch messages wait in the queue. */
 async function storeBatches(n: number): Promise<Array<{ batchId: number; uuids: string[] }>> {

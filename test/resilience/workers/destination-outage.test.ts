@@ -7,11 +7,11 @@
  * re-enabling it delivers every one of them. A healthy destination beside it gets each event once, on time.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
-import { adminCall, call, createDestination, envWith, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
-import { runCron, SimulatedQueue, stubReceiver, useVirtualClock, T0, type ReceivedRequest, type VirtualClock } from "./harness";
-import { clearStore, count, forwardingOutcomes, halfStored } from "./ledger";
+import { adminCall, call, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
+import { destinationAt, endWorld, freshWorld, runCron, stubReceiver, T0, type ReceivedRequest, type SimulatedQueue, type VirtualClock, type World } from "./harness";
+import { count, forwardingOutcomes, halfStored } from "./ledger";
 import { TEST_ADMIN_TOKEN } from "../../test-config";
 
 const HOUR = 3_600_000;
@@ -29,33 +29,20 @@ let queue: SimulatedQueue;
 let receiver: ReturnType<typeof stubReceiver>;
 /** Until when /down answers 503 (virtual time). */
 let downUntil: number;
-let errors: ReturnType<typeof vi.spyOn>;
+let errors: World["errors"];
 
-beforeEach(async () => {
-  clock = useVirtualClock();
-  await clearStore();
-  queue = new SimulatedQueue(clock);
-  downUntil = Infinity;
-  receiver = stubReceiver(({ destinationPath }) => (destinationPath === "/down" && clock.now() < downUntil ? 503 : 204));
-  errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
-  vi.spyOn(console, "warn").mockImplementation(() => undefined);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+afterEach(endWorld);
 
+/** A destination that is down until `downUntil` and a healthy one, with auto-disable after `disableAfterFailures`. */
 async function setUp(disableAfterFailures: number) {
-  const e = envWith({
-    FORWARD_QUEUE: queue.binding,
+  const world = await freshWorld({
     FORWARD_RETRY_BASE_SECONDS: String(BASE_SECONDS),
     DESTINATION_DISABLE_AFTER_FAILURES: String(disableAfterFailures),
   });
-  const down = await createDestination({ name: "down", url: "https://receiver.example.com/down" }, e);
-  const up = await createDestination({ name: "up", url: "https://receiver.example.com/up" }, e);
-  receiver.trust("/down", down.secret);
-  receiver.trust("/up", up.secret);
-  return { e, down: down.id, up: up.id };
+  ({ clock, queue, errors } = world);
+  downUntil = Infinity;
+  receiver = stubReceiver(({ destinationPath }) => (destinationPath === "/down" && clock.now() < downUntil ? 503 : 204));
+  return { e: world.env, down: await destinationAt(receiver, "/down", world.env), up: await destinationAt(receiver, "/up", world.env) };
 }
 
 async function postDeliveries(e: Env, deliveries: number, eventsEach: number): Promise<string[]> {
@@ -89,7 +76,7 @@ function expectOnSchedule(attempts: ReceivedRequest[]): void {
 async function deliveriesView(uuid: string) {
   const res = await adminCall("GET", `/events/${uuid}/deliveries`);
   expect(res.status).toBe(200);
-  return ((await res.json()) as { deliveries: Array<{ destinationName: string; state: string; attempts: number }> }).deliveries;
+  return ((await res.json()) as { deliveries: Array<{ destinationId: string; state: string; attempts: number }> }).deliveries;
 }
 
 describe("a destination down for a long stretch, then back", () => {
@@ -127,8 +114,8 @@ describe("a destination down for a long stretch, then back", () => {
     expect(await halfStored()).toEqual([]);
     // The operator's view agrees, attempt for attempt.
     const view = await deliveriesView(early[0]!);
-    expect(view.find((d) => d.destinationName === "down")).toMatchObject({ state: "delivered", attempts: byEvent.get(early[0]!)!.length });
-    expect(view.find((d) => d.destinationName === "up")).toMatchObject({ state: "delivered", attempts: 1 });
+    expect(view.find((d) => d.destinationId === down)).toMatchObject({ state: "delivered", attempts: byEvent.get(early[0]!)!.length });
+    expect(view.find((d) => d.destinationId === up)).toMatchObject({ state: "delivered", attempts: 1 });
   });
 
   it("down past the whole schedule: each delivery is dead after its last attempt, with a dead letter, none dropped", async () => {

@@ -20,7 +20,8 @@ import { vi } from "vitest";
 import type { Env } from "../../../src/env";
 import worker from "../../../src/index";
 import type { ForwardMessage } from "../../../src/queue/messages";
-import { FORWARD_QUEUE_NAME } from "../../helpers/forwarding";
+import { createDestination, envWith, FORWARD_QUEUE_NAME } from "../../helpers/forwarding";
+import { clearStore } from "./ledger";
 
 /** wrangler.toml [[queues.consumers]] of the forward queue. */
 export const MAX_BATCH_SIZE = 25;
@@ -323,4 +324,36 @@ export function stubReceiver(answer: (request: { destinationPath: string; eventU
       return counts;
     },
   };
+}
+
+export interface World {
+  clock: VirtualClock;
+  queue: SimulatedQueue;
+  /** The Worker's env with the simulated queue (and `vars`): D1 healthy. */
+  env: Env;
+  /** console.error, silenced (failures are expected here) and inspectable. */
+  errors: ReturnType<typeof vi.spyOn>;
+}
+
+/** Each test's start: an empty store, the virtual clock at T0, a simulated forward queue, warn/error lines silenced. */
+export async function freshWorld(vars: Partial<Env> = {}): Promise<World> {
+  const clock = useVirtualClock();
+  await clearStore();
+  const queue = new SimulatedQueue(clock);
+  const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+  vi.spyOn(console, "warn").mockImplementation(() => undefined);
+  return { clock, queue, env: envWith({ FORWARD_QUEUE: queue.binding, ...vars }), errors };
+}
+
+/** Each test's end: real time and fetch again. */
+export function endWorld(): void {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+}
+
+/** A destination at https://receiver.example.com<path> whose signing secret the receiver trusts; answers its id. */
+export async function destinationAt(receiver: ReturnType<typeof stubReceiver>, path: string, e: Env, input: Record<string, unknown> = {}): Promise<string> {
+  const created = await createDestination({ name: path, url: `https://receiver.example.com${path}`, ...input }, e);
+  receiver.trust(path, created.secret);
+  return created.id;
 }

@@ -6,13 +6,13 @@
  * retry stores what is missing, once, and every event reaches the destination.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
 import { UNFANNED_GRACE_MS } from "../../../src/jobs/outbox-sweep";
-import { createDestination, envWith, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
+import { envWith, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
 import { prng } from "../../helpers/mutate";
-import { faultyDatabase, runCron, SimulatedQueue, stubReceiver, useVirtualClock, type DatabaseCall, type Fault, type VirtualClock } from "./harness";
-import { clearStore, count, forwardingOutcomes, halfStored, storedUuids } from "./ledger";
+import { destinationAt, endWorld, faultyDatabase, freshWorld, runCron, stubReceiver, type DatabaseCall, type Fault, type SimulatedQueue, type VirtualClock } from "./harness";
+import { count, forwardingOutcomes, halfStored, storedUuids } from "./ledger";
 
 const isIngest = (call: DatabaseCall) => call.batch && call.sql[0]!.includes("INSERT INTO events");
 
@@ -23,21 +23,11 @@ let receiver: ReturnType<typeof stubReceiver>;
 let destinationId: string;
 
 beforeEach(async () => {
-  clock = useVirtualClock();
-  await clearStore();
-  queue = new SimulatedQueue(clock);
-  healthy = envWith({ FORWARD_QUEUE: queue.binding });
+  ({ clock, queue, env: healthy } = await freshWorld());
   receiver = stubReceiver(() => 204);
-  const d = await createDestination({ url: "https://receiver.example.com/all" }, healthy);
-  receiver.trust("/all", d.secret);
-  destinationId = d.id;
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
-  vi.spyOn(console, "warn").mockImplementation(() => undefined);
+  destinationId = await destinationAt(receiver, "/all", healthy);
 });
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+afterEach(endWorld);
 
 /** D1 failing as `fault` for the ingest's transaction (every other D1 call goes through). */
 function envFailingIngest(fault: Fault): Env {

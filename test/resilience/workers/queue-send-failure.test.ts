@@ -9,10 +9,10 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../../src/env";
 import { OUTBOX_MIN_AGE_MS, OVERDUE_GRACE_MS, UNFANNED_GRACE_MS } from "../../../src/jobs/outbox-sweep";
-import { createDestination, envWith, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
+import { envWith, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
 import { prng } from "../../helpers/mutate";
-import { faultyDatabase, runCron, SimulatedQueue, stubReceiver, useVirtualClock, type Answer, type VirtualClock } from "./harness";
-import { clearStore, count, forwardingOutcomes, halfStored, storedUuids } from "./ledger";
+import { destinationAt, endWorld, faultyDatabase, freshWorld, runCron, stubReceiver, type Answer, type SimulatedQueue, type VirtualClock } from "./harness";
+import { count, forwardingOutcomes, halfStored, storedUuids } from "./ledger";
 
 let clock: VirtualClock;
 let queue: SimulatedQueue;
@@ -22,22 +22,12 @@ let answer: (uuid: string) => Answer;
 let destinationId: string;
 
 beforeEach(async () => {
-  clock = useVirtualClock();
-  await clearStore();
-  queue = new SimulatedQueue(clock);
-  healthy = envWith({ FORWARD_QUEUE: queue.binding });
+  ({ clock, queue, env: healthy } = await freshWorld());
   answer = () => 204;
   receiver = stubReceiver(({ eventUuid }) => answer(eventUuid));
-  const d = await createDestination({ url: "https://receiver.example.com/all" }, healthy);
-  receiver.trust("/all", d.secret);
-  destinationId = d.id;
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
-  vi.spyOn(console, "warn").mockImplementation(() => undefined);
+  destinationId = await destinationAt(receiver, "/all", healthy);
 });
-afterEach(() => {
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+afterEach(endWorld);
 
 /** `count` deliveries of 1–4 new events each, posted at once; answers every uuid. */
 async function postConcurrently(deliveries: number, e: Env, random = prng(3)): Promise<string[]> {
