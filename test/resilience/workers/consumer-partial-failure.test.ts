@@ -4,7 +4,8 @@
  * recorded, a receiver's connection failing for one event, D1 failing for one retry's claim and for another's record
  * after the send. The other messages are acknowledged and never sent again; the failed ones are retried and go
  * through; nothing is lost, and what is sent twice (a send whose record failed) carries the same webhook-id. Also
- * the invocation dying before its acks reach the queue: every message comes back, and none is sent a second time.
+ * the invocation dying before its acks reach the queue: every message comes back, and none is sent a second time;
+ * and the queue handing over two copies of a message at once: its work is done once.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -187,5 +188,27 @@ describe("the invocation dies before its acks reach the queue", () => {
       expect(sends("/b", uuid).accepted).toBe(1);
     }
     await expectEverythingDelivered(all);
+  });
+});
+
+describe("the queue delivering a message twice at once (at-least-once)", () => {
+  it("two copies of a batch message fan it out once; two copies of a retry send it once", async () => {
+    const [batch] = await storeBatches(1);
+    await queue.binding.send({ kind: "batch", batchId: batch!.batchId });
+    answer = ({ destinationPath, eventUuid }) => (destinationPath === "/a" && eventUuid === batch!.uuids[0] && sends("/a", eventUuid).total === 0 ? 503 : 204);
+    const fanOut = await queue.invoke(healthy);
+    expect(fanOut.messages).toBe(2);
+    expect(fanOut.acked).toHaveLength(2);
+    for (const uuid of batch!.uuids) expect(sends("/b", uuid).total).toBe(1);
+
+    const retry = queue.held.find((m) => m.body.kind === "delivery")!;
+    await queue.binding.send(retry.body);
+    clock.advance(6_000);
+    const retried = await queue.invoke(healthy);
+    expect(retried.messages).toBe(2);
+    expect(sends("/a", batch!.uuids[0]!)).toMatchObject({ total: 2, accepted: 1 });
+    await queue.drain(healthy, { until: clock.now() + 3_600_000 });
+    expect(sends("/a", batch!.uuids[0]!)).toMatchObject({ total: 2, accepted: 1 });
+    await expectEverythingDelivered(batch!.uuids);
   });
 });
