@@ -52,7 +52,8 @@ export default defineConfig(async () => {
           test: {
             name: "e2e",
             environment: "node",
-            include: ["test/e2e/**/*.test.ts"],
+            // test/tooling: the setup, deploy and secrets scripts against a fake wrangler, and the wrangler config.
+            include: ["test/e2e/**/*.test.ts", "test/tooling/**/*.test.ts"],
             testTimeout: 60_000,
             hookTimeout: 120_000,
             // One wrangler dev per file; files run one after another on this 2-core machine.
