@@ -7,6 +7,8 @@
  * key, base64 of exactly 32 bytes. Every one is a comma-separated list: during a rotation the new value comes
  * first (for the encryption key the first one seals, so it must) and the old ones stay after it.
  */
+import { fromBase64Any } from "../src/crypto/base64.ts";
+
 export type SecretFormat = "token" | "aes-key";
 
 export interface GatewaySecret {
@@ -50,8 +52,10 @@ export function splitList(raw: string): string[] {
 export function problemWith(format: SecretFormat, value: string): string | undefined {
   if (/[\s\p{Cc}]/u.test(value)) return "contains whitespace or a control character";
   if (format === "aes-key") {
-    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return "is not base64";
-    if (Buffer.from(value, "base64").length !== KEY_BYTES) return `is not base64 of ${KEY_BYTES} bytes`;
+    // The gateway's own decoder (src/config.ts reads the key list with it): base64 or base64url.
+    const bytes = fromBase64Any(value);
+    if (bytes === null) return "is not base64";
+    if (bytes.length !== KEY_BYTES) return `is not base64 of ${KEY_BYTES} bytes`;
   }
   return undefined;
 }

@@ -12,7 +12,7 @@
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { unstable_readConfig } from "wrangler";
+import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
 import pc from "picocolors";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -187,7 +187,6 @@ export interface WorkerConfig {
  */
 interface ResolvedWranglerConfig {
   name?: string;
-  targetEnvironment?: string;
   d1_databases?: Array<{ binding: string; database_name?: string; database_id?: string; migrations_dir?: string }>;
   queues?: {
     producers?: Array<{ queue?: string }>;
@@ -205,7 +204,9 @@ export function readWorkerConfig(target: Target): WorkerConfig {
   } catch (error) {
     throw new ToolError(`Cannot read ${configPath}: ${(error as Error).message}`);
   }
-  if (target.env && !config.targetEnvironment) {
+  // wrangler only warns about an --env it has no section for (when the file has none) and goes on with the
+  // top-level names under a suffixed Worker name: refuse instead.
+  if (target.env && experimental_readRawConfig({ config: configPath }).rawConfig.env?.[target.env] === undefined) {
     throw new ToolError(`${configPath} has no [env.${target.env}] section.`);
   }
   const where = `${path.relative(ROOT, configPath) || configPath}${target.env ? ` [env.${target.env}]` : ""}`;
