@@ -5,7 +5,8 @@
  * - `npm run types:check` (what .ci/run runs) passes on the committed file and fails on a stale one;
  * - with [secrets] required, `wrangler dev` takes from `.dev.vars` the declared secrets and [vars] overrides and
  *   nothing else (what `npm start` writes is all declared);
- * - the Worker bundles with `wrangler deploy --dry-run --outdir` without a database id or an account.
+ * - the Worker bundles with `wrangler deploy --dry-run --outdir` without a database id or an account;
+ * - the D1 queries docs/okta-setup.md gives for the remote database run on the migrated schema (locally).
  */
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -130,5 +131,21 @@ describe("bundling without an account", () => {
     expect(result.output).toMatch(/env\.DEAD_LETTER_QUEUE \(okta-hooks-edge-forward-dlq\)\s+Queue/);
     expect(result.output).not.toContain("00000000-0000-0000-0000-000000000000");
     expect(existsSync(path.join(outdir, "index.js"))).toBe(true);
+  });
+});
+
+describe("docs/okta-setup.md", () => {
+  it("its D1 queries run against the migrated schema (here on a local database instead of --remote)", async () => {
+    const doc = readFileSync(path.join(ROOT, "docs", "okta-setup.md"), "utf8");
+    const queries = [...doc.matchAll(/wrangler d1 execute DB --remote --command "([^"]+)"/g)].map((m) => m[1]!);
+    expect(queries.length).toBeGreaterThan(0);
+    const persist = tempDir("okta-hooks-edge-doc-d1-");
+    const migrated = await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], ROOT);
+    expect(migrated.code, migrated.output).toBe(0);
+    for (const sql of queries) {
+      const result = await wrangler(["d1", "execute", "DB", "--local", "--persist-to", persist, "--json", "--command", sql], ROOT);
+      expect(result.code, `${sql}\n${result.output}`).toBe(0);
+      expect(result.output).toContain('"success": true');
+    }
   });
 });
