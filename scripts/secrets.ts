@@ -11,6 +11,7 @@
  *   value is read from stdin (piped, e.g. from a password manager) or a hidden prompt.
  *
  * Values travel to wrangler as JSON on its stdin: never in a command line, an environment variable or a file.
+ * It refuses to run under CI (the `CI` variable), whose logs would keep the printed values.
  */
 import { Command } from "commander";
 import pc from "picocolors";
@@ -137,6 +138,13 @@ async function rotate(name: string, worker: WorkerConfig, target: Target): Promi
 }
 
 try {
+  // CI logs keep what a job prints, and this tool prints secret values: it is for an operator's terminal.
+  if (process.env.CI && process.env.CI !== "false" && !options.dryRun) {
+    throw new ToolError(
+      "npm run secrets prints secret values, and CI logs keep them: run it from your own terminal. " +
+        "(In CI, store values you already hold with `wrangler secret bulk` reading JSON from stdin.)",
+    );
+  }
   const target: Target = { config: options.config, env: options.env };
   const worker = readWorkerConfig(target);
   await ensureLoggedIn(target);

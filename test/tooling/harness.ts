@@ -22,12 +22,19 @@ export interface ToolRun {
   stderr: string;
 }
 
+export interface RunOptions {
+  /** Piped to the tool's stdin. */
+  input?: string;
+  /** Extra environment variables (CI is removed unless given here). */
+  env?: Record<string, string>;
+}
+
 export interface FakeCloudflare {
   dir: string;
   account(): FakeAccount;
   calls(): FakeCall[];
   /** Runs scripts/<tool>.ts with the given arguments (and stdin, piped when given). */
-  run(tool: "setup" | "deploy" | "secrets", args?: string[], options?: { input?: string }): Promise<ToolRun>;
+  run(tool: "setup" | "deploy" | "secrets", args?: string[], options?: RunOptions): Promise<ToolRun>;
   /** Forgets the calls so far (the account stays). */
   clearCalls(): void;
   cleanup(): void;
@@ -61,10 +68,14 @@ export function fakeCloudflare(account: FakeAccount = emptyAccount()): FakeCloud
     clearCalls: () => writeFileSync(logPath, ""),
     run: (tool, args = [], options = {}) =>
       new Promise<ToolRun>((resolve, reject) => {
+        // As an operator's terminal would run them: .ci/run sets CI, which `npm run secrets` refuses.
+        const env: NodeJS.ProcessEnv = { ...process.env };
+        delete env.CI;
+        Object.assign(env, options.env);
         const child = spawn(NODE, [path.join(ROOT, "scripts", `${tool}.ts`), ...args], {
           cwd: ROOT,
           env: {
-            ...process.env,
+            ...env,
             PATH: `${bin}${path.delimiter}${NODE_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
             FAKE_WRANGLER_STATE: statePath,
             FAKE_WRANGLER_LOG: logPath,

@@ -156,6 +156,14 @@ describe("npm run secrets", () => {
     }
   });
 
+  it("refuses to run under CI, whose logs would keep the printed values", async () => {
+    cf = fakeCloudflare(emptyAccount());
+    const run = await cf.run("secrets", [], { env: { CI: "true" } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("CI logs keep them");
+    expect(cf.calls()).toEqual([]);
+  });
+
   it("logged out: says how to log in, touches nothing", async () => {
     cf = fakeCloudflare(emptyAccount({ loggedIn: false }));
     const run = await cf.run("secrets");
