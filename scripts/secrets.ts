@@ -68,7 +68,9 @@ async function generateMissing(worker: WorkerConfig, target: Target): Promise<vo
   const present = worker.requiredSecrets.filter((name) => secrets.names.includes(name));
   if (present.length > 0) console.log(`${pc.green("✓")} already set (left as they are): ${present.join(", ")}`);
   for (const name of foreign) {
-    console.log(`${pc.yellow("!")} ${name} is declared but not one this tool generates: set it with \`npx wrangler secret put ${name}\``);
+    console.log(
+      `${pc.yellow("!")} ${name} is declared but not one this tool generates: set it with \`npx wrangler secret put ${name}\``,
+    );
   }
   if (toGenerate.length === 0) {
     console.log(pc.green("Nothing to generate: every secret this tool manages is set. To change one: --rotate NAME."));
@@ -86,7 +88,8 @@ async function generateMissing(worker: WorkerConfig, target: Target): Promise<vo
   await storeSecrets(values as Record<string, string>, target);
   console.log(`${pc.green("✓")} stored on ${worker.workerName}: ${toGenerate.join(", ")}`);
   printOnce(values, worker);
-  console.log(`Next: \`npm run deploy${target.env ? ` -- --env ${target.env}` : ""}\`, then create the hooks in Okta (docs/okta-setup.md).`);
+  const deploy = `npm run deploy${target.env ? ` -- --env ${target.env}` : ""}`;
+  console.log(`Next: \`${deploy}\`, then create the hooks in Okta (docs/okta-setup.md).`);
 }
 
 const ROTATION_NEXT_STEPS: Record<GatewaySecretName, string[]> = {
@@ -120,7 +123,10 @@ async function rotate(name: string, worker: WorkerConfig, target: Target): Promi
     throw new ToolError(`${name} is not set on ${worker.workerName} yet: run \`npm run secrets\` to generate it.`);
   }
   if (options.dryRun) {
-    console.log(`Would read the current ${name}, store "new,current" on ${worker.workerName} and print the new value (nothing stored).`);
+    console.log(
+      `Would read the current ${name}, store "new,current" on ${worker.workerName} and print the new value ` +
+        "(nothing stored).",
+    );
     return;
   }
   const current = await readSecretInput(`Current value(s) of ${name}, comma-separated (input hidden): `);
@@ -132,7 +138,7 @@ async function rotate(name: string, worker: WorkerConfig, target: Target): Promi
     throw new ToolError(`${(error as Error).message}. Nothing was stored.`);
   }
   await storeSecrets({ [name]: list }, target);
-  console.log(`${pc.green("✓")} ${name} on ${worker.workerName} now holds the new value first and the current one(s) after it.`);
+  console.log(`${pc.green("✓")} ${name} on ${worker.workerName}: the new value first, the current one(s) after it.`);
   printOnce({ [name]: fresh }, worker);
   for (const line of ROTATION_NEXT_STEPS[name]) console.log(line);
 }

@@ -8,7 +8,14 @@
  * wrangler.toml: wrangler finds both by name, so the same file works in every account.
  */
 import pc from "picocolors";
-import { parseJsonOutput, runWrangler, runWranglerOrThrow, ToolError, type Target, type WorkerConfig } from "./setup-wrangler.ts";
+import {
+  parseJsonOutput,
+  runWrangler,
+  runWranglerOrThrow,
+  ToolError,
+  type Target,
+  type WorkerConfig,
+} from "./setup-wrangler.ts";
 
 export interface SetupOptions {
   /** Look only: say what would be created. */

@@ -160,9 +160,8 @@ export async function listSecretNames(target: Target): Promise<WorkerSecrets> {
   if (result.code !== 0) {
     // wrangler's answer before the Worker exists: `Worker "<name>" not found.`
     if (/Worker "[^"]*"[^\n]* not found/.test(`${result.stdout}\n${result.stderr}`)) return { workerExists: false, names: [] };
-    throw new ToolError(
-      `Listing the Worker's secrets failed (wrangler exited ${result.code}):\n${indent(lastLines(`${result.stdout}\n${result.stderr}`, 20))}`,
-    );
+    const output = indent(lastLines(`${result.stdout}\n${result.stderr}`, 20));
+    throw new ToolError(`Listing the Worker's secrets failed (wrangler exited ${result.code}):\n${output}`);
   }
   const listed = parseJsonOutput<Array<{ name?: unknown }>>(result.stdout, "wrangler secret list");
   if (!Array.isArray(listed)) throw new ToolError("wrangler secret list did not print a list.");
