@@ -16,6 +16,19 @@ import {
   TEST_SECRETS_ENCRYPTION_KEY,
 } from "./test/test-config.ts";
 
+/** The secrets of the workers tests, as bindings. */
+const TEST_SECRETS = {
+  EVENT_HOOK_SECRETS: `${TEST_EVENT_SECRET_OLD},${TEST_EVENT_SECRET_NEW}`,
+  INLINE_HOOK_SECRETS: TEST_INLINE_SECRET,
+  ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
+};
+
+// wrangler.toml declares these secrets ([secrets] required). Reading it, wrangler looks for them in .dev.vars or,
+// without one, in process.env, and warns once per test file about each one missing; the bindings below set them
+// anyway. The same values in process.env keep that warning for real problems.
+for (const [name, value] of Object.entries(TEST_SECRETS)) process.env[name] ??= value;
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
@@ -31,12 +44,7 @@ export default defineConfig(async () => {
                 // Test-only bindings: the migrations to apply, and the configuration (known secrets, nothing else set).
                 bindings: {
                   TEST_MIGRATIONS: migrations,
-                  ...isolatedConfig({
-                    EVENT_HOOK_SECRETS: `${TEST_EVENT_SECRET_OLD},${TEST_EVENT_SECRET_NEW}`,
-                    INLINE_HOOK_SECRETS: TEST_INLINE_SECRET,
-                    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-                    SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
-                  }),
+                  ...isolatedConfig(TEST_SECRETS),
                 },
                 compatibilityFlags: ["service_binding_extra_handlers"],
               },
