@@ -3,6 +3,7 @@
  * - "workers": unit and integration tests inside workerd (@cloudflare/vitest-plugin), with the bindings of
  *   wrangler.toml backed by real local D1 and Queues; migrations are applied by test/setup/apply-migrations.ts.
  * - "e2e": Node tests that start the real Worker with `wrangler dev` and talk HTTP to it, as Okta would.
+ * - "tools": Node tests of the command-line tools (tools/: the Okta simulator, the tail renderer) without a Worker.
  */
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
@@ -54,6 +55,13 @@ export default defineConfig(async () => {
             name: "workers",
             include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
             setupFiles: ["./test/setup/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "tools",
+            environment: "node",
+            include: ["test/tools/**/*.test.ts"],
           },
         },
         {

@@ -34,6 +34,8 @@ export const E2E_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLWUyZS1rZXktMzJie
 
 export interface Gateway {
   baseUrl: string;
+  /** The --persist-to directory: local D1's SQLite file is under it (v3/d1/…). */
+  persistTo: string;
   /** Everything wrangler printed so far (the Worker's log lines included). */
   output(): string;
   /** Run SQL against the gateway's local D1 (wrangler d1 execute --local), returning the rows. */
@@ -84,11 +86,14 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, output: () =>
 export interface StartOptions {
   /** Extra or overriding configuration (vars and secrets alike). */
   vars?: ConfigVars;
+  /** A wrangler config other than the repository's wrangler.toml (e.g. the benchmark's variant of it). */
+  config?: string;
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
   const persistTo = mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
-  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], ROOT);
+  const configArgs = options.config ? ["--config", options.config] : [];
+  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, ...configArgs], ROOT);
   const port = await freePort();
   // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
   const vars: Record<string, string> = isolatedConfig({
@@ -105,6 +110,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     "--port", String(port),
     "--inspector-port", String(await freePort()),
     "--persist-to", persistTo,
+    ...configArgs,
     "--show-interactive-dev-session=false",
     "--log-level", "log",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
@@ -141,12 +147,13 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     throw error;
   }
   const query = async <T,>(sql: string): Promise<T[]> => {
-    const out = await run(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], ROOT);
+    const out = await run(["d1", "execute", "DB", "--local", "--persist-to", persistTo, ...configArgs, "--json", "--command", sql], ROOT);
     const parsed = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results: T[] }>;
     return parsed.flatMap((r) => r.results);
   };
   return {
     baseUrl,
+    persistTo,
     output,
     query,
     runScheduled: (cron = "*/5 * * * *") =>
