@@ -4,10 +4,13 @@
  *   wrangler.toml backed by real local D1 and Queues; migrations are applied by test/setup/apply-migrations.ts.
  * - "e2e": Node tests that start the real Worker with `wrangler dev` and talk HTTP to it, as Okta would.
  * - "tools": Node tests of the command-line tools (tools/: the Okta simulator, the tail renderer) without a Worker.
+ *
+ * The dashboard's static files (dashboard/build.ts) are built first: the Worker serves them at /admin.
  */
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildDashboard } from "./dashboard/build.ts";
 import {
   isolatedConfig,
   TEST_ADMIN_TOKEN,
@@ -18,6 +21,7 @@ import {
 } from "./test/test-config.ts";
 
 export default defineConfig(async () => {
+  await buildDashboard();
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {

@@ -13,6 +13,8 @@ export interface Env extends ConfigVars {
   DB: D1Database;
   FORWARD_QUEUE: Queue<ForwardMessage>;
   DEAD_LETTER_QUEUE: Queue<DeadLetterMessage>;
+  /** The dashboard's static files (wrangler.toml [assets]); served at /admin by src/http/dashboard.ts. */
+  ASSETS?: Fetcher;
 }
 
 type WorkerEnv = Env;
