@@ -1,8 +1,5 @@
-/** The dashboard's entry point: renders the app into #app. */
+/** The dashboard's entry point (served at /admin/assets/app.js): renders the app into #app. */
 import { render } from "preact";
-
-function App() {
-  return <main id="main"><h1>okta-hooks-edge</h1></main>;
-}
+import { App } from "./app";
 
 render(<App />, document.getElementById("app")!);
