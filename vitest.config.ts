@@ -4,6 +4,7 @@
  *   wrangler.toml backed by real local D1 and Queues; migrations are applied by test/setup/apply-migrations.ts.
  * - "e2e": Node tests that start the real Worker with `wrangler dev` and talk HTTP to it, as Okta would.
  * - "tools": Node tests of the command-line tools (tools/: the Okta simulator, the tail renderer) without a Worker.
+ * - "browser": the dashboard at /admin in Debian's chromium (playwright-core) against `wrangler dev`.
  *
  * The dashboard's static files (dashboard/build.ts) are built first: the Worker serves them at /admin.
  */
@@ -68,6 +69,16 @@ export default defineConfig(async () => {
             testTimeout: 60_000,
             hookTimeout: 120_000,
             // One wrangler dev per file; files run one after another on this 2-core machine.
+            fileParallelism: false,
+          },
+        },
+        {
+          test: {
+            name: "browser",
+            environment: "node",
+            include: ["test/browser/**/*.test.ts"],
+            testTimeout: 120_000,
+            hookTimeout: 180_000,
             fileParallelism: false,
           },
         },

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The real browser of the dashboard tests: Debian's chromium (/usr/bin/chromium, installed by .ci/run when missing;
  * never a browser download) driven by playwright-core, headless, with nothing reaching out (no sync, no component

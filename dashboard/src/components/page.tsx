@@ -1,15 +1,20 @@
 /**
- * A page's heading and title. The heading takes focus when the page opens, so a keyboard or screen reader user
- * lands on the new page's content, and the document title says where they are.
+ * A page's heading and title. When you move to another page the heading takes focus, so a keyboard or screen
+ * reader user lands on the new page's content; the first page the dashboard opens leaves focus at the start of the
+ * document, where the skip link is. The document title says where you are.
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
+
+/** Whether a page has been shown yet in this document. */
+let firstPageShown = false;
 
 export function Page({ title, actions, children }: { title: string; actions?: ComponentChildren; children: ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · okta-hooks-edge`;
-    heading.current?.focus({ preventScroll: false });
+    if (firstPageShown) heading.current?.focus({ preventScroll: false });
+    firstPageShown = true;
   }, [title]);
   return (
     <>

@@ -186,8 +186,8 @@ function Form({ existing }: { existing?: Destination }) {
         onChange={(v) => set("format")(v as Draft["format"])}
         error={err("format")}
         options={[
-          ["standard", "Standard Webhooks (signed with webhook-signature)"],
-          ["okta", "Okta's envelope (for an existing Okta event hook receiver)"],
+          ["standard", "Standard Webhooks (signed)"],
+          ["okta", "Okta's envelope (existing receiver)"],
         ]}
       />
       {draft.format === "okta" ? (
