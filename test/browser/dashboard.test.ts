@@ -205,6 +205,9 @@ describe("dashboard: destinations", () => {
     await card.locator(".badge", { hasText: "active" }).waitFor();
     expect((await api<{ state: string }>(`/admin/api/destinations/${destinationId}`)).state).toBe("active");
     await screenshot(page, "destinations");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "destinations");
+    await page.setViewportSize(DESKTOP);
   });
 
   it("shows where an event Okta delivered went, attempt by attempt", async () => {
