@@ -206,7 +206,7 @@ describe("dashboard: destinations", () => {
     expect((await api<{ state: string }>(`/admin/api/destinations/${destinationId}`)).state).toBe("active");
     await screenshot(page, "destinations");
     await page.setViewportSize(PHONE);
-    await screenshot(page, "destinations");
+    await screenshot(page, "destinations-one");
     await page.setViewportSize(DESKTOP);
   });
 
