@@ -5,12 +5,12 @@ import { Hono } from "hono";
 import type { AppEnv } from "../types";
 import { requireAdmin } from "./auth";
 import { destinationRoutes } from "./destinations";
-import { eventDeliveryRoutes } from "./event-deliveries";
+import { eventRoutes } from "./events";
 import { ruleRoutes } from "./rules";
 
 export const adminApiRoutes = new Hono<AppEnv>();
 
 adminApiRoutes.use(requireAdmin);
 adminApiRoutes.route("/destinations", destinationRoutes);
-adminApiRoutes.route("/events", eventDeliveryRoutes);
+adminApiRoutes.route("/events", eventRoutes);
 adminApiRoutes.route("/rules", ruleRoutes);

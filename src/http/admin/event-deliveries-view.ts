@@ -1,32 +1,31 @@
 /**
- * GET /admin/api/events/{uuid}/deliveries: a stored event's forwarding, one entry per destination with every
- * attempt (time, status, latency, error). 404 when the event is not stored.
+ * The admin API's read model of where a stored event went: one entry per destination, each with every attempt
+ * (time, status, latency, error). Used by the event detail and by GET /admin/api/events/{uuid}/deliveries.
  *
  * Two sources, one read model: a first attempt that delivered is kept in its batch's `batch_deliveries` row (one row
  * per batch and destination); anything else has a `deliveries` row and `delivery_attempts` rows.
  */
-import { Hono } from "hono";
-import { ApiError } from "../../errors";
 import { allRows, firstRow } from "../../storage/d1";
 import { batchDeliveriesStatement, listEventDeliveries, type DeliveredItem } from "../../storage/deliveries";
-import { FORWARD, getEvent, outboxHasStatement } from "../../storage/events";
-import type { AppEnv } from "../types";
+import { FORWARD, outboxHasStatement, type StoredEvent } from "../../storage/events";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export const eventDeliveryRoutes = new Hono<AppEnv>();
+/** What happened to forwarding of an event as a whole. */
+export type ForwardState = "skipped" | "pending" | "unrouted" | "fanned_out";
 
-eventDeliveryRoutes.get("/:uuid/deliveries", async (c) => {
-  const uuid = c.req.param("uuid");
-  const event = uuid.length <= 200 ? await getEvent(c.env.DB, uuid) : null;
-  if (!event) throw new ApiError("not_found", "No stored event with this uuid.");
-  const [inOutbox, batchRows] = await c.env.DB.batch<Record<string, unknown>>([
-    outboxHasStatement(c.env.DB, event.batchId),
-    batchDeliveriesStatement(c.env.DB, event.batchId),
+export function forwardStateOf(forward: number, inOutbox: boolean): ForwardState {
+  if (forward === FORWARD.skip) return "skipped";
+  if (inOutbox) return "pending";
+  return forward === FORWARD.unrouted ? "unrouted" : "fanned_out";
+}
+
+export async function eventDeliveriesView(db: D1Database, event: Pick<StoredEvent, "id" | "uuid" | "batchId" | "forward">) {
+  const [inOutbox, batchRows] = await db.batch<Record<string, unknown>>([
+    outboxHasStatement(db, event.batchId),
+    batchDeliveriesStatement(db, event.batchId),
   ]);
-  const { deliveries, attempts } = await listEventDeliveries(c.env.DB, uuid);
-  const forwardState =
-    event.forward === FORWARD.skip ? "skipped" : firstRow(inOutbox) ? "pending" : event.forward === FORWARD.unrouted ? "unrouted" : "fanned_out";
+  const { deliveries, attempts } = await listEventDeliveries(db, event.uuid);
   const firstTry = allRows<{ destination_id: string; delivered: string; created_at: number; destination_name: string | null }>(batchRows).flatMap((row) => {
     const item = (JSON.parse(row.delivered) as DeliveredItem[]).find(([eventId]) => eventId === event.id);
     if (!item || deliveries.some((d) => d.destination_id === row.destination_id)) return [];
@@ -46,11 +45,9 @@ eventDeliveryRoutes.get("/:uuid/deliveries", async (c) => {
       },
     ];
   });
-  // The API's read model: camelCase, ISO times, the next attempt only while one is scheduled.
-  return c.json({
-    eventUuid: event.uuid,
-    eventType: event.eventType,
-    forwardState,
+  // camelCase, ISO times, the next attempt only while one is scheduled.
+  return {
+    forwardState: forwardStateOf(event.forward, firstRow(inOutbox) !== undefined),
     deliveries: [
       ...firstTry,
       ...deliveries.map((d) => ({
@@ -68,5 +65,5 @@ eventDeliveryRoutes.get("/:uuid/deliveries", async (c) => {
           .map((a) => ({ attempt: a.attempt, attemptedAt: iso(a.attempted_at), status: a.status, latencyMs: a.latency_ms, outcome: a.outcome, error: a.error })),
       })),
     ].sort((a, b) => (a.createdAt ?? "").localeCompare(b.createdAt ?? "") || a.destinationId.localeCompare(b.destinationId)),
-  });
-});
+  };
+}
