@@ -22,6 +22,10 @@ export interface DeliveryRow {
   created_at: number;
   updated_at: number;
   delivered_at: number | null;
+  /** The replay or redrive job that (re)opened the current run (migrations/0006); null: fan-out. */
+  job_id: number | null;
+  /** The current run's webhook-id when it is a replay; null: the delivery's stable id. */
+  webhook_id: string | null;
 }
 
 export interface DeliveryKey {
@@ -347,6 +351,7 @@ export interface AttemptRow {
   latency_ms: number;
   outcome: string;
   error: string | null;
+  job_id: number | null;
 }
 
 /** An event's deliveries (with their destination's name) and their attempts, in one round trip. */
@@ -363,8 +368,8 @@ export async function listEventDeliveries(
       .bind(eventUuid),
     db
       .prepare(
-        `SELECT destination_id, attempt, attempted_at, status, latency_ms, outcome, error FROM delivery_attempts
-         WHERE event_uuid = ?1 ORDER BY destination_id, attempt, id LIMIT 1000`,
+        `SELECT destination_id, attempt, attempted_at, status, latency_ms, outcome, error, job_id FROM delivery_attempts
+         WHERE event_uuid = ?1 ORDER BY destination_id, id LIMIT 1000`,
       )
       .bind(eventUuid),
   ]);

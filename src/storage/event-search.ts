@@ -1,0 +1,415 @@
+/**
+ * Event search (GET /admin/api/events, and the replay jobs that walk the same selection): newest first, keyset
+ * pagination on events.id, and a bounded number of rows read per call — never OFFSET, and no index beyond the two
+ * the ingest path already pays for (plus the partial `events_failed`, migrations/0006).
+ *
+ * Why ids: `events.id` is an INTEGER PRIMARY KEY given in commit order (D1 runs one transaction at a time), so an
+ * event stored while someone pages has a larger id than every page already read, and "id < cursor" stays correct
+ * however many events arrive. Time ranges become id ranges through the batches' `received_at` index (one row read
+ * each way), widened by a clock-skew margin and, for `published`, by how late Okta may deliver; the time column
+ * itself is then compared exactly.
+ *
+ * How each filter is read (docs/storage.md "Searching events"):
+ * - an exact type walks the (event_type, id) index; `events_failed` serves outcome FAILURE and DENY;
+ * - a type prefix that covers a few types walks each type's index and merges them; a broader one, and every other
+ *   filter, scans ids downwards through a window of at most `budget` rows;
+ * - the target id lives only in the payload, which is decoded in the Worker for the rows of that window.
+ * When a filter has to look at more rows than the budget before the page is full, the page holds what matched so
+ * far and `nextBefore` says where to continue; a page can therefore be short, or empty, while more events match:
+ * only `nextBefore === null` means the end.
+ */
+import { allRows } from "./d1";
+import { FORWARD } from "./events";
+import { decodePayload } from "./payload-codec";
+
+/** What became of forwarding an event as a whole. */
+export type ForwardState = "skipped" | "pending" | "unrouted" | "fanned_out";
+export const FORWARD_STATES: readonly ForwardState[] = ["pending", "fanned_out", "unrouted", "skipped"];
+
+export interface EventFilter {
+  /** An exact event type, or a prefix ending in ".*" (`user.lifecycle.*`). Absent or "*": every type. */
+  type?: string;
+  /** `actor.id` or `actor.alternateId`, exactly. */
+  actor?: string;
+  /** `outcome.result`, exactly (Okta's values are upper case: SUCCESS, FAILURE, DENY, …). */
+  outcome?: string;
+  /** The Okta org host the event came from (the envelope's `source`). */
+  org?: string;
+  /** Some `target[].id` of the event (read from the payload). */
+  targetId?: string;
+  forward?: readonly ForwardState[];
+  /** Epoch ms; `since` inclusive, `until` exclusive. */
+  time?: { field: "published" | "received"; since?: number; until?: number };
+}
+
+export interface SearchOptions {
+  /** Continue below this id (a previous call's `nextBefore`); absent: from the newest event. */
+  before?: number | null;
+  /** Most events returned. */
+  limit: number;
+  /** Most rows one call reads to fill the page (see the header); default SCAN_BUDGET. */
+  budget?: number;
+  /** Return each event's payload (decoded) too. */
+  withPayload?: boolean;
+}
+
+export interface EventSummary {
+  id: number;
+  uuid: string;
+  eventType: string;
+  published: number | null;
+  receivedAt: number;
+  actorId: string | null;
+  actorAlternateId: string | null;
+  outcomeResult: string | null;
+  severity: string | null;
+  batchId: number | null;
+  forward: number;
+  oktaOrg: string | null;
+  eventHookId: string | null;
+  forwardState: ForwardState;
+  /** With `withPayload` only; null when the stored payload cannot be read. */
+  payload?: string | null;
+}
+
+export interface SearchResult {
+  events: EventSummary[];
+  /** Pass as `before` to continue; null when nothing below can match. */
+  nextBefore: number | null;
+}
+
+/** Rows a search reads at most to fill one page (D1 `rows_read`; the issue's target is under 1,000 per page). */
+export const SCAN_BUDGET = 700;
+/** A type prefix covering at most this many types walks each type's index; a broader one scans ids. */
+export const MAX_MERGED_TYPES = 8;
+/** How far apart two Workers' clocks (and the start and commit of one ingest request) can be. */
+export const CLOCK_SKEW_MS = 2 * 60_000;
+/**
+ * How long after `published` Okta is assumed to deliver an event: a published-time search looks at events
+ * received up to this long after its `until`. Okta delivers event hooks within seconds; an event delivered later
+ * than this is found by a received-time search.
+ */
+export const PUBLISHED_LATENESS_MS = 10 * 60_000;
+
+/** The outcomes the partial index `events_failed` holds (migrations/0006_operations.sql). */
+const INDEXED_OUTCOMES = ["FAILURE", "DENY"];
+const FAILED_INDEX_TERM = "e.outcome_result IN ('FAILURE', 'DENY')";
+const NO_ID = Number.MAX_SAFE_INTEGER;
+
+const COLUMNS = `e.id, e.uuid, e.event_type, e.published, e.actor_id, e.actor_alternate_id, e.outcome_result,
+  e.severity, e.batch_id, e.received_at, e.forward`;
+
+interface Row {
+  id: number;
+  uuid: string;
+  event_type: string;
+  published: number | null;
+  actor_id: string | null;
+  actor_alternate_id: string | null;
+  outcome_result: string | null;
+  severity: string | null;
+  batch_id: number | null;
+  received_at: number;
+  forward: number;
+  payload?: number[] | ArrayBuffer | string;
+}
+
+/** Numbered SQL parameters (?1, ?2, …) collected as a statement is built. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `?${this.values.length}`;
+  }
+}
+
+/** `user.lifecycle.*` → the range [`user.lifecycle.`, `user.lifecycle/`) of types starting with `user.lifecycle.`. */
+function prefixRange(type: string): { from: string; to: string } {
+  const from = type.slice(0, -1);
+  return { from, to: from.slice(0, -1) + String.fromCharCode(from.charCodeAt(from.length - 1) + 1) };
+}
+
+type TypeFilter = { kind: "any" } | { kind: "exact"; type: string } | { kind: "prefix"; from: string; to: string };
+
+function typeFilter(type: string | undefined): TypeFilter {
+  if (type === undefined || type === "*") return { kind: "any" };
+  if (type.endsWith(".*")) return { kind: "prefix", ...prefixRange(type) };
+  return { kind: "exact", type };
+}
+
+/** Conditions on the event row and its joins that are not the driving index. */
+function residualConditions(filter: EventFilter, params: Params, skip: { outcome?: boolean }): { where: string[]; joins: string[] } {
+  const where: string[] = [];
+  const joins: string[] = [];
+  if (filter.actor !== undefined) {
+    const p = params.add(filter.actor);
+    where.push(`(e.actor_id = ${p} OR e.actor_alternate_id = ${p})`);
+  }
+  if (filter.outcome !== undefined && !skip.outcome) where.push(`e.outcome_result = ${params.add(filter.outcome)}`);
+  const time = filter.time;
+  if (time) {
+    const column = time.field === "published" ? "e.published" : "e.received_at";
+    if (time.since !== undefined) where.push(`${column} >= ${params.add(time.since)}`);
+    if (time.until !== undefined) where.push(`${column} < ${params.add(time.until)}`);
+  }
+  if (filter.org !== undefined) {
+    joins.push("JOIN event_batches b ON b.id = e.batch_id");
+    where.push(`b.okta_org = ${params.add(filter.org)}`);
+  }
+  if (filter.forward !== undefined) {
+    joins.push("LEFT JOIN forward_outbox o ON o.batch_id = e.batch_id");
+    const states = filter.forward.map((state) => {
+      switch (state) {
+        case "skipped":
+          return `e.forward = ${FORWARD.skip}`;
+        case "pending":
+          return `(e.forward <> ${FORWARD.skip} AND o.batch_id IS NOT NULL)`;
+        case "unrouted":
+          return `(e.forward = ${FORWARD.unrouted} AND o.batch_id IS NULL)`;
+        case "fanned_out":
+          return `(e.forward = ${FORWARD.yes} AND o.batch_id IS NULL)`;
+      }
+    });
+    where.push(states.length > 0 ? `(${states.join(" OR ")})` : "0");
+  }
+  return { where, joins };
+}
+
+interface Bounds {
+  /** Lowest id that can match (inclusive). */
+  low: number;
+  /** Every matching id is below this. */
+  high: number;
+}
+
+/** The id range the filter's time range and the cursor leave: one batch of 1-row reads. */
+async function idBounds(db: D1Database, filter: EventFilter, before: number | null | undefined, needHigh: boolean): Promise<Bounds> {
+  const time = filter.time;
+  const sinceReceived = time?.since === undefined ? undefined : time.since - CLOCK_SKEW_MS;
+  const untilReceived =
+    time?.until === undefined ? undefined : time.until + (time.field === "published" ? PUBLISHED_LATENESS_MS : CLOCK_SKEW_MS);
+  const statements: D1PreparedStatement[] = [];
+  const slots: Record<string, number> = {};
+  if (needHigh || sinceReceived !== undefined) {
+    slots.max = statements.push(db.prepare("SELECT max(id) AS v FROM events")) - 1;
+  }
+  if (sinceReceived !== undefined) {
+    // The first batch received at or after `since`, and whether it is the very first batch: events stored before
+    // batches existed (migration 0004) have none, and are then all candidates.
+    slots.since =
+      statements.push(
+        db
+          .prepare(
+            `SELECT (SELECT first_event_id FROM event_batches WHERE received_at >= ?1 ORDER BY received_at LIMIT 1) AS v,
+                    (SELECT id FROM event_batches WHERE received_at >= ?1 ORDER BY received_at LIMIT 1)
+                      = (SELECT min(id) FROM event_batches) AS first,
+                    (SELECT count(*) FROM (SELECT 1 FROM event_batches LIMIT 1)) AS any`,
+          )
+          .bind(sinceReceived),
+      ) - 1;
+  }
+  if (untilReceived !== undefined) {
+    slots.until =
+      statements.push(
+        db.prepare("SELECT first_event_id AS v FROM event_batches WHERE received_at > ?1 ORDER BY received_at LIMIT 1").bind(untilReceived),
+      ) - 1;
+  }
+  const results = statements.length > 0 ? await db.batch<Record<string, number | null>>(statements) : [];
+  const value = (slot: number | undefined, column = "v") => (slot === undefined ? undefined : (allRows<Record<string, number | null>>(results[slot])[0]?.[column] ?? null));
+  const max = value(slots.max);
+  let low = 0;
+  if (slots.since !== undefined) {
+    const first = value(slots.since);
+    if (first === null || first === undefined) low = value(slots.since, "any") ? (max ?? 0) + 1 : 0;
+    else low = value(slots.since, "first") ? 0 : first;
+  }
+  let high = before ?? NO_ID;
+  const until = value(slots.until);
+  if (until !== null && until !== undefined) high = Math.min(high, until);
+  if (max !== undefined) high = Math.min(high, (max ?? 0) + 1);
+  return { low, high };
+}
+
+/** The event types starting with a prefix (one index step each, at most `limit`). */
+async function typesInRange(db: D1Database, from: string, to: string, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `WITH RECURSIVE t(type) AS (
+         SELECT (SELECT min(event_type) FROM events WHERE event_type >= ?1 AND event_type < ?2)
+         UNION ALL
+         SELECT (SELECT min(event_type) FROM events WHERE event_type > t.type AND event_type < ?2) FROM t
+         WHERE t.type IS NOT NULL LIMIT ?3)
+       SELECT type FROM t WHERE type IS NOT NULL`,
+    )
+    .bind(from, to, limit)
+    .all<{ type: string }>();
+  return results.map((r) => r.type);
+}
+
+function readPayload(stored: Row["payload"]): string | null {
+  if (stored === undefined) return null;
+  try {
+    return decodePayload(stored);
+  } catch {
+    return null;
+  }
+}
+
+function hasTarget(payload: string | null, targetId: string): boolean {
+  if (payload === null) return false;
+  try {
+    const target = (JSON.parse(payload) as { target?: unknown }).target;
+    return Array.isArray(target) && target.some((t) => t !== null && typeof t === "object" && (t as { id?: unknown }).id === targetId);
+  } catch {
+    return false;
+  }
+}
+
+/** The page's envelope facts and outbox state, per batch (events of a delivery share one). */
+async function decorate(db: D1Database, rows: readonly Row[], withPayload: boolean): Promise<EventSummary[]> {
+  const batchIds = [...new Set(rows.map((r) => r.batch_id).filter((id): id is number => id !== null))];
+  const batches = new Map<number, { okta_org: string | null; event_hook_id: string | null; pending: number }>();
+  if (batchIds.length > 0) {
+    // The ids are integers read from D1, written into the statement (a page may hold more than D1's 100 bound
+    // parameters). D1 counts three rows read per batch: the IN list's entry, the batch, its outbox row.
+    const { results } = await db
+      .prepare(
+        `SELECT b.id, b.okta_org, b.event_hook_id, o.batch_id IS NOT NULL AS pending
+         FROM event_batches b LEFT JOIN forward_outbox o ON o.batch_id = b.id
+         WHERE b.id IN (${batchIds.filter(Number.isSafeInteger).join(",")})`,
+      )
+      .all<{ id: number; okta_org: string | null; event_hook_id: string | null; pending: number }>();
+    for (const b of results) batches.set(b.id, b);
+  }
+  return rows.map((r) => {
+    const batch = r.batch_id === null ? undefined : batches.get(r.batch_id);
+    const forwardState: ForwardState =
+      r.forward === FORWARD.skip ? "skipped" : batch?.pending ? "pending" : r.forward === FORWARD.unrouted ? "unrouted" : "fanned_out";
+    const summary: EventSummary = {
+      id: r.id,
+      uuid: r.uuid,
+      eventType: r.event_type,
+      published: r.published,
+      receivedAt: r.received_at,
+      actorId: r.actor_id,
+      actorAlternateId: r.actor_alternate_id,
+      outcomeResult: r.outcome_result,
+      severity: r.severity,
+      batchId: r.batch_id,
+      forward: r.forward,
+      oktaOrg: batch?.okta_org ?? null,
+      eventHookId: batch?.event_hook_id ?? null,
+      forwardState,
+    };
+    if (withPayload) summary.payload = readPayload(r.payload);
+    return summary;
+  });
+}
+
+/** The page and where to continue, from rows fetched newest first down to (and including) `examinedDownTo`. */
+function page(matched: Row[], limit: number, examinedDownTo: number | null): { rows: Row[]; nextBefore: number | null } {
+  if (matched.length > limit) return { rows: matched.slice(0, limit), nextBefore: matched[limit - 1]!.id };
+  return { rows: matched, nextBefore: examinedDownTo };
+}
+
+export async function searchEvents(db: D1Database, filter: EventFilter, options: SearchOptions): Promise<SearchResult> {
+  const limit = options.limit;
+  const budget = options.budget ?? SCAN_BUDGET;
+  const withPayload = options.withPayload === true || filter.targetId !== undefined;
+  const columns = withPayload ? `${COLUMNS}, e.payload` : COLUMNS;
+  const types = typeFilter(filter.type);
+  const indexedOutcome = filter.outcome !== undefined && INDEXED_OUTCOMES.includes(filter.outcome);
+  const jsFilter = filter.targetId !== undefined;
+  const keep = (rows: Row[]) => (jsFilter ? rows.filter((r) => hasTarget(readPayload(r.payload), filter.targetId!)) : rows);
+
+  // A narrow type prefix: each of its types' index, merged.
+  let mergedTypes: string[] | null = null;
+  if (types.kind === "prefix" && !indexedOutcome) {
+    const found = await typesInRange(db, types.from, types.to, MAX_MERGED_TYPES + 1);
+    if (found.length === 0) return { events: [], nextBefore: null };
+    if (found.length <= MAX_MERGED_TYPES) mergedTypes = found;
+  }
+
+  const probe = residualConditions(filter, new Params(), { outcome: types.kind !== "exact" && indexedOutcome });
+  const hasResidual = probe.where.length > 0 || jsFilter || (types.kind === "prefix" && mergedTypes === null);
+
+  if (mergedTypes !== null && !hasResidual) {
+    // Per type at most `perType` rows; the merge is exact down to the highest last id of a stream that was full.
+    const bounds = await idBounds(db, filter, options.before, false);
+    if (bounds.high <= bounds.low) return { events: [], nextBefore: null };
+    const perType = Math.max(1, Math.min(limit + 1, Math.floor(budget / mergedTypes.length)));
+    const params = new Params();
+    const high = params.add(bounds.high);
+    const low = params.add(bounds.low);
+    const cap = params.add(perType);
+    const sql = mergedTypes
+      .map(
+        (t) =>
+          `SELECT * FROM (SELECT ${columns} FROM events e INDEXED BY events_type
+             WHERE e.event_type = ${params.add(t)} AND e.id < ${high} AND e.id >= ${low} ORDER BY e.id DESC LIMIT ${cap})`,
+      )
+      .join(" UNION ALL ");
+    const rows = (await db.prepare(sql).bind(...params.values).all<Row>()).results;
+    let frontier: number | null = null;
+    for (const t of mergedTypes) {
+      const stream = rows.filter((r) => r.event_type === t);
+      if (stream.length === perType) frontier = Math.max(frontier ?? 0, stream[stream.length - 1]!.id);
+    }
+    const merged = rows.filter((r) => frontier === null || r.id >= frontier).sort((a, b) => b.id - a.id);
+    const result = page(merged, limit, frontier);
+    return { events: await decorate(db, result.rows, withPayload), nextBefore: result.nextBefore };
+  }
+
+  const index = types.kind === "exact" ? "events_type" : indexedOutcome ? "events_failed" : null;
+  const bounds = await idBounds(db, filter, options.before, index === null && hasResidual);
+  if (bounds.high <= bounds.low) return { events: [], nextBefore: null };
+
+  const params = new Params();
+  const driving: string[] = [];
+  if (index === "events_type") driving.push(`e.event_type = ${params.add((types as { type: string }).type)}`);
+  if (index === "events_failed") driving.push(FAILED_INDEX_TERM, `e.outcome_result = ${params.add(filter.outcome)}`);
+  const residual = residualConditions(filter, params, { outcome: index === "events_failed" });
+  if (types.kind === "prefix") residual.where.push(`e.event_type >= ${params.add(types.from)}`, `e.event_type < ${params.add(types.to)}`);
+  const from = `events e ${index ? `INDEXED BY ${index}` : "NOT INDEXED"} ${residual.joins.join(" ")}`;
+
+  let low = bounds.low;
+  let examinedDownTo: number | null = null;
+  if (hasResidual) {
+    // Each join is one more row read per candidate row.
+    const perCandidate = 1 + residual.joins.length;
+    if (index === null) {
+      // Ids are dense: a window of n ids is at most n rows.
+      low = Math.max(bounds.low, bounds.high - Math.floor(budget / perCandidate));
+    } else {
+      // The id of the index entry `entries` below the top (reading `entries` index entries): the walk below then
+      // reads at most that many entries again, and their rows.
+      const entries = Math.floor(budget / (1 + perCandidate));
+      const floorParams = new Params();
+      const floorDriving =
+        index === "events_type"
+          ? `e.event_type = ${floorParams.add((types as { type: string }).type)}`
+          : `${FAILED_INDEX_TERM} AND e.outcome_result = ${floorParams.add(filter.outcome)}`;
+      const floor = await db
+        .prepare(
+          `SELECT e.id FROM events e INDEXED BY ${index} WHERE ${floorDriving} AND e.id < ${floorParams.add(bounds.high)}
+             AND e.id >= ${floorParams.add(bounds.low)} ORDER BY e.id DESC LIMIT 1 OFFSET ${floorParams.add(Math.max(0, entries - 1))}`,
+        )
+        .bind(...floorParams.values)
+        .first<{ id: number }>();
+      if (floor) low = floor.id;
+    }
+    examinedDownTo = low > bounds.low ? low : null;
+  }
+  const where = [...driving, `e.id < ${params.add(bounds.high)}`, `e.id >= ${params.add(low)}`, ...residual.where];
+  const cap = jsFilter ? budget : limit + 1;
+  const rows = (
+    await db
+      .prepare(`SELECT ${columns} FROM ${from} WHERE ${where.join(" AND ")} ORDER BY e.id DESC LIMIT ${params.add(cap)}`)
+      .bind(...params.values)
+      .all<Row>()
+  ).results;
+  // A JS filter saw every row the SQL one let through; if the SQL cap stopped it, it saw down to the last row.
+  const sawDownTo = jsFilter && rows.length === cap ? rows[rows.length - 1]!.id : examinedDownTo;
+  const result = page(keep(rows), limit, sawDownTo);
+  return { events: await decorate(db, result.rows, withPayload), nextBefore: result.nextBefore };
+}
