@@ -175,7 +175,7 @@ function residualConditions(filter: EventFilter, params: Params, skip: { outcome
   return { where, joins };
 }
 
-interface Bounds {
+export interface Bounds {
   /** Lowest id that can match (inclusive). */
   low: number;
   /** Every matching id is below this. */
@@ -412,4 +412,51 @@ export async function searchEvents(db: D1Database, filter: EventFilter, options:
   const sawDownTo = jsFilter && rows.length === cap ? rows[rows.length - 1]!.id : examinedDownTo;
   const result = page(keep(rows), limit, sawDownTo);
   return { events: await decorate(db, result.rows, withPayload), nextBefore: result.nextBefore };
+}
+
+/** The id range a filter's time range covers now: [low, high), high just above the newest event. */
+export async function eventIdRange(db: D1Database, filter: EventFilter): Promise<Bounds> {
+  return idBounds(db, filter, null, true);
+}
+
+/** Most event ids a count (a replay's dry run) looks at: the newest this many of its range. */
+export const COUNT_MAX_ROWS = 1_000_000;
+
+export interface EventHistogram {
+  /** Matching events per (type, outcome): what destination filters are judged on. */
+  groups: Array<{ eventType: string; outcomeResult: string | null; count: number }>;
+  /** False when the range held more than `maxRows` ids and only the newest were counted. */
+  complete: boolean;
+  /** The id range counted. */
+  range: Bounds;
+}
+
+/**
+ * How many events a filter matches below `before`, per (type, outcome), in one grouped query over at most
+ * `maxRows` ids (each read once, plus one outbox lookup each when `forward` is filtered). The target filter is
+ * not supported here (it needs every payload).
+ */
+export async function countEvents(db: D1Database, filter: EventFilter, options: { before: number | null; maxRows?: number }): Promise<EventHistogram> {
+  const maxRows = options.maxRows ?? COUNT_MAX_ROWS;
+  const bounds = await idBounds(db, filter, options.before, true);
+  const low = Math.max(bounds.low, bounds.high - maxRows);
+  if (bounds.high <= bounds.low) return { groups: [], complete: true, range: bounds };
+  const params = new Params();
+  const residual = residualConditions(filter, params, {});
+  const types = typeFilter(filter.type);
+  if (types.kind === "exact") residual.where.push(`e.event_type = ${params.add(types.type)}`);
+  if (types.kind === "prefix") residual.where.push(`e.event_type >= ${params.add(types.from)}`, `e.event_type < ${params.add(types.to)}`);
+  const where = [`e.id < ${params.add(bounds.high)}`, `e.id >= ${params.add(low)}`, ...residual.where];
+  const { results } = await db
+    .prepare(
+      `SELECT e.event_type, e.outcome_result, count(*) AS n FROM events e ${residual.joins.join(" ")}
+       WHERE ${where.join(" AND ")} GROUP BY e.event_type, e.outcome_result`,
+    )
+    .bind(...params.values)
+    .all<{ event_type: string; outcome_result: string | null; n: number }>();
+  return {
+    groups: results.map((r) => ({ eventType: r.event_type, outcomeResult: r.outcome_result, count: r.n })),
+    complete: low === bounds.low,
+    range: { low, high: bounds.high },
+  };
 }

@@ -4,8 +4,10 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../types";
 import { requireAdmin } from "./auth";
+import { deadLetterRoutes } from "./dead-letters";
 import { destinationRoutes } from "./destinations";
 import { eventRoutes } from "./events";
+import { replayRoutes } from "./replays";
 import { ruleRoutes } from "./rules";
 
 export const adminApiRoutes = new Hono<AppEnv>();
@@ -14,3 +16,5 @@ adminApiRoutes.use(requireAdmin);
 adminApiRoutes.route("/destinations", destinationRoutes);
 adminApiRoutes.route("/events", eventRoutes);
 adminApiRoutes.route("/rules", ruleRoutes);
+adminApiRoutes.route("/replays", replayRoutes);
+adminApiRoutes.route("/dead-letters", deadLetterRoutes);
