@@ -58,6 +58,8 @@ interface Selection {
   since?: string;
   until?: string;
   timeField?: "published" | "received";
+  /** Page size (not a filter). */
+  limit?: string;
 }
 
 function expected(s: Selection): string[] {
@@ -91,6 +93,7 @@ describe("search: every filter, followed to the end, matches a brute-force selec
     ["an exact type (the type index)", () => ({ type: "user.session.start" })],
     ["a narrow prefix (three types' indexes merged)", () => ({ type: "user.lifecycle.*" })],
     ["a two-type prefix", () => ({ type: "group.user_membership.*" })],
+    ["a five-type prefix in pages larger than each type's share of the budget (merged up to a frontier)", () => ({ type: "user.account.*", limit: "200" })],
     ["a broad prefix (an id scan)", () => ({ type: "user.*" })],
     ["a prefix no type has", () => ({ type: "nothing.here.*" })],
     ["an actor id", () => ({ actor: "00u0007" })],
