@@ -6,8 +6,8 @@
  * A dead letter is keyed by (event uuid, destination id); the destination is '' for an event whose fan-out never
  * happened. Lists are newest first by `recorded_at`, keyset-paged on (recorded_at, destination_id, event_uuid)
  * through the index `dead_letters_destination` (destination_id, recorded_at, event_uuid): one destination is one
- * index range; every destination is each one's range merged, so a page reads at most (limit + 1) rows per
- * destination.
+ * index range; every destination is each one's range (one statement each, in one batch) merged, so a page reads
+ * at most (limit + 1) rows per destination.
  */
 import type { DeliveryKey } from "./deliveries";
 
@@ -69,25 +69,27 @@ export interface ListOptions {
 /** One page of dead letters, newest first, with the position to continue from (null: the end). */
 export async function listDeadLetters(db: D1Database, options: ListOptions): Promise<{ letters: ListedDeadLetter[]; next: DeadLetterPosition | null }> {
   if (options.destinationIds.length === 0) return { letters: [], next: null };
-  const values: unknown[] = [];
-  const p = (v: unknown) => `?${values.push(v)}`;
-  const since = p(options.since ?? 0);
-  const until = p(options.until ?? Number.MAX_SAFE_INTEGER);
-  const cap = p(options.limit + 1);
   const after = options.after;
-  const streams = options.destinationIds.map((destinationId) => {
+  // One statement per destination, in one batch (one round trip): D1 refuses compound SELECTs of more than a few terms.
+  const statements = options.destinationIds.map((destinationId) => {
     let keyset = "";
+    const values: unknown[] = [destinationId, options.since ?? 0, options.until ?? Number.MAX_SAFE_INTEGER, options.limit + 1];
     if (after) {
-      if (destinationId < after.destinationId) keyset = `AND dl.recorded_at <= ${p(after.recordedAt)}`;
-      else if (destinationId > after.destinationId) keyset = `AND dl.recorded_at < ${p(after.recordedAt)}`;
-      else keyset = `AND (dl.recorded_at, dl.event_uuid) < (${p(after.recordedAt)}, ${p(after.eventUuid)})`;
+      if (destinationId < after.destinationId) keyset = "AND dl.recorded_at <= ?5";
+      else if (destinationId > after.destinationId) keyset = "AND dl.recorded_at < ?5";
+      else keyset = "AND (dl.recorded_at, dl.event_uuid) < (?5, ?6)";
+      values.push(after.recordedAt, ...(destinationId === after.destinationId ? [after.eventUuid] : []));
     }
-    return `SELECT * FROM (SELECT dl.event_uuid, dl.destination_id, dl.reason, dl.attempts, dl.recorded_at
-              FROM dead_letters dl INDEXED BY dead_letters_destination
-              WHERE dl.destination_id = ${p(destinationId)} AND dl.recorded_at >= ${since} AND dl.recorded_at < ${until} ${keyset}
-              ORDER BY dl.recorded_at DESC, dl.event_uuid DESC LIMIT ${cap})`;
+    return db
+      .prepare(
+        `SELECT dl.event_uuid, dl.destination_id, dl.reason, dl.attempts, dl.recorded_at
+         FROM dead_letters dl INDEXED BY dead_letters_destination
+         WHERE dl.destination_id = ?1 AND dl.recorded_at >= ?2 AND dl.recorded_at < ?3 ${keyset}
+         ORDER BY dl.recorded_at DESC, dl.event_uuid DESC LIMIT ?4`,
+      )
+      .bind(...values);
   });
-  const { results } = await db.prepare(streams.join(" UNION ALL ")).bind(...values).all<Row>();
+  const results = (await db.batch<Row>(statements)).flatMap((r) => r.results);
   const merged = results.map(toDeadLetter).sort(newerFirst);
   const page = merged.slice(0, options.limit);
   const next = merged.length > options.limit ? page[page.length - 1]! : null;

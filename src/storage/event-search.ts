@@ -153,7 +153,8 @@ function residualConditions(filter: EventFilter, params: Params, skip: { outcome
     if (time.until !== undefined) where.push(`${column} < ${params.add(time.until)}`);
   }
   if (filter.org !== undefined) {
-    joins.push("JOIN event_batches b ON b.id = e.batch_id");
+    // CROSS JOIN: SQLite keeps this join order (events first, then their batch), so the read bound holds.
+    joins.push("CROSS JOIN event_batches b ON b.id = e.batch_id");
     where.push(`b.okta_org = ${params.add(filter.org)}`);
   }
   if (filter.forward !== undefined) {
@@ -338,22 +339,22 @@ export async function searchEvents(db: D1Database, filter: EventFilter, options:
     const bounds = await idBounds(db, filter, options.before, false);
     if (bounds.high <= bounds.low) return { events: [], nextBefore: null };
     const perType = Math.max(1, Math.min(limit + 1, Math.floor(budget / mergedTypes.length)));
-    const params = new Params();
-    const high = params.add(bounds.high);
-    const low = params.add(bounds.low);
-    const cap = params.add(perType);
-    const sql = mergedTypes
-      .map(
-        (t) =>
-          `SELECT * FROM (SELECT ${columns} FROM events e INDEXED BY events_type
-             WHERE e.event_type = ${params.add(t)} AND e.id < ${high} AND e.id >= ${low} ORDER BY e.id DESC LIMIT ${cap})`,
-      )
-      .join(" UNION ALL ");
-    const rows = (await db.prepare(sql).bind(...params.values).all<Row>()).results;
+    // One statement per type, in one batch (one round trip): D1 refuses compound SELECTs of more than a few terms.
+    const streams = await db.batch<Row>(
+      mergedTypes.map((t) =>
+        db
+          .prepare(
+            `SELECT ${columns} FROM events e INDEXED BY events_type
+             WHERE e.event_type = ?1 AND e.id < ?2 AND e.id >= ?3 ORDER BY e.id DESC LIMIT ?4`,
+          )
+          .bind(t, bounds.high, bounds.low, perType),
+      ),
+    );
+    const rows = streams.flatMap((stream) => allRows<Row>(stream));
     let frontier: number | null = null;
-    for (const t of mergedTypes) {
-      const stream = rows.filter((r) => r.event_type === t);
-      if (stream.length === perType) frontier = Math.max(frontier ?? 0, stream[stream.length - 1]!.id);
+    for (const stream of streams) {
+      const streamRows = allRows<Row>(stream);
+      if (streamRows.length === perType) frontier = Math.max(frontier ?? 0, streamRows[streamRows.length - 1]!.id);
     }
     const merged = rows.filter((r) => frontier === null || r.id >= frontier).sort((a, b) => b.id - a.id);
     const result = page(merged, limit, frontier);
@@ -365,49 +366,55 @@ export async function searchEvents(db: D1Database, filter: EventFilter, options:
   if (bounds.high <= bounds.low) return { events: [], nextBefore: null };
 
   const params = new Params();
-  const driving: string[] = [];
-  if (index === "events_type") driving.push(`e.event_type = ${params.add((types as { type: string }).type)}`);
-  if (index === "events_failed") driving.push(FAILED_INDEX_TERM, `e.outcome_result = ${params.add(filter.outcome)}`);
+  const drivingTerm = (p: Params) =>
+    index === "events_type"
+      ? `e.event_type = ${p.add((types as { type: string }).type)}`
+      : `${FAILED_INDEX_TERM} AND e.outcome_result = ${p.add(filter.outcome)}`;
   const residual = residualConditions(filter, params, { outcome: index === "events_failed" });
   if (types.kind === "prefix") residual.where.push(`e.event_type >= ${params.add(types.from)}`, `e.event_type < ${params.add(types.to)}`);
-  const from = `events e ${index ? `INDEXED BY ${index}` : "NOT INDEXED"} ${residual.joins.join(" ")}`;
+  const joins = residual.joins.join(" ");
+  // Each join is one more row read per candidate row.
+  const perCandidate = 1 + residual.joins.length;
+  const cap = jsFilter ? budget : limit + 1;
 
-  let low = bounds.low;
+  let rows: Row[];
   let examinedDownTo: number | null = null;
-  if (hasResidual) {
-    // Each join is one more row read per candidate row.
-    const perCandidate = 1 + residual.joins.length;
-    if (index === null) {
+  if (index !== null && hasResidual) {
+    // The newest `entries` index entries are the candidates (a co-routine, read in id order: the walk stops as soon
+    // as the page is full); each candidate's row is then read and judged. When the page stays short, the id of the
+    // last candidate says where to continue.
+    const entries = Math.max(1, Math.floor(budget / (2 + perCandidate)));
+    const candidates = (p: Params) =>
+      `SELECT e.id FROM events e INDEXED BY ${index} WHERE ${drivingTerm(p)} AND e.id < ${p.add(bounds.high)} AND e.id >= ${p.add(bounds.low)}
+       ORDER BY e.id DESC LIMIT ${p.add(entries)}`;
+    const sql = `SELECT ${columns} FROM (${candidates(params)}) c JOIN events e ON e.id = c.id ${joins}
+                 ${residual.where.length > 0 ? `WHERE ${residual.where.join(" AND ")}` : ""} ORDER BY c.id DESC LIMIT ${params.add(cap)}`;
+    rows = (await db.prepare(sql).bind(...params.values).all<Row>()).results;
+    if (rows.length < cap) {
+      const floorParams = new Params();
+      const floor = await db
+        .prepare(`SELECT min(id) AS id, count(*) AS n FROM (${candidates(floorParams)})`)
+        .bind(...floorParams.values)
+        .first<{ id: number | null; n: number }>();
+      // Every candidate was judged: continue below the last one, unless there were fewer than asked (the end).
+      examinedDownTo = floor && floor.n === entries && floor.id !== null && floor.id > bounds.low ? floor.id : null;
+    }
+  } else {
+    let low = bounds.low;
+    if (hasResidual) {
       // Ids are dense: a window of n ids is at most n rows.
       low = Math.max(bounds.low, bounds.high - Math.floor(budget / perCandidate));
-    } else {
-      // The id of the index entry `entries` below the top (reading `entries` index entries): the walk below then
-      // reads at most that many entries again, and their rows.
-      const entries = Math.floor(budget / (1 + perCandidate));
-      const floorParams = new Params();
-      const floorDriving =
-        index === "events_type"
-          ? `e.event_type = ${floorParams.add((types as { type: string }).type)}`
-          : `${FAILED_INDEX_TERM} AND e.outcome_result = ${floorParams.add(filter.outcome)}`;
-      const floor = await db
-        .prepare(
-          `SELECT e.id FROM events e INDEXED BY ${index} WHERE ${floorDriving} AND e.id < ${floorParams.add(bounds.high)}
-             AND e.id >= ${floorParams.add(bounds.low)} ORDER BY e.id DESC LIMIT 1 OFFSET ${floorParams.add(Math.max(0, entries - 1))}`,
-        )
-        .bind(...floorParams.values)
-        .first<{ id: number }>();
-      if (floor) low = floor.id;
+      examinedDownTo = low > bounds.low ? low : null;
     }
-    examinedDownTo = low > bounds.low ? low : null;
+    const where = [...(index !== null ? [drivingTerm(params)] : []), `e.id < ${params.add(bounds.high)}`, `e.id >= ${params.add(low)}`, ...residual.where];
+    const from = `events e ${index ? `INDEXED BY ${index}` : "NOT INDEXED"} ${joins}`;
+    rows = (
+      await db
+        .prepare(`SELECT ${columns} FROM ${from} WHERE ${where.join(" AND ")} ORDER BY e.id DESC LIMIT ${params.add(cap)}`)
+        .bind(...params.values)
+        .all<Row>()
+    ).results;
   }
-  const where = [...driving, `e.id < ${params.add(bounds.high)}`, `e.id >= ${params.add(low)}`, ...residual.where];
-  const cap = jsFilter ? budget : limit + 1;
-  const rows = (
-    await db
-      .prepare(`SELECT ${columns} FROM ${from} WHERE ${where.join(" AND ")} ORDER BY e.id DESC LIMIT ${params.add(cap)}`)
-      .bind(...params.values)
-      .all<Row>()
-  ).results;
   // A JS filter saw every row the SQL one let through; if the SQL cap stopped it, it saw down to the last row.
   const sawDownTo = jsFilter && rows.length === cap ? rows[rows.length - 1]!.id : examinedDownTo;
   const result = page(keep(rows), limit, sawDownTo);

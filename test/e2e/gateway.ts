@@ -84,10 +84,12 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, output: () =>
 export interface StartOptions {
   /** Extra or overriding configuration (vars and secrets alike). */
   vars?: ConfigVars;
+  /** Serve this local D1 directory (kept on stop) instead of a fresh one (benchmarks over a prepared database). */
+  persistTo?: string;
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
-  const persistTo = mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
+  const persistTo = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
   await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], ROOT);
   const port = await freePort();
   // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
@@ -132,7 +134,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         }
       }
     }
-    rmSync(persistTo, { recursive: true, force: true });
+    if (options.persistTo === undefined) rmSync(persistTo, { recursive: true, force: true });
   };
   try {
     await waitForHealth(baseUrl, child, output, 90_000);
