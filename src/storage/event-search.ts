@@ -82,14 +82,18 @@ export interface SearchResult {
 export const SCAN_BUDGET = 700;
 /** A type prefix covering at most this many types walks each type's index; a broader one scans ids. */
 export const MAX_MERGED_TYPES = 8;
-/** How far apart two Workers' clocks (and the start and commit of one ingest request) can be. */
-export const CLOCK_SKEW_MS = 2 * 60_000;
+/**
+ * How far apart the receiving time of an ingest request and its commit (which gives its events their ids) can
+ * be, clocks of two Workers included: requests commit within seconds (Okta gives up on a hook call after 3 s).
+ */
+export const CLOCK_SKEW_MS = 60_000;
 /**
  * How long after `published` Okta is assumed to deliver an event: a published-time search looks at events
- * received up to this long after its `until`. Okta delivers event hooks within seconds; an event delivered later
- * than this is found by a received-time search.
+ * received up to this long after its `until` (each of those ids is read: a larger margin means more rows read at
+ * the top of the range). Okta delivers event hooks within seconds; an event delivered later than this is found by
+ * a received-time search.
  */
-export const PUBLISHED_LATENESS_MS = 10 * 60_000;
+export const PUBLISHED_LATENESS_MS = 2 * 60_000;
 
 /** The outcomes the partial index `events_failed` holds (migrations/0006_operations.sql). */
 const INDEXED_OUTCOMES = ["FAILURE", "DENY"];
@@ -191,25 +195,21 @@ async function idBounds(db: D1Database, filter: EventFilter, before: number | nu
     time?.until === undefined ? undefined : time.until + (time.field === "published" ? PUBLISHED_LATENESS_MS : CLOCK_SKEW_MS);
   const statements: D1PreparedStatement[] = [];
   const slots: Record<string, number> = {};
-  if (needHigh || sinceReceived !== undefined) {
+  if (needHigh) {
     slots.max = statements.push(db.prepare("SELECT max(id) AS v FROM events")) - 1;
   }
   if (sinceReceived !== undefined) {
-    // The first batch received at or after `since`, and whether it is the very first batch: events stored before
-    // batches existed (migration 0004) have none, and are then all candidates.
+    // The last batch received before `since` minus the skew: every event received from `since` on was committed
+    // after it (a request commits well within CLOCK_SKEW_MS of its start), so it has a larger id. None: from 0
+    // (events stored before batches existed, migration 0004, have none).
     slots.since =
       statements.push(
-        db
-          .prepare(
-            `SELECT (SELECT first_event_id FROM event_batches WHERE received_at >= ?1 ORDER BY received_at LIMIT 1) AS v,
-                    (SELECT id FROM event_batches WHERE received_at >= ?1 ORDER BY received_at LIMIT 1)
-                      = (SELECT min(id) FROM event_batches) AS first,
-                    (SELECT count(*) FROM (SELECT 1 FROM event_batches LIMIT 1)) AS any`,
-          )
-          .bind(sinceReceived),
+        db.prepare("SELECT first_event_id AS v FROM event_batches WHERE received_at < ?1 ORDER BY received_at DESC LIMIT 1").bind(sinceReceived),
       ) - 1;
   }
   if (untilReceived !== undefined) {
+    // The first batch received after `until` plus the margin: every event received before `until` was committed
+    // before it, so it has a smaller id.
     slots.until =
       statements.push(
         db.prepare("SELECT first_event_id AS v FROM event_batches WHERE received_at > ?1 ORDER BY received_at LIMIT 1").bind(untilReceived),
@@ -218,12 +218,7 @@ async function idBounds(db: D1Database, filter: EventFilter, before: number | nu
   const results = statements.length > 0 ? await db.batch<Record<string, number | null>>(statements) : [];
   const value = (slot: number | undefined, column = "v") => (slot === undefined ? undefined : (allRows<Record<string, number | null>>(results[slot])[0]?.[column] ?? null));
   const max = value(slots.max);
-  let low = 0;
-  if (slots.since !== undefined) {
-    const first = value(slots.since);
-    if (first === null || first === undefined) low = value(slots.since, "any") ? (max ?? 0) + 1 : 0;
-    else low = value(slots.since, "first") ? 0 : first;
-  }
+  const low = value(slots.since) ?? 0;
   let high = before ?? NO_ID;
   const until = value(slots.until);
   if (until !== null && until !== undefined) high = Math.min(high, until);

@@ -240,3 +240,25 @@ describe("pagination while events arrive", LONG, () => {
     expect(stored!.n).toBe(seeded.length + 25);
   });
 });
+
+describe("time ranges map to ids robustly", LONG, () => {
+  it("finds an event whose delivery committed after a later-received one (ids out of time order at the boundary)", async () => {
+    // Two deliveries after everything stored so far: the one received first commits second, so its events have the
+    // larger ids.
+    const late = Math.max(Date.now(), ...seeded.map((e) => e.receivedAt)) + 86_400_000;
+    const [earlyCommitted] = await seedEvents(1, { seed: 501, start: late + 10_000 });
+    const [lateCommitted] = await seedEvents(1, { seed: 502, start: late });
+    seeded.push(earlyCommitted!, lateCommitted!);
+    expect(lateCommitted!.id).toBeGreaterThan(earlyCommitted!.id);
+    for (const timeField of ["received", "published"] as const) {
+      const since = new Date(late - 6_000).toISOString();
+      const { uuids } = await searchAll({ since, timeField });
+      expect(uuids).toEqual(expected({ since, timeField }));
+      expect(uuids).toContain(earlyCommitted!.uuid);
+      expect(uuids).toContain(lateCommitted!.uuid);
+      const until = new Date(late + 5_000).toISOString();
+      const before = await searchAll({ until, since: new Date(late - 6_000).toISOString(), timeField });
+      expect(before.uuids).toEqual(expected({ until, since: new Date(late - 6_000).toISOString(), timeField }));
+    }
+  });
+});
