@@ -13,7 +13,9 @@
  * - an exact type walks the (event_type, id) index; `events_failed` serves outcome FAILURE and DENY;
  * - a type prefix that covers a few types walks each type's index and merges them; a broader one, and every other
  *   filter, scans ids downwards through a window of at most `budget` rows;
- * - the target id lives only in the payload, which is decoded in the Worker for the rows of that window.
+ * - the target id lives only in the payload, which is decoded in the Worker for the rows of a smaller window
+ *   (PAYLOAD_SCAN_BUDGET: decoding costs CPU). A column for it would cost bytes on every event, and an index on it
+ *   one more row written per event, for a search that a type or a time range narrows well.
  * When a filter has to look at more rows than the budget before the page is full, the page holds what matched so
  * far and `nextBefore` says where to continue; a page can therefore be short, or empty, while more events match:
  * only `nextBefore === null` means the end.
@@ -80,6 +82,11 @@ export interface SearchResult {
 
 /** Rows a search reads at most to fill one page (D1 `rows_read`; the issue's target is under 1,000 per page). */
 export const SCAN_BUDGET = 700;
+/**
+ * Rows a target-id search decodes at most per page: about 12 ms of Worker CPU. (Workers Paid allows 30 s of CPU
+ * per request, the Free plan 10 ms: there, narrow a target search with a type, whose index picks the candidates.)
+ */
+export const PAYLOAD_SCAN_BUDGET = 250;
 /** A type prefix covering at most this many types walks each type's index; a broader one scans ids. */
 export const MAX_MERGED_TYPES = 8;
 /**
@@ -251,8 +258,14 @@ function readPayload(stored: Row["payload"]): string | null {
   }
 }
 
+/** Ids that JSON writes as they are (no character needs an escape). */
+const PLAIN_ID = /^[A-Za-z0-9._-]+$/;
+
 function hasTarget(payload: string | null, targetId: string): boolean {
   if (payload === null) return false;
+  // Most payloads do not mention the id at all: skip parsing them. Exact, because such an id appears verbatim
+  // in any JSON text that holds it, unless the text spells characters as \u escapes (then it is parsed).
+  if (PLAIN_ID.test(targetId) && !payload.includes(targetId) && !payload.includes("\\u")) return false;
   try {
     const target = (JSON.parse(payload) as { target?: unknown }).target;
     return Array.isArray(target) && target.some((t) => t !== null && typeof t === "object" && (t as { id?: unknown }).id === targetId);
@@ -310,12 +323,13 @@ function page(matched: Row[], limit: number, examinedDownTo: number | null): { r
 
 export async function searchEvents(db: D1Database, filter: EventFilter, options: SearchOptions): Promise<SearchResult> {
   const limit = options.limit;
-  const budget = options.budget ?? SCAN_BUDGET;
-  const withPayload = options.withPayload === true || filter.targetId !== undefined;
+  const jsFilter = filter.targetId !== undefined;
+  // Decoding a payload costs Worker CPU (~50 µs each, inflate and UTF-8): a target search looks at fewer rows.
+  const budget = Math.min(options.budget ?? SCAN_BUDGET, jsFilter ? PAYLOAD_SCAN_BUDGET : Number.MAX_SAFE_INTEGER);
+  const withPayload = options.withPayload === true || jsFilter;
   const columns = withPayload ? `${COLUMNS}, e.payload` : COLUMNS;
   const types = typeFilter(filter.type);
   const indexedOutcome = filter.outcome !== undefined && INDEXED_OUTCOMES.includes(filter.outcome);
-  const jsFilter = filter.targetId !== undefined;
   const keep = (rows: Row[]) => (jsFilter ? rows.filter((r) => hasTarget(readPayload(r.payload), filter.targetId!)) : rows);
 
   // A narrow type prefix: each of its types' index, merged.

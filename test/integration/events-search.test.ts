@@ -262,3 +262,14 @@ describe("time ranges map to ids robustly", LONG, () => {
     }
   });
 });
+
+describe("target ids read from payloads", LONG, () => {
+  it("finds a target id that Okta's text spells with \\u escapes", async () => {
+    const { envelope, uuids } = oktaDelivery("user.session.start", [{ target: [{ id: "00gESCAPED", type: "UserGroup" }] }]);
+    const body = JSON.stringify(envelope).replace('"00gESCAPED"', '"00g\\u0045SCAPED"');
+    const res = await request("/hooks/events", { as: "okta", body, env: { FORWARD_QUEUE: recordingQueue() } });
+    expect(res.status).toBe(204);
+    const { uuids: found } = await searchAll({ target: "00gESCAPED" });
+    expect(found).toEqual(uuids);
+  });
+});
