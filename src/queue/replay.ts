@@ -173,16 +173,24 @@ export interface RedrivePlan {
  */
 export async function planRedrive(env: Env, letters: readonly DeadLetter[], jobId: number | null, now: number): Promise<RedrivePlan> {
   const db = env.DB;
-  const toDestination_ = letters.filter((l) => l.destinationId !== "").map((l) => ({ eventUuid: l.eventUuid, destinationId: l.destinationId }));
+  const destinationLetters = letters.filter((l) => l.destinationId !== "").map((l) => ({ eventUuid: l.eventUuid, destinationId: l.destinationId }));
   const eventLevel = letters.filter((l) => l.destinationId === "");
   const kept: RedrivePlan["kept"] = [];
   const fanOutPairs: DeliveryKey[] = [];
-  const removed: DeliveryKey[] = [...toDestination_];
+  const removed: DeliveryKey[] = [...destinationLetters];
   if (eventLevel.length > 0) {
-    const reads = await db.batch<Record<string, unknown>>([routableDestinationsStatement(db), ...eventLevel.map((l) => getEventStatement(db, l.eventUuid))]);
+    const reads = await db.batch<Record<string, unknown>>([
+      routableDestinationsStatement(db),
+      ...eventLevel.flatMap((l) => [getEventStatement(db, l.eventUuid), eventInOutboxStatement(db, l.eventUuid)]),
+    ]);
     const destinations = allRows<DestinationRow>(reads[0]).map(toDestination);
     eventLevel.forEach((letter, i) => {
-      const row = firstRow<EventRow>(reads[i + 1]);
+      const row = firstRow<EventRow>(reads[1 + 2 * i]);
+      if (row && firstRow(reads[2 + 2 * i])) {
+        // Its fan-out is still to come (the outbox): it goes to every matching destination then.
+        removed.push({ eventUuid: letter.eventUuid, destinationId: "" });
+        return;
+      }
       const reason = !row
         ? "the event is no longer stored"
         : !isValidEventId(row.uuid)
@@ -208,10 +216,15 @@ export async function planRedrive(env: Env, letters: readonly DeadLetter[], jobI
   }
   const statements: D1PreparedStatement[] = [];
   const reopening: number[] = [];
-  if (toDestination_.length > 0) reopening.push(statements.push(reopenDeadStatement(db, toDestination_, jobId, now)) - 1);
+  if (destinationLetters.length > 0) reopening.push(statements.push(reopenDeadStatement(db, destinationLetters, jobId, now)) - 1);
   if (fanOutPairs.length > 0) reopening.push(statements.push(openFanOutDeliveriesStatement(db, fanOutPairs, jobId, now)) - 1);
   if (removed.length > 0) statements.push(deleteDeadLettersStatement(db, removed));
-  return { statements, reopening, pairs: [...toDestination_, ...fanOutPairs], kept };
+  return { statements, reopening, pairs: [...destinationLetters, ...fanOutPairs], kept };
+}
+
+/** Whether the event's batch still waits in the outbox for its fan-out. */
+function eventInOutboxStatement(db: D1Database, eventUuid: string): D1PreparedStatement {
+  return db.prepare("SELECT 1 AS pending FROM events e JOIN forward_outbox o ON o.batch_id = e.batch_id WHERE e.uuid = ?1").bind(eventUuid);
 }
 
 async function redriveWork(env: Env, job: ReplayJob, now: number): Promise<StepWork> {

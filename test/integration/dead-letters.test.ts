@@ -204,6 +204,23 @@ describe("redrive", () => {
     expect(captured.map((c) => c.headers.get("webhook-id")).sort()).toEqual([await deliveryMessageId(uuids[0]!, all.id), await deliveryMessageId(uuids[0]!, sessions.id)].sort());
   });
 
+  it("an event-level letter whose event still waits for fan-out is removed, and fan-out alone sends it", async () => {
+    await createDestination({});
+    const { envelope, uuids } = oktaDelivery("user.session.start");
+    expect((await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }))).status).toBe(204);
+    await recordDeadLetter(env.DB, { eventUuid: uuids[0]!, destinationId: "", reason: "x", attempts: 1 }, Date.now());
+    const queue = recordingQueue<ForwardMessage>();
+    const res = await adminCall("POST", `/dead-letters/fan-out/${uuids[0]}/redrive`, undefined, envWith({ FORWARD_QUEUE: queue }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ redriven: [] });
+    expect(queue.sent).toEqual([]);
+    expect(await deadLetterCount()).toBe(0);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM deliveries").first("n")).toBe(0);
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
+    await fanOut(uuids[0]!);
+    expect(captured).toHaveLength(1);
+  });
+
   it("an event-level letter whose event cannot be forwarded stays, with the reason (409)", async () => {
     await createDestination({});
     await recordDeadLetter(env.DB, { eventUuid: "gone-event", destinationId: "", reason: "x", attempts: 1 }, Date.now());
