@@ -11,10 +11,9 @@
 //    the events per page, and the D1 rows the page read (the log line's d1RowsRead, as D1 reports them).
 // Output: a Markdown table, and JSON with every round when BENCH_OUT names a file. Local D1 is SQLite on this
 // disk: compare runs on one machine; the rows read do not depend on the machine.
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { E2E_ADMIN_TOKEN, startGateway } from "../test/e2e/gateway.ts";
+import { E2E_ADMIN_TOKEN, runWrangler, startGateway } from "../test/e2e/gateway.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
@@ -27,24 +26,7 @@ const BATCH = 20;
 const EVENT_SPACING_MS = 216;
 const START = Date.UTC(2026, 9, 1);
 
-const OFFLINE_ENV = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_UPDATE_NOTIFIER: "1",
-  PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
-};
-
-function wrangler(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(WRANGLER, args, { cwd: ROOT, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} exited ${code}:\n${out.slice(-2000)}`))));
-  });
-}
+const wrangler = (args) => runWrangler(args);
 
 const d1 = (sql) => wrangler(["d1", "execute", "DB", "--local", "--persist-to", DB_DIR, "--json", "--command", sql]);
 

@@ -21,7 +21,7 @@
  * only `nextBefore === null` means the end.
  */
 import { allRows } from "./d1";
-import { FORWARD } from "./events";
+import { FORWARD, type EventRow } from "./events";
 import { decodePayload } from "./payload-codec";
 
 /** What became of forwarding an event as a whole. */
@@ -110,20 +110,8 @@ const NO_ID = Number.MAX_SAFE_INTEGER;
 const COLUMNS = `e.id, e.uuid, e.event_type, e.published, e.actor_id, e.actor_alternate_id, e.outcome_result,
   e.severity, e.batch_id, e.received_at, e.forward`;
 
-interface Row {
-  id: number;
-  uuid: string;
-  event_type: string;
-  published: number | null;
-  actor_id: string | null;
-  actor_alternate_id: string | null;
-  outcome_result: string | null;
-  severity: string | null;
-  batch_id: number | null;
-  received_at: number;
-  forward: number;
-  payload?: number[] | ArrayBuffer | string;
-}
+/** The columns a search reads (the batch's are read per page, in decorate). */
+type Row = Omit<EventRow, "okta_org" | "event_hook_id" | "envelope_event_id" | "payload"> & { payload?: EventRow["payload"] };
 
 /** Numbered SQL parameters (?1, ?2, …) collected as a statement is built. */
 class Params {

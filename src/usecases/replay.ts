@@ -12,6 +12,7 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
+import { logEventSchema } from "../okta/event-hook";
 import { matchesEventType, routesTo } from "../okta/routing";
 import { runReplayStep } from "../queue/replay";
 import { allRows, firstRow } from "../storage/d1";
@@ -21,7 +22,6 @@ import { FORWARD, getEventStatement, outboxHasStatement, type EventRow } from ".
 import { decodePayload } from "../storage/payload-codec";
 import { cancelJob, getJob, insertJob, type ReplayJob } from "../storage/replay-jobs";
 import { DESTINATION_ID } from "./destination-input";
-import { logEventSchema } from "../okta/event-hook";
 
 export interface ReplayDeps {
   env: Env;
@@ -67,7 +67,7 @@ async function replayableEvent(env: Env, uuid: string): Promise<EventRow> {
   return row;
 }
 
-async function dryRunOne(row: EventRow, destinations: Destination[]): Promise<DryRun> {
+function dryRunOne(row: EventRow, destinations: Destination[]): DryRun {
   let event = null;
   try {
     const parsed = logEventSchema.safeParse(JSON.parse(decodePayload(row.payload)));
@@ -105,7 +105,7 @@ export async function startReplay(deps: ReplayDeps, input: ReplayInput): Promise
   const destinations = await destinationsInScope(env, input.destinationId);
   if (input.eventUuid !== undefined) {
     const row = await replayableEvent(env, input.eventUuid);
-    if (input.dryRun) return { dryRun: await dryRunOne(row, destinations) };
+    if (input.dryRun) return { dryRun: dryRunOne(row, destinations) };
     const job = await insertJob(env.DB, {
       kind: "replay",
       selection: { eventUuid: row.uuid },

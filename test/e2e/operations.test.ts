@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, startGateway, type Gateway } from "./gateway.js";
+import { adminRequest, E2E_EVENT_SECRET, startGateway, waitFor, type Gateway } from "./gateway.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/okta");
 const SESSION_START = readFileSync(path.join(FIXTURES, "event-hook.delivery.user-session-start.json"), "utf8");
@@ -76,27 +76,12 @@ class Receiver {
   }
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 45_000, rounds = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < rounds && Date.now() < deadline; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
-
 describe("operations API, end to end through the real Worker", () => {
   const receiver = new Receiver();
   let gw: Gateway;
   const ids: Record<string, string> = {};
 
-  async function admin(method: string, urlPath: string, body?: unknown): Promise<Response> {
-    return fetch(`${gw.baseUrl}/admin/api${urlPath}`, {
-      method,
-      headers: { authorization: `Bearer ${E2E_ADMIN_TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
+  const admin = (method: string, urlPath: string, body?: unknown) => adminRequest(gw, method, urlPath, body);
 
   async function addDestination(name: string, routePath: string, extra: Record<string, unknown> = {}): Promise<void> {
     const res = await admin("POST", "/destinations", { name, url: `http://127.0.0.1:${receiver.port}${routePath}`, ...extra });
