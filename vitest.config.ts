@@ -3,6 +3,7 @@
  * - "workers": unit and integration tests inside workerd (@cloudflare/vitest-plugin), with the bindings of
  *   wrangler.toml backed by real local D1 and Queues; migrations are applied by test/setup/apply-migrations.ts.
  * - "e2e": Node tests that start the real Worker with `wrangler dev` and talk HTTP to it, as Okta would.
+ * - "tools": Node tests of the command-line tools (tools/: the Okta simulator, the tail renderer) without a Worker.
  */
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
@@ -39,6 +40,9 @@ export default defineConfig(async () => {
                   }),
                 },
                 compatibilityFlags: ["service_binding_extra_handlers"],
+                // A local R2 bucket for the retention archive's tests, bound under its own name: tests that want an
+                // archive pass it as ARCHIVE, so every other test runs without one, as a default deployment does.
+                r2Buckets: ["TEST_ARCHIVE"],
               },
             }),
           ],
@@ -46,6 +50,13 @@ export default defineConfig(async () => {
             name: "workers",
             include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
             setupFiles: ["./test/setup/apply-migrations.ts"],
+          },
+        },
+        {
+          test: {
+            name: "tools",
+            environment: "node",
+            include: ["test/tools/**/*.test.ts"],
           },
         },
         {

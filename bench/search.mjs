@@ -5,7 +5,8 @@
 // 1. Builds the database once in BENCH_DB_DIR (default .wrangler/bench-search-<events>; reused when it already
 //    holds the events): migrations, then synthetic events generated inside SQLite in chunks — 20-event batches
 //    arriving at Okta's 400,000 events/day, ~60 event types with a realistic skew (policy and session events
-//    dominate), 5,000 actors, 5 % FAILURE and 1 % DENY outcomes, 20 % unrouted, ~500-byte payloads.
+//    dominate), 5,000 actors, 5 % FAILURE and 1 % DENY outcomes, 20 % unrouted, ~600-byte texts stored plain in
+//    one payload row per batch (as ingest stores them, before the cron compacts them).
 // 2. Serves it with `wrangler dev` and asks each search BENCH_ROUNDS times (default 5): its first page and the
 //    page after it. Reports per search the median time at the client and inside the Worker (the log line's `ms`),
 //    the events per page, and the D1 rows the page read (the log line's d1RowsRead, as D1 reports them).
@@ -63,19 +64,25 @@ const typeRows = TYPES.map(([t, w]) => {
  */
 function chunkSql(from, to) {
   const window = BATCH * EVENT_SPACING_MS;
-  return `
-WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${to}),
+  const rows = `WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${to}),
 types(name, lo, hi) AS (VALUES ${typeRows}),
-e AS (SELECT i, (i * 2654435761) % 1000 AS h, (i * 40503) % 100 AS o, (i * 7919) % 5000 AS a, (i - 1) / ${BATCH} + 1 AS b,
+e AS (SELECT i, (i * 40503) % 100 AS o, (i * 7919) % 5000 AS a, (i - 1) / ${BATCH} + 1 AS b, t.name AS type,
              ${START} + ((i - 1) / ${BATCH} + 1) * ${window} AS r,
-             ${START} + ((i - 1) / ${BATCH} + 1) * ${window} - (${BATCH} - (i - 1) % ${BATCH}) * ${EVENT_SPACING_MS} AS p FROM n)
-INSERT INTO events (id, uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity, batch_id, received_at, forward, payload)
-SELECT i, 'bench-' || i, t.name, p, printf('00u%05d', a), printf('user%d@acme.example', a),
+             ${START} + ((i - 1) / ${BATCH} + 1) * ${window} - (${BATCH} - (i - 1) % ${BATCH}) * ${EVENT_SPACING_MS} AS p
+      FROM n JOIN types t ON (i * 2654435761) % 1000 >= t.lo AND (i * 2654435761) % 1000 < t.hi),
+x AS (SELECT *, printf('{"uuid":"bench-%d","eventType":"%s","published":"%s","actor":{"id":"00u%05d","type":"User","alternateId":"user%d@acme.example"},"target":[{"id":"00g%d","type":"UserGroup"}],"debugContext":{"debugData":{"requestUri":"/idp/idx/identify","pad":"%s"}}}',
+                     i, type, strftime('%Y-%m-%dT%H:%M:%fZ', p / 1000.0, 'unixepoch'), a, a, i % 300, substr(hex(zeroblob(150)), 1, 300)) AS text FROM e),
+y AS (SELECT *, coalesce(sum(length(text)) OVER (PARTITION BY b ORDER BY i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS off FROM x)`;
+  // Payloads stored plain, as ingest stores them (the cron's compaction compresses them later).
+  return `
+${rows}
+INSERT INTO events (id, uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity, batch_id, received_at, forward, payload_offset, payload_bytes)
+SELECT i, 'bench-' || i, type, p, printf('00u%05d', a), printf('user%d@acme.example', a),
        CASE WHEN o < 92 THEN 'SUCCESS' WHEN o < 97 THEN 'FAILURE' WHEN o < 98 THEN 'DENY' ELSE 'ALLOW' END, 'INFO',
-       b, r, CASE WHEN i % 5 = 0 THEN 2 ELSE 1 END,
-       CAST(printf('{"uuid":"bench-%d","eventType":"%s","published":"%s","actor":{"id":"00u%05d","type":"User","alternateId":"user%d@acme.example"},"target":[{"id":"00g%d","type":"UserGroup"}],"debugContext":{"debugData":{"requestUri":"/idp/idx/identify","pad":"%s"}}}',
-         i, t.name, strftime('%Y-%m-%dT%H:%M:%fZ', p / 1000.0, 'unixepoch'), a, a, i % 300, substr(hex(zeroblob(150)), 1, 300)) AS BLOB)
-FROM e JOIN types t ON e.h >= t.lo AND e.h < t.hi;
+       b, r, CASE WHEN i % 5 = 0 THEN 2 ELSE 1 END, off, length(text)
+FROM y;
+${rows}
+INSERT INTO event_payloads (batch_id, data) SELECT b, CAST(group_concat(text, '' ORDER BY i) AS BLOB) FROM y GROUP BY b;
 WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${to})
 INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id)
 SELECT (i - 1) / ${BATCH} + 1, i, ${BATCH}, ${START} + ((i - 1) / ${BATCH} + 1) * ${window}, 'acme.okta.com', 'whoBench', 'env-' || i

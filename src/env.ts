@@ -13,6 +13,8 @@ export interface Env extends ConfigVars {
   DB: D1Database;
   FORWARD_QUEUE: Queue<ForwardMessage>;
   DEAD_LETTER_QUEUE: Queue<DeadLetterMessage>;
+  /** Optional R2 bucket: when bound, retention archives events here before purging them (docs/operations.md). */
+  ARCHIVE?: R2Bucket;
 }
 
 type WorkerEnv = Env;

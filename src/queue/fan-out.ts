@@ -42,9 +42,11 @@ import {
 } from "../storage/destinations";
 import {
   batchEventsStatement,
+  batchPayloadStatement,
   deleteOutboxStatement,
   FORWARD,
   leaseOutboxStatement,
+  openBatchPayload,
   releaseOutbox,
   toStoredEvent,
   type EventRow,
@@ -93,15 +95,18 @@ interface Pending {
 export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<FanOutResult> {
   const { env, config } = deps;
   const started = Date.now();
-  const [leased, eventsRead, destinationsRead] = await env.DB.batch([
+  const [leased, eventsRead, payloadRead, destinationsRead] = await env.DB.batch([
     leaseOutboxStatement(env.DB, batchId, started, OUTBOX_LEASE_MS),
     batchEventsStatement(env.DB, batchId),
+    batchPayloadStatement(env.DB, batchId),
     routableDestinationsStatement(env.DB),
   ]);
   const result: FanOutResult = { outcome: "not_due_or_done", events: 0, delivered: 0, failed: 0, dead: 0, waiting: 0 };
   if (!firstRow(leased)) return result;
   try {
     const destinations = allRows<DestinationRow>(destinationsRead).map(toDestination);
+    // The batch's texts, decoded once for all its events.
+    const payload = openBatchPayload(firstRow<{ data: number[] | ArrayBuffer }>(payloadRead));
     const open: OpenDelivery[] = [];
     const attempts: AttemptEntry[] = [];
     const deadLetters: Array<{ eventUuid: string; destinationId: string; reason: string; attempts: number }> = [];
@@ -118,7 +123,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
       }
       let event: StoredEvent;
       try {
-        event = toStoredEvent(row);
+        event = toStoredEvent(row, payload);
       } catch (error) {
         // A payload that cannot be read back can never be sent: an event-level dead letter says so.
         deadLetters.push({ eventUuid: row.uuid, destinationId: "", reason: `the stored payload cannot be read: ${String(error)}`, attempts: 0 });

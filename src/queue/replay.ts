@@ -22,8 +22,7 @@ import { deadLettersToRedrive, type DeadLetter } from "../storage/dead-letters";
 import type { DeliveryKey } from "../storage/deliveries";
 import { routableDestinationsStatement, toDestination, type Destination, type DestinationRow } from "../storage/destinations";
 import { searchEvents, type EventSummary } from "../storage/event-search";
-import { FORWARD, getEventStatement, outboxHasStatement, type EventRow } from "../storage/events";
-import { decodePayload } from "../storage/payload-codec";
+import { FORWARD, getEventStatement, outboxHasStatement, toStoredEvent, type EventRow } from "../storage/events";
 import {
   claimJobStep,
   finishStepStatement,
@@ -127,7 +126,7 @@ async function replayWork(env: Env, job: ReplayJob, now: number): Promise<StepWo
       let payload: string | null | undefined;
       if (withPayload) {
         try {
-          payload = decodePayload(row.payload);
+          payload = toStoredEvent(row).payload;
         } catch {
           payload = null;
         }
@@ -201,7 +200,7 @@ export async function planRedrive(env: Env, letters: readonly DeadLetter[], jobI
       let fields: RoutableEvent | null = null;
       if (reason === null) {
         try {
-          fields = routable({ eventType: row!.event_type, actorId: row!.actor_id, outcomeResult: row!.outcome_result, payload: decodePayload(row!.payload) });
+          fields = routable({ eventType: row!.event_type, actorId: row!.actor_id, outcomeResult: row!.outcome_result, payload: toStoredEvent(row!).payload });
         } catch {
           fields = null;
         }

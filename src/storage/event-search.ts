@@ -22,7 +22,7 @@
  */
 import { allRows } from "./d1";
 import { FORWARD, type EventRow } from "./events";
-import { decodePayload } from "./payload-codec";
+import { BatchPayload } from "./payload-codec";
 
 /** What became of forwarding an event as a whole. */
 export type ForwardState = "skipped" | "pending" | "unrouted" | "fanned_out";
@@ -51,7 +51,7 @@ export interface SearchOptions {
   limit: number;
   /** Most rows one call reads to fill the page (see the header); default SCAN_BUDGET. */
   budget?: number;
-  /** Return each event's payload (decoded) too. */
+  /** Return each event's text too (read from its batch's payload). */
   withPayload?: boolean;
 }
 
@@ -83,10 +83,10 @@ export interface SearchResult {
 /** Rows a search reads at most to fill one page (D1 `rows_read`; the issue's target is under 1,000 per page). */
 export const SCAN_BUDGET = 700;
 /**
- * Rows a target-id search decodes at most per page: about 12 ms of Worker CPU. (Workers Paid allows 30 s of CPU
- * per request, the Free plan 10 ms: there, narrow a target search with a type, whose index picks the candidates.)
+ * Rows a target-id search reads the text of at most per page (each batch's payload inflated once for its events,
+ * then each text scanned for the id): a few ms of Worker CPU, within the Free plan's 10 ms per request.
  */
-export const PAYLOAD_SCAN_BUDGET = 250;
+export const PAYLOAD_SCAN_BUDGET = 500;
 /** A type prefix covering at most this many types walks each type's index; a broader one scans ids. */
 export const MAX_MERGED_TYPES = 8;
 /**
@@ -108,10 +108,10 @@ const FAILED_INDEX_TERM = "e.outcome_result IN ('FAILURE', 'DENY')";
 const NO_ID = Number.MAX_SAFE_INTEGER;
 
 const COLUMNS = `e.id, e.uuid, e.event_type, e.published, e.actor_id, e.actor_alternate_id, e.outcome_result,
-  e.severity, e.batch_id, e.received_at, e.forward`;
+  e.severity, e.batch_id, e.received_at, e.forward, e.payload_offset, e.payload_bytes`;
 
 /** The columns a search reads (the batch's are read per page, in decorate). */
-type Row = Omit<EventRow, "okta_org" | "event_hook_id" | "envelope_event_id" | "payload"> & { payload?: EventRow["payload"] };
+type Row = Omit<EventRow, "okta_org" | "event_hook_id" | "envelope_event_id" | "payload_data">;
 
 /** Numbered SQL parameters (?1, ?2, …) collected as a statement is built. */
 class Params {
@@ -237,13 +237,34 @@ async function typesInRange(db: D1Database, from: string, to: string, limit: num
   return results.map((r) => r.type);
 }
 
-function readPayload(stored: Row["payload"]): string | null {
-  if (stored === undefined) return null;
-  try {
-    return decodePayload(stored);
-  } catch {
-    return null;
+/** The ids are integers read from D1: written into a statement, a list needs no bound parameter per id. */
+const idList = (ids: readonly number[]) => ids.filter(Number.isSafeInteger).join(",");
+
+/**
+ * The texts of `rows`, from their batches' payloads (one read per batch, each decoded once for all its events);
+ * null for an event whose payload cannot be read.
+ */
+async function loadTexts(db: D1Database, rows: readonly Row[]): Promise<Map<number, string | null>> {
+  const texts = new Map<number, string | null>();
+  const batchIds = [...new Set(rows.map((r) => r.batch_id).filter((id): id is number => id !== null))];
+  const payloads = new Map<number, BatchPayload>();
+  if (batchIds.length > 0) {
+    const { results } = await db
+      .prepare(`SELECT batch_id, data FROM event_payloads WHERE batch_id IN (${idList(batchIds)})`)
+      .all<{ batch_id: number; data: number[] | ArrayBuffer }>();
+    for (const r of results) payloads.set(r.batch_id, new BatchPayload(r.data));
   }
+  for (const row of rows) {
+    const payload = row.batch_id === null ? undefined : payloads.get(row.batch_id);
+    let text: string | null = null;
+    try {
+      text = payload ? payload.text({ offset: row.payload_offset, bytes: row.payload_bytes }) : null;
+    } catch {
+      text = null;
+    }
+    texts.set(row.id, text);
+  }
+  return texts;
 }
 
 /** Ids that JSON writes as they are (no character needs an escape). */
@@ -263,7 +284,7 @@ function hasTarget(payload: string | null, targetId: string): boolean {
 }
 
 /** The page's envelope facts and outbox state, per batch (events of a delivery share one). */
-async function decorate(db: D1Database, rows: readonly Row[], withPayload: boolean): Promise<EventSummary[]> {
+async function decorate(db: D1Database, rows: readonly Row[], texts: Map<number, string | null> | null): Promise<EventSummary[]> {
   const batchIds = [...new Set(rows.map((r) => r.batch_id).filter((id): id is number => id !== null))];
   const batches = new Map<number, { okta_org: string | null; event_hook_id: string | null; pending: number }>();
   if (batchIds.length > 0) {
@@ -273,7 +294,7 @@ async function decorate(db: D1Database, rows: readonly Row[], withPayload: boole
       .prepare(
         `SELECT b.id, b.okta_org, b.event_hook_id, o.batch_id IS NOT NULL AS pending
          FROM event_batches b LEFT JOIN forward_outbox o ON o.batch_id = b.id
-         WHERE b.id IN (${batchIds.filter(Number.isSafeInteger).join(",")})`,
+         WHERE b.id IN (${idList(batchIds)})`,
       )
       .all<{ id: number; okta_org: string | null; event_hook_id: string | null; pending: number }>();
     for (const b of results) batches.set(b.id, b);
@@ -298,7 +319,7 @@ async function decorate(db: D1Database, rows: readonly Row[], withPayload: boole
       eventHookId: batch?.event_hook_id ?? null,
       forwardState,
     };
-    if (withPayload) summary.payload = readPayload(r.payload);
+    if (texts) summary.payload = texts.get(r.id) ?? null;
     return summary;
   });
 }
@@ -312,13 +333,18 @@ function page(matched: Row[], limit: number, examinedDownTo: number | null): { r
 export async function searchEvents(db: D1Database, filter: EventFilter, options: SearchOptions): Promise<SearchResult> {
   const limit = options.limit;
   const jsFilter = filter.targetId !== undefined;
-  // Decoding a payload costs Worker CPU (~50 µs each, inflate and UTF-8): a target search looks at fewer rows.
+  // Reading texts costs Worker CPU (a batch's payload is inflated once for its events, each candidate's text is
+  // scanned): a target search looks at fewer rows.
   const budget = Math.min(options.budget ?? SCAN_BUDGET, jsFilter ? PAYLOAD_SCAN_BUDGET : Number.MAX_SAFE_INTEGER);
-  const withPayload = options.withPayload === true || jsFilter;
-  const columns = withPayload ? `${COLUMNS}, e.payload` : COLUMNS;
+  const withPayload = options.withPayload === true;
   const types = typeFilter(filter.type);
   const indexedOutcome = filter.outcome !== undefined && INDEXED_OUTCOMES.includes(filter.outcome);
-  const keep = (rows: Row[]) => (jsFilter ? rows.filter((r) => hasTarget(readPayload(r.payload), filter.targetId!)) : rows);
+  /** The page's rows, their texts when asked for, and the page's events. */
+  const finish = async (matched: Row[], examinedDownTo: number | null, known?: Map<number, string | null>): Promise<SearchResult> => {
+    const result = page(matched, limit, examinedDownTo);
+    const texts = withPayload ? (known ?? (await loadTexts(db, result.rows))) : null;
+    return { events: await decorate(db, result.rows, texts), nextBefore: result.nextBefore };
+  };
 
   // A narrow type prefix: each of its types' index, merged.
   let mergedTypes: string[] | null = null;
@@ -341,7 +367,7 @@ export async function searchEvents(db: D1Database, filter: EventFilter, options:
       mergedTypes.map((t) =>
         db
           .prepare(
-            `SELECT ${columns} FROM events e INDEXED BY events_type
+            `SELECT ${COLUMNS} FROM events e INDEXED BY events_type
              WHERE e.event_type = ?1 AND e.id < ?2 AND e.id >= ?3 ORDER BY e.id DESC LIMIT ?4`,
           )
           .bind(t, bounds.high, bounds.low, perType),
@@ -354,8 +380,7 @@ export async function searchEvents(db: D1Database, filter: EventFilter, options:
       if (streamRows.length === perType) frontier = Math.max(frontier ?? 0, streamRows[streamRows.length - 1]!.id);
     }
     const merged = rows.filter((r) => frontier === null || r.id >= frontier).sort((a, b) => b.id - a.id);
-    const result = page(merged, limit, frontier);
-    return { events: await decorate(db, result.rows, withPayload), nextBefore: result.nextBefore };
+    return finish(merged, frontier);
   }
 
   const index = types.kind === "exact" ? "events_type" : indexedOutcome ? "events_failed" : null;
@@ -384,7 +409,7 @@ export async function searchEvents(db: D1Database, filter: EventFilter, options:
     const candidates = (p: Params) =>
       `SELECT e.id FROM events e INDEXED BY ${index} WHERE ${drivingTerm(p)} AND e.id < ${p.add(bounds.high)} AND e.id >= ${p.add(bounds.low)}
        ORDER BY e.id DESC LIMIT ${p.add(entries)}`;
-    const sql = `SELECT ${columns} FROM (${candidates(params)}) c JOIN events e ON e.id = c.id ${joins}
+    const sql = `SELECT ${COLUMNS} FROM (${candidates(params)}) c JOIN events e ON e.id = c.id ${joins}
                  ${residual.where.length > 0 ? `WHERE ${residual.where.join(" AND ")}` : ""} ORDER BY c.id DESC LIMIT ${params.add(cap)}`;
     rows = (await db.prepare(sql).bind(...params.values).all<Row>()).results;
     if (rows.length < cap) {
@@ -407,15 +432,16 @@ export async function searchEvents(db: D1Database, filter: EventFilter, options:
     const from = `events e ${index ? `INDEXED BY ${index}` : "NOT INDEXED"} ${joins}`;
     rows = (
       await db
-        .prepare(`SELECT ${columns} FROM ${from} WHERE ${where.join(" AND ")} ORDER BY e.id DESC LIMIT ${params.add(cap)}`)
+        .prepare(`SELECT ${COLUMNS} FROM ${from} WHERE ${where.join(" AND ")} ORDER BY e.id DESC LIMIT ${params.add(cap)}`)
         .bind(...params.values)
         .all<Row>()
     ).results;
   }
   // A JS filter saw every row the SQL one let through; if the SQL cap stopped it, it saw down to the last row.
   const sawDownTo = jsFilter && rows.length === cap ? rows[rows.length - 1]!.id : examinedDownTo;
-  const result = page(keep(rows), limit, sawDownTo);
-  return { events: await decorate(db, result.rows, withPayload), nextBefore: result.nextBefore };
+  if (!jsFilter) return finish(rows, sawDownTo);
+  const texts = await loadTexts(db, rows);
+  return finish(rows.filter((r) => hasTarget(texts.get(r.id) ?? null, filter.targetId!)), sawDownTo, texts);
 }
 
 /** The id range a filter's time range covers now: [low, high), high just above the newest event. */

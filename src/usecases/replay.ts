@@ -18,8 +18,7 @@ import { runReplayStep } from "../queue/replay";
 import { allRows, firstRow } from "../storage/d1";
 import { routableDestinationsStatement, toDestination, type Destination, type DestinationRow } from "../storage/destinations";
 import { countEvents, eventIdRange, type EventFilter } from "../storage/event-search";
-import { FORWARD, getEventStatement, outboxHasStatement, type EventRow } from "../storage/events";
-import { decodePayload } from "../storage/payload-codec";
+import { FORWARD, getEventStatement, outboxHasStatement, toStoredEvent, type EventRow } from "../storage/events";
 import { cancelJob, getJob, insertJob, type ReplayJob } from "../storage/replay-jobs";
 import { DESTINATION_ID } from "./destination-input";
 
@@ -70,7 +69,7 @@ async function replayableEvent(env: Env, uuid: string): Promise<EventRow> {
 function dryRunOne(row: EventRow, destinations: Destination[]): DryRun {
   let event = null;
   try {
-    const parsed = logEventSchema.safeParse(JSON.parse(decodePayload(row.payload)));
+    const parsed = logEventSchema.safeParse(JSON.parse(toStoredEvent(row).payload));
     if (parsed.success) event = parsed.data;
   } catch {
     // An unreadable payload cannot be sent; the count says so (0 everywhere).

@@ -34,6 +34,8 @@ export const E2E_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLWUyZS1rZXktMzJie
 
 export interface Gateway {
   baseUrl: string;
+  /** The local D1/Queues/R2 state directory (wrangler's --persist-to), for `wrangler d1 execute` of one's own. */
+  persistTo: string;
   /** Everything wrangler printed so far (the Worker's log lines included). */
   output(): string;
   /** Run SQL against the gateway's local D1 (wrangler d1 execute --local), returning the rows. */
@@ -85,13 +87,16 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, output: () =>
 export interface StartOptions {
   /** Extra or overriding configuration (vars and secrets alike). */
   vars?: ConfigVars;
+  /** A wrangler config other than the repository's wrangler.toml (e.g. the benchmark's variant of it). */
+  config?: string;
   /** Serve this local D1 directory (kept on stop) instead of a fresh one (benchmarks over a prepared database). */
   persistTo?: string;
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
   const persistTo = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
-  await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], ROOT);
+  const configArgs = options.config ? ["--config", options.config] : [];
+  await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, ...configArgs], ROOT);
   const port = await freePort();
   // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
   const vars: Record<string, string> = isolatedConfig({
@@ -108,6 +113,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     "--port", String(port),
     "--inspector-port", String(await freePort()),
     "--persist-to", persistTo,
+    ...configArgs,
     "--show-interactive-dev-session=false",
     "--log-level", "log",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
@@ -144,12 +150,13 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     throw error;
   }
   const query = async <T,>(sql: string): Promise<T[]> => {
-    const out = await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], ROOT);
+    const out = await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, ...configArgs, "--json", "--command", sql], ROOT);
     const parsed = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results: T[] }>;
     return parsed.flatMap((r) => r.results);
   };
   return {
     baseUrl,
+    persistTo,
     output,
     query,
     runScheduled: (cron = "*/5 * * * *") =>

@@ -116,6 +116,23 @@ export async function seedEvents(count: number, options: { seed?: number; start?
     }
     batch++;
   }
+  // Each batch's texts one after another, as ingest stores them (plain UTF-8), each event knowing its span.
+  const encoder = new TextEncoder();
+  const texts = new Map<number, string>();
+  const spans = new Map<number, { offset: number; bytes: number }>();
+  for (const e of events) {
+    const text = JSON.stringify({
+      uuid: e.uuid,
+      eventType: e.eventType,
+      published: e.published === null ? null : new Date(e.published).toISOString(),
+      actor: { id: e.actorId, alternateId: e.actorAlternateId, type: "User" },
+      outcome: { result: e.outcomeResult },
+      target: e.targetIds.map((t) => ({ id: t, type: t.startsWith("00g") ? "UserGroup" : "AppInstance" })),
+    });
+    const before = texts.get(e.batchId) ?? "";
+    spans.set(e.id, { offset: encoder.encode(before).byteLength, bytes: encoder.encode(text).byteLength });
+    texts.set(e.batchId, before + text);
+  }
   const eventRows = events.map((e) => ({
     i: e.id,
     u: e.uuid,
@@ -127,23 +144,17 @@ export async function seedEvents(count: number, options: { seed?: number; start?
     b: e.batchId,
     r: e.receivedAt,
     f: e.forward,
-    x: JSON.stringify({
-      uuid: e.uuid,
-      eventType: e.eventType,
-      published: e.published === null ? null : new Date(e.published).toISOString(),
-      actor: { id: e.actorId, alternateId: e.actorAlternateId, type: "User" },
-      outcome: { result: e.outcomeResult },
-      target: e.targetIds.map((t) => ({ id: t, type: t.startsWith("00g") ? "UserGroup" : "AppInstance" })),
-    }),
+    po: spans.get(e.id)!.offset,
+    pb: spans.get(e.id)!.bytes,
   }));
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < eventRows.length; i += 500) {
     statements.push(
       env.DB.prepare(
         `INSERT INTO events (id, uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity, batch_id,
-                             received_at, forward, payload)
+                             received_at, forward, payload_offset, payload_bytes)
          SELECT value ->> '$.i', value ->> '$.u', value ->> '$.t', value ->> '$.p', value ->> '$.a', value ->> '$.aa',
-                value ->> '$.o', 'INFO', value ->> '$.b', value ->> '$.r', value ->> '$.f', CAST(value ->> '$.x' AS BLOB)
+                value ->> '$.o', 'INFO', value ->> '$.b', value ->> '$.r', value ->> '$.f', value ->> '$.po', value ->> '$.pb'
          FROM json_each(?1)`,
       ).bind(JSON.stringify(eventRows.slice(i, i + 500))),
     );
@@ -154,6 +165,9 @@ export async function seedEvents(count: number, options: { seed?: number; start?
        SELECT value ->> '$.id', value ->> '$.first', value ->> '$.count', value ->> '$.receivedAt', value ->> '$.org', 'who1', 'env-' || (value ->> '$.id')
        FROM json_each(?1)`,
     ).bind(JSON.stringify(batches)),
+    env.DB.prepare(
+      `INSERT INTO event_payloads (batch_id, data) SELECT value ->> '$.id', CAST(value ->> '$.text' AS BLOB) FROM json_each(?1)`,
+    ).bind(JSON.stringify(batches.map((b) => ({ id: b.id, text: texts.get(b.id) })))),
     env.DB.prepare(
       `INSERT INTO forward_outbox (batch_id, created_at, enqueued_at, lease_until)
        SELECT value ->> '$.id', value ->> '$.receivedAt', value ->> '$.receivedAt', NULL FROM json_each(?1) WHERE value ->> '$.pending'`,
@@ -167,6 +181,7 @@ export async function clearEvents(): Promise<void> {
   await env.DB.batch([
     env.DB.prepare("DELETE FROM events"),
     env.DB.prepare("DELETE FROM event_batches"),
+    env.DB.prepare("DELETE FROM event_payloads"),
     env.DB.prepare("DELETE FROM forward_outbox"),
     env.DB.prepare("DELETE FROM batch_deliveries"),
   ]);

@@ -93,7 +93,7 @@ describe("event detail", () => {
   it("answers 200 with payload null when the stored payload cannot be read (never a 500)", async () => {
     const { envelope, uuids } = oktaDelivery("user.session.start");
     expect((await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }))).status).toBe(204);
-    await env.DB.prepare("UPDATE events SET payload = x'ff00' WHERE uuid = ?1").bind(uuids[0]).run();
+    await env.DB.prepare("UPDATE event_payloads SET data = x'ff00' WHERE batch_id = (SELECT batch_id FROM events WHERE uuid = ?1)").bind(uuids[0]).run();
     const res = await adminCall("GET", `/events/${uuids[0]}`);
     expect(res.status).toBe(200);
     const detail = (await res.json()) as Detail;

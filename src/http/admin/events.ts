@@ -12,8 +12,7 @@ import { Hono } from "hono";
 import { ApiError } from "../../errors";
 import { firstRow } from "../../storage/d1";
 import { searchEvents } from "../../storage/event-search";
-import { getEventStatement, type EventRow } from "../../storage/events";
-import { decodePayload } from "../../storage/payload-codec";
+import { getEventStatement, toStoredEvent, type EventRow } from "../../storage/events";
 import type { AppEnv } from "../types";
 import { readValidatedQuery } from "../validated-query";
 import { eventDeliveriesView } from "./event-deliveries-view";
@@ -49,7 +48,7 @@ eventRoutes.get("/:uuid", async (c) => {
   const { forwardState, deliveries } = await eventDeliveriesView(c.env.DB, eventOf(row));
   let payload: string | null = null;
   try {
-    payload = decodePayload(row.payload);
+    payload = toStoredEvent(row).payload;
   } catch {
     c.var.logFields.problem = "stored payload cannot be read";
   }

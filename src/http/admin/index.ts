@@ -9,6 +9,7 @@ import { destinationRoutes } from "./destinations";
 import { eventRoutes } from "./events";
 import { replayRoutes } from "./replays";
 import { ruleRoutes } from "./rules";
+import { statsRoutes } from "./stats";
 
 export const adminApiRoutes = new Hono<AppEnv>();
 
@@ -16,5 +17,6 @@ adminApiRoutes.use(requireAdmin);
 adminApiRoutes.route("/destinations", destinationRoutes);
 adminApiRoutes.route("/events", eventRoutes);
 adminApiRoutes.route("/rules", ruleRoutes);
+adminApiRoutes.route("/stats", statsRoutes);
 adminApiRoutes.route("/replays", replayRoutes);
 adminApiRoutes.route("/dead-letters", deadLetterRoutes);
