@@ -295,6 +295,9 @@ describe("bad input and security", () => {
     const [uuid] = await deadDeliveries(1);
     for (const headers of [{}, { authorization: "Bearer nope" }] as Array<Record<string, string>>) {
       expect((await request("/admin/api/dead-letters", { headers })).status).toBe(401);
+      const inspect = await request(`/admin/api/dead-letters/${broken.id}/${uuid}`, { headers });
+      expect(inspect.status).toBe(401);
+      expect(await inspect.text()).not.toContain(uuid!);
       expect((await request(`/admin/api/dead-letters/${broken.id}/${uuid}`, { method: "DELETE", headers })).status).toBe(401);
       expect((await request(`/admin/api/dead-letters/${broken.id}/${uuid}/redrive`, { method: "POST", headers })).status).toBe(401);
       expect((await request("/admin/api/dead-letters/redrive", { body: { destinationId: broken.id }, headers })).status).toBe(401);

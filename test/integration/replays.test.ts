@@ -363,6 +363,14 @@ describe("bad input: a 4xx naming the field, nothing created", () => {
     expect(await env.DB.prepare("SELECT count(*) AS n FROM replay_jobs").first("n")).toBe(0);
   });
 
+  it.each(["limit=0", "limit=101", "limit=x", "cursor=job_x", "cursor=7", "state=running", "limit=1&limit=2"])("GET /replays?%s: 400 invalid_query naming the parameter", async (query) => {
+    const res = await adminCall("GET", `/replays?${query}`);
+    expect(res.status).toBe(400);
+    const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("invalid_query");
+    expect(error.message).toContain(query.split("=")[0]!);
+  });
+
   it("unknown and malformed job ids are 404", async () => {
     for (const id of ["job_1", "job_0", "job_x", "1", "x".repeat(300)]) {
       expect((await adminCall("GET", `/replays/${id}`)).status, id).toBe(404);
@@ -375,6 +383,7 @@ describe("bad input: a 4xx naming the field, nothing created", () => {
       expect((await request("/admin/api/replays", { body: { filter: {} }, headers })).status).toBe(401);
       expect((await request("/admin/api/replays", { headers })).status).toBe(401);
       expect((await request("/admin/api/replays/job_1/cancel", { method: "POST", headers })).status).toBe(401);
+      expect((await request("/admin/api/replays/job_1", { headers })).status).toBe(401);
     }
     expect(await env.DB.prepare("SELECT count(*) AS n FROM replay_jobs").first("n")).toBe(0);
   });
