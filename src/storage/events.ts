@@ -152,10 +152,15 @@ SELECT ${NEXT_BATCH_ID}, first, ?1, ?2, ?3, ?4, ?5, ?6
 FROM (SELECT min(id) AS first FROM (SELECT id, batch_id FROM events ORDER BY id DESC LIMIT ?1) WHERE batch_id = ${NEXT_BATCH_ID})
 WHERE first IS NOT NULL`;
 
-/** The group's texts, stored when its batch row was: the newest batch row carries this group's random token. */
+/**
+ * The group's texts, stored when its batch row was: the newest batch row carries this group's random token. A
+ * payload row left under this batch id by a batch that no longer exists (retention never deletes the newest batch,
+ * but an operator's hand might) is replaced rather than fail every delivery from now on.
+ */
 const INSERT_PAYLOAD = `
 INSERT INTO event_payloads (batch_id, data)
-SELECT id, ?2 FROM event_batches WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?1`;
+SELECT id, ?2 FROM event_batches WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?1
+ON CONFLICT (batch_id) DO UPDATE SET data = excluded.data`;
 
 /**
  * Into the outbox when this group stored an event to forward, or one that was judged unrouted with a routing
@@ -169,6 +174,7 @@ WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?4
   AND EXISTS (SELECT 1 FROM (SELECT batch_id, forward FROM events ORDER BY id DESC LIMIT ?1)
               WHERE batch_id = ${THIS_BATCH_ID}
                 AND (forward = 1 OR (forward = 2 AND ?3 IS NOT (SELECT value FROM gateway_meta WHERE key = 'destinations_version'))))
+ON CONFLICT (batch_id) DO NOTHING
 RETURNING batch_id`;
 
 /** A random 52-bit integer (exact in a double and in SQLite's INTEGER). */

@@ -4,7 +4,8 @@
  * until /healthz answers. Tests then talk plain HTTP to it, as Okta would.
  *
  * wrangler runs in its own process group (detached) and is stopped with the whole group, so no workerd is left
- * behind. Configuration is passed with `--var` (they override any developer `.dev.vars`).
+ * behind. Configuration is passed with `--var` (they override any developer `.dev.vars`). A gateway can also be
+ * crashed (SIGKILL) and started again on the same persistence directory, as a Worker restart.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -34,7 +35,7 @@ export const E2E_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLWUyZS1rZXktMzJie
 
 export interface Gateway {
   baseUrl: string;
-  /** The local D1/Queues/R2 state directory (wrangler's --persist-to), for `wrangler d1 execute` of one's own. */
+  /** The local state directory (wrangler's --persist-to): local D1's SQLite file and R2 live there; queues are in memory only. */
   persistTo: string;
   /** Everything wrangler printed so far (the Worker's log lines included). */
   output(): string;
@@ -43,6 +44,8 @@ export interface Gateway {
   /** Trigger the cron handler once, as Cloudflare would. */
   runScheduled(cron?: string): Promise<Response>;
   stop(): Promise<void>;
+  /** Kill wrangler dev and workerd at once (SIGKILL), as a crash: nothing is flushed, the persisted state stays. */
+  crash(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -89,15 +92,18 @@ export interface StartOptions {
   vars?: ConfigVars;
   /** A wrangler config other than the repository's wrangler.toml (e.g. the benchmark's variant of it). */
   config?: string;
-  /** Serve this local D1 directory (kept on stop) instead of a fresh one (benchmarks over a prepared database). */
+  /** Serve this existing persistence directory (a restart on the same state); the caller removes it. */
   persistTo?: string;
+  /** Listen on this port (e.g. the one a crashed gateway used) instead of a free one. */
+  port?: number;
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
+  const ownsState = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
   const configArgs = options.config ? ["--config", options.config] : [];
   await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, ...configArgs], ROOT);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
   const vars: Record<string, string> = isolatedConfig({
     EVENT_HOOK_SECRETS: E2E_EVENT_SECRET,
@@ -124,16 +130,17 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
   const output = () => out;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.pid !== undefined) {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const end = async (signal: NodeJS.Signals) => {
+    if (running() && child.pid !== undefined) {
       const exited = new Promise((r) => child.once("exit", r));
       try {
-        process.kill(-child.pid, "SIGTERM");
+        process.kill(-child.pid, signal);
       } catch {
         // already gone
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      if (child.exitCode === null) {
+      if (running()) {
         try {
           process.kill(-child.pid, "SIGKILL");
         } catch {
@@ -141,7 +148,10 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         }
       }
     }
-    if (options.persistTo === undefined) rmSync(persistTo, { recursive: true, force: true });
+  };
+  const stop = async () => {
+    await end("SIGTERM");
+    if (ownsState) rmSync(persistTo, { recursive: true, force: true });
   };
   try {
     await waitForHealth(baseUrl, child, output, 90_000);
@@ -162,6 +172,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     runScheduled: (cron = "*/5 * * * *") =>
       fetch(`${baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`),
     stop,
+    crash: () => end("SIGKILL"),
   };
 }
 
