@@ -5,9 +5,9 @@
  * examples, truncated and deeply nested JSON, lone surrogates, out-of-range numbers, duplicate keys, binary junk,
  * oversized values). Every answer must be below 500; every error must be our JSON error format; a 4xx must leave
  * every table a route writes as it was (events and their batches, destinations, inline rules and lookups, replay
- * jobs, dead letters), not only its own. Reproducible: a failure prints the seed and request number. Part of the resilience suite
- * (`npm run test:resilience`, docs/testing.md); outbound fetch answers 204, so what the fuzzer stores is forwarded
- * without reaching the network.
+ * jobs, dead letters), not only its own. Reproducible: a failure prints the seed and request number. Part of the
+ * resilience suite (`npm run test:resilience`, docs/testing.md); outbound fetch answers 204, so what the fuzzer
+ * stores is forwarded without reaching the network.
  */
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
