@@ -20,6 +20,19 @@ import {
   TEST_SECRETS_ENCRYPTION_KEY,
 } from "./test/test-config.ts";
 
+/** The secrets of the workers tests, as bindings. */
+const TEST_SECRETS = {
+  EVENT_HOOK_SECRETS: `${TEST_EVENT_SECRET_OLD},${TEST_EVENT_SECRET_NEW}`,
+  INLINE_HOOK_SECRETS: TEST_INLINE_SECRET,
+  ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
+};
+
+// wrangler.toml declares these secrets ([secrets] required). Reading it, wrangler looks for them in .dev.vars or,
+// without one, in process.env, and warns once per test file about each one missing; the bindings below set them
+// anyway. The same values in process.env keep that warning for real problems.
+for (const [name, value] of Object.entries(TEST_SECRETS)) process.env[name] ??= value;
+
 /** The seeded fuzzer of every route belongs to the resilience suite (it sends 10,000 requests). */
 const ROUTE_FUZZER = "test/integration/route-fuzz.test.ts";
 
@@ -31,12 +44,7 @@ function workerd(migrations: D1Migration[]) {
       // Test-only bindings: the migrations to apply, and the configuration (known secrets, nothing else set).
       bindings: {
         TEST_MIGRATIONS: migrations,
-        ...isolatedConfig({
-          EVENT_HOOK_SECRETS: `${TEST_EVENT_SECRET_OLD},${TEST_EVENT_SECRET_NEW}`,
-          INLINE_HOOK_SECRETS: TEST_INLINE_SECRET,
-          ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-          SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
-        }),
+        ...isolatedConfig(TEST_SECRETS),
       },
       compatibilityFlags: ["service_binding_extra_handlers"],
       // A local R2 bucket for the retention archive's tests, bound under its own name: tests that want an archive
@@ -73,7 +81,8 @@ export default defineConfig(async () => {
           test: {
             name: "e2e",
             environment: "node",
-            include: ["test/e2e/**/*.test.ts"],
+            // test/tooling: the setup, deploy and secrets scripts against a fake wrangler, and the wrangler config.
+            include: ["test/e2e/**/*.test.ts", "test/tooling/**/*.test.ts"],
             testTimeout: 60_000,
             hookTimeout: 120_000,
             // One wrangler dev per file; files run one after another on this 2-core machine.
