@@ -9,11 +9,13 @@
  *   two kinds, for failures injected inside workerd (D1, queue sends, destinations, the clock) and for the real
  *   Worker under sustained load and restarts. `npm test` runs the first four projects, CI runs all six.
  *
- * The dashboard's static files (dashboard/build.ts) are built first: the Worker serves them at /admin.
+ * The dashboard's static files (dashboard/build.ts) and the admin API's reference page (api-reference/build.ts) are
+ * built first: the Worker serves them at /admin and /admin/api/docs.
  */
 import path from "node:path";
 import { cloudflareTest, readD1Migrations, type D1Migration } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildApiReference } from "./api-reference/build.ts";
 import { buildDashboard } from "./dashboard/build.ts";
 import {
   isolatedConfig,
@@ -60,6 +62,7 @@ function workerd(migrations: D1Migration[]) {
 
 export default defineConfig(async () => {
   await buildDashboard();
+  buildApiReference();
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
