@@ -4,7 +4,8 @@
  *   wrangler.toml backed by real local D1 and Queues; migrations are applied by test/setup/apply-migrations.ts.
  * - "e2e": Node tests that start the real Worker with `wrangler dev` and talk HTTP to it, as Okta would.
  * - "tools": Node tests of the command-line tools (tools/: the Okta simulator, the tail renderer) without a Worker.
- * - "browser": the dashboard at /admin in Debian's chromium (playwright-core) against `wrangler dev`.
+ * - "browser": the dashboard at /admin and the admin API's reference page at /admin/api/docs in Debian's chromium
+ *   (playwright-core) against `wrangler dev`.
  * - "resilience" and "resilience-e2e": the resilience suite (`npm run test:resilience`, docs/testing.md): the same
  *   two kinds, for failures injected inside workerd (D1, queue sends, destinations, the clock) and for the real
  *   Worker under sustained load and restarts. `npm test` runs the first four projects, CI runs all six.
