@@ -26,6 +26,10 @@ export async function recordDeadLetterMessage(env: Env, message: DeadLetterMessa
       // Nothing is lost: the batch is still in the outbox, and the sweeper enqueues it again.
       log("error", "batch fan-out dead-lettered by the platform; it stays in the outbox for the sweeper", { batchId: message.batchId });
       return;
+    case "alert":
+      // Nothing to record: the alert is still due in D1, and the alert cron sends it again (src/jobs/alerts.ts).
+      log("error", "alert dead-lettered by the platform; the alert cron sends it again", { alertId: message.alertId });
+      return;
     case "event":
       await recordDeadLetter(
         env.DB,

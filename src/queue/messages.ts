@@ -9,7 +9,9 @@
  *                    {kind:"event"}    from before batches: nothing to do (the migration put those events in the
  *                                      outbox, which the sweeper enqueues as batches); acknowledged;
  *                    {kind:"resume"}   move the next page of waiting deliveries of active destinations back to
- *                                      work (a resumed destination with a large backlog drains at queue speed).
+ *                                      work (a resumed destination with a large backlog drains at queue speed);
+ *                    {kind:"alert"}    send one raised `gateway.alert` to the alert destination, or retry it
+ *                                      (src/queue/alert-delivery.ts).
  * Dead-letter queue: only what the platform moves there: a forward message whose processing failed through all of
  *                    Queues' own retries (max_retries in wrangler.toml). A delivery the consumer gives up on
  *                    (permanent failure, retries exhausted) is dead-lettered in D1, in the transaction that records
@@ -46,7 +48,14 @@ export const resumeMessage = z.object({
 });
 export type ResumeMessage = z.infer<typeof resumeMessage>;
 
-export const forwardMessage = z.discriminatedUnion("kind", [batchMessage, forwardEventMessage, deliveryMessage, resumeMessage]);
+/** "Send this alert": one row of `alerts`, to the destination it was raised for. */
+export const alertMessage = z.object({
+  kind: z.literal("alert"),
+  alertId: z.number().int().positive(),
+});
+export type AlertMessage = z.infer<typeof alertMessage>;
+
+export const forwardMessage = z.discriminatedUnion("kind", [batchMessage, forwardEventMessage, deliveryMessage, resumeMessage, alertMessage]);
 export type ForwardMessage = z.infer<typeof forwardMessage>;
 
 /** What the dead-letter queue holds: forward messages the platform gave up on. */
