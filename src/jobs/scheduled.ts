@@ -1,10 +1,11 @@
 /**
  * Scheduled work (cron, wrangler.toml [triggers]): the hourly RETENTION_CRON runs retention (./retention.ts); every
- * other cron (the five-minute one) runs the outbox sweep (./outbox-sweep.ts), then payload compaction
- * (./compact-payloads.ts). Compaction runs even when the sweep failed; a failure of either still fails the
- * invocation (after both ran), so it shows.
+ * other cron (the five-minute one) runs the alert checks (./alerts.ts), the outbox sweep (./outbox-sweep.ts), then
+ * payload compaction (./compact-payloads.ts). Each runs even when one before it failed; a failure of any still fails
+ * the invocation (after all ran), so it shows.
  */
 import type { Env } from "../env";
+import { runAlertChecks } from "./alerts";
 import { compactPayloads } from "./compact-payloads";
 import { sweepOutbox } from "./outbox-sweep";
 import { RETENTION_CRON, runRetention } from "./retention";
@@ -14,7 +15,11 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     await runRetention(env, controller.scheduledTime);
     return;
   }
+  // The alert checks look at the backlog before the sweep repairs it: the sweep marks the deliveries it re-sends
+  // due now, which would hide how late they were.
+  const alerts = await runAlertChecks(env, controller.scheduledTime).then(() => undefined, (error: unknown) => ({ error }));
   const sweep = await sweepOutbox(env, controller.scheduledTime).then(() => undefined, (error: unknown) => ({ error }));
   await compactPayloads(env);
+  if (alerts) throw alerts.error;
   if (sweep) throw sweep.error;
 }
