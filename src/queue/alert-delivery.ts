@@ -16,8 +16,6 @@
  *   blank ALERT_DESTINATION_ID). A destination that is not active gets a log line saying the alert went anyway;
  * - an alert whose destination was deleted is dead at once, logged at error level.
  */
-import type { Config } from "../config";
-import type { Env } from "../env";
 import { alertEventText, alertUuid, ALERT_EVENT_TYPE } from "../forwarding/alert-event";
 import { attemptRecord, decide } from "../forwarding/attempt";
 import { log } from "../log";
@@ -32,18 +30,10 @@ import {
 import { firstRow } from "../storage/d1";
 import { toDestination, type DestinationRow } from "../storage/destinations";
 import { FORWARD, type StoredEvent } from "../storage/events";
-import { attemptDelivery, EARLY_ARRIVAL_SLACK_MS, LEASE_SLACK_MS, type DeliveryDecision } from "./forward";
-import type { Limit } from "./limit";
+import { attemptDelivery, EARLY_ARRIVAL_SLACK_MS, LEASE_SLACK_MS, type DeliveryDecision, type ForwardDeps } from "./forward";
 
-export interface AlertDeliveryDeps {
-  env: Env;
-  config: Config;
-  /** Epoch ms; injectable for tests. */
-  now?: () => number;
-  /** [0, 1); injectable for tests. */
-  random?: () => number;
-  limit?: Limit;
-}
+/** What sending needs: the same as a delivery's retry (env, config, and the clock, dice and connection limit). */
+export type AlertDeliveryDeps = ForwardDeps;
 
 /** The alert as the event attemptDelivery sends: the gateway's own, with no Okta org or hook behind it. */
 function alertAsEvent(alert: AlertRow): StoredEvent {

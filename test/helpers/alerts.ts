@@ -5,8 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
+import { afterEach, beforeEach, vi } from "vitest";
 import type { Env } from "../../src/env";
-import type { CapturedRequest } from "./forwarding";
+import { clearForwarding, type CapturedRequest } from "./forwarding";
 
 export interface AlertRowView {
   id: number;
@@ -31,6 +32,19 @@ export async function alertRows(): Promise<AlertRowView[]> {
 
 export async function clearAlerts(): Promise<void> {
   await env.DB.prepare("DELETE FROM alerts").run();
+}
+
+/** Each test of the file starts with no destination, delivery or alert, and ends with fetch and spies restored. */
+export function startEachTestClean(): void {
+  beforeEach(async () => {
+    await clearForwarding();
+    await clearAlerts();
+  });
+  afterEach(() => {
+    // vitest's restoreMocks is off: restore the fetch spy by hand.
+    (globalThis.fetch as unknown as { mockRestore?: () => void }).mockRestore?.();
+    vi.restoreAllMocks();
+  });
 }
 
 /** Alerts on, to `destinationId`, with a destination disabled after `disableAfter` consecutive failures. */

@@ -7,14 +7,13 @@
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { ALERT_RETENTION_DAYS, LOST_ALERT_GRACE_MS } from "../../src/jobs/alerts";
 import type { ForwardMessage } from "../../src/queue/messages";
-import { alertRows, alertsOn, clearAlerts, verifiedAlert } from "../helpers/alerts";
+import { alertRows, alertsOn, clearAlerts, startEachTestClean, verifiedAlert } from "../helpers/alerts";
 import {
-  clearForwarding,
   consume,
   createDestination,
   envWith,
@@ -31,14 +30,7 @@ import {
 const MIN = 60_000;
 const ALERT_URL = "https://alerts.example.com/hook";
 
-beforeEach(async () => {
-  await clearForwarding();
-  await clearAlerts();
-});
-afterEach(() => {
-  (globalThis.fetch as unknown as { mockRestore?: () => void }).mockRestore?.();
-  vi.restoreAllMocks();
-});
+startEachTestClean();
 
 /** One five-minute cron run at `at` with these overrides; what it sent to the forward queue. */
 async function cronAt(at: number, overrides: Partial<Env> = {}): Promise<{ sent: ForwardMessage[]; error?: unknown }> {

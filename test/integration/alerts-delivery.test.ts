@@ -6,13 +6,12 @@
  * alert destination's state; and an alert that fails never disturbs event forwarding in the same queue batch.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BACKLOG_SUBJECT } from "../../src/forwarding/alert-event";
 import { raiseAlertStatement, raisedAlerts } from "../../src/storage/alerts";
-import { alertRows, clearAlerts, verifiedAlert } from "../helpers/alerts";
+import { alertRows, startEachTestClean, verifiedAlert } from "../helpers/alerts";
 import {
   adminCall,
-  clearForwarding,
   consume,
   createDestination,
   DEAD_LETTER_QUEUE_NAME,
@@ -33,14 +32,7 @@ import { countRows } from "../helpers/worker";
 
 const ALERT_URL = "https://alerts.example.com/hook";
 
-beforeEach(async () => {
-  await clearForwarding();
-  await clearAlerts();
-});
-afterEach(() => {
-  (globalThis.fetch as unknown as { mockRestore?: () => void }).mockRestore?.();
-  vi.restoreAllMocks();
-});
+startEachTestClean();
 
 /** A backlog alert raised now for `destinationId`, as the cron raises it. */
 async function raiseAlert(destinationId: string): Promise<number> {

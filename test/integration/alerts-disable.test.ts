@@ -6,17 +6,16 @@
  * nothing secret in it. With ALERT_DESTINATION_ID blank nothing of this runs.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { alertUuid } from "../../src/forwarding/alert-event";
 import { deliveryMessageId } from "../../src/forwarding/signing";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { raiseDestinationDisabledStatement } from "../../src/storage/alerts";
 import { recordAttempt } from "../../src/storage/deliveries";
-import { alertRows, alertsOn, clearAlerts, verifiedAlert } from "../helpers/alerts";
+import { alertRows, alertsOn, startEachTestClean, verifiedAlert } from "../helpers/alerts";
 import {
   adminCall,
   attempt,
-  clearForwarding,
   consume,
   createDestination,
   envWith,
@@ -34,14 +33,7 @@ import { TEST_SECRETS_ENCRYPTION_KEY } from "../test-config";
 const ALERT_URL = "https://alerts.example.com/hook";
 const CRM_URL = "https://crm.example.com/okta/secret-path-token";
 
-beforeEach(async () => {
-  await clearForwarding();
-  await clearAlerts();
-});
-afterEach(() => {
-  (globalThis.fetch as unknown as { mockRestore?: () => void }).mockRestore?.();
-  vi.restoreAllMocks();
-});
+startEachTestClean();
 
 /** The alert destination (alerts only) and a destination whose receiver is down. */
 async function setUp(alertInput: Record<string, unknown> = {}) {
