@@ -4,13 +4,17 @@
  *   wrangler.toml backed by real local D1 and Queues; migrations are applied by test/setup/apply-migrations.ts.
  * - "e2e": Node tests that start the real Worker with `wrangler dev` and talk HTTP to it, as Okta would.
  * - "tools": Node tests of the command-line tools (tools/: the Okta simulator, the tail renderer) without a Worker.
+ * - "browser": the dashboard at /admin in Debian's chromium (playwright-core) against `wrangler dev`.
  * - "resilience" and "resilience-e2e": the resilience suite (`npm run test:resilience`, docs/testing.md): the same
  *   two kinds, for failures injected inside workerd (D1, queue sends, destinations, the clock) and for the real
- *   Worker under sustained load and restarts. `npm test` runs the first three projects, CI runs all five.
+ *   Worker under sustained load and restarts. `npm test` runs the first four projects, CI runs all six.
+ *
+ * The dashboard's static files (dashboard/build.ts) are built first: the Worker serves them at /admin.
  */
 import path from "node:path";
 import { cloudflareTest, readD1Migrations, type D1Migration } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildDashboard } from "./dashboard/build.ts";
 import {
   isolatedConfig,
   TEST_ADMIN_TOKEN,
@@ -55,6 +59,7 @@ function workerd(migrations: D1Migration[]) {
 }
 
 export default defineConfig(async () => {
+  await buildDashboard();
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
@@ -86,6 +91,16 @@ export default defineConfig(async () => {
             testTimeout: 60_000,
             hookTimeout: 120_000,
             // One wrangler dev per file; files run one after another on this 2-core machine.
+            fileParallelism: false,
+          },
+        },
+        {
+          test: {
+            name: "browser",
+            environment: "node",
+            include: ["test/browser/**/*.test.ts"],
+            testTimeout: 120_000,
+            hookTimeout: 180_000,
             fileParallelism: false,
           },
         },

@@ -17,7 +17,7 @@ import type { ForwardMessage, DeadLetterMessage } from "./queue/messages";
 /** What wrangler.toml declares, as `wrangler types` generated it (Cloudflare.Env is the same plus what tests add). */
 type DeclaredEnv = WranglerEnv;
 type QueueBindings = "FORWARD_QUEUE" | "DEAD_LETTER_QUEUE";
-type ResourceBindings = "DB" | QueueBindings;
+type ResourceBindings = "DB" | "ASSETS" | QueueBindings;
 
 export interface Env extends Omit<DeclaredEnv, QueueBindings | keyof ConfigVars>, ConfigVars {
   FORWARD_QUEUE: Queue<ForwardMessage>;

@@ -30,6 +30,10 @@ export async function recordDeadLetterMessage(env: Env, message: DeadLetterMessa
       // Nothing to record: the alert is still due in D1, and the alert cron sends it again (src/jobs/alerts.ts).
       log("error", "alert dead-lettered by the platform; the alert cron sends it again", { alertId: message.alertId });
       return;
+    case "replay":
+      // Nothing is lost: the job keeps its place, and the job sweep sends its step again.
+      log("error", "replay step dead-lettered by the platform; the job sweep sends it again", { jobId: message.jobId, step: message.step });
+      return;
     case "event":
       await recordDeadLetter(
         env.DB,

@@ -113,7 +113,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
     const attempts: AttemptEntry[] = [];
     const deadLetters: Array<{ eventUuid: string; destinationId: string; reason: string; attempts: number }> = [];
     const delivered = new Map<string, DeliveredItem[]>();
-    const failures = new Map<string, number>();
+    const failures = new Set<string>();
     const toSend: Pending[] = [];
 
     for (const row of allRows<EventRow>(eventsRead)) {
@@ -163,7 +163,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
           result.delivered++;
           return;
         }
-        failures.set(destination.id, (failures.get(destination.id) ?? 0) + 1);
+        failures.add(destination.id);
         const retrying = decision.kind === "retry";
         const nextAttemptAt = retrying ? attemptedAt + decision.delaySeconds * 1000 : null;
         open.push({ ...key, state: retrying ? "failed" : "dead", attempts: 1, nextAttemptAt, lastStatus: record.status, lastError: record.error });
@@ -187,24 +187,27 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
     if (attempts.length > 0) statements.push(insertAttemptsStatement(env.DB, attempts));
     if (deadLetters.length > 0) statements.push(insertDeadLettersStatement(env.DB, deadLetters, now));
     for (const destinationId of delivered.keys()) statements.push(resetFailuresStatement(env.DB, destinationId));
-    const counted = [...failures];
+    // Toward auto-disable, a batch's first attempts to one destination count as ONE failed attempt, and none when
+    // some of them went through (the destination is up): they happened at the same moment, so a receiver's
+    // few-second blip during a 100-event delivery must not read as 100 consecutive failures.
+    const counted = [...failures.keys()].filter((destinationId) => !delivered.has(destinationId));
     const countedFrom = statements.length;
-    for (const [destinationId, n] of counted) {
-      statements.push(countFailureStatement(env.DB, destinationId, config.forwarding.disableAfterFailures, now, n));
+    for (const destinationId of counted) {
+      statements.push(countFailureStatement(env.DB, destinationId, config.forwarding.disableAfterFailures, now, 1));
     }
     // The disable alert of a destination these failures disabled commits with them (src/queue/alert-raise.ts).
     const alertsFrom = statements.length;
-    for (const [destinationId, n] of counted) {
-      const raise = destinationDisabledAlertStatement(env.DB, config, destinationId, n, now);
+    for (const destinationId of counted) {
+      const raise = destinationDisabledAlertStatement(env.DB, config, destinationId, 1, now);
       if (raise) statements.push(raise);
     }
     const alertsTo = statements.length;
     statements.push(deleteOutboxStatement(env.DB, batchId));
     const written = await env.DB.batch<{ state: string; consecutive_failures: number }>(statements);
-    counted.forEach(([destinationId, n], i) => {
+    counted.forEach((destinationId, i) => {
       const after = firstRow<{ state: string; consecutive_failures: number }>(written[countedFrom + i]);
       const threshold = config.forwarding.disableAfterFailures;
-      if (after?.state === "disabled" && after.consecutive_failures >= threshold && after.consecutive_failures - n < threshold) {
+      if (after?.state === "disabled" && after.consecutive_failures === threshold) {
         log("error", "destination disabled after consecutive failures", { destinationId, consecutiveFailures: after.consecutive_failures });
       }
     });

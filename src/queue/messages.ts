@@ -10,6 +10,8 @@
  *                                      outbox, which the sweeper enqueues as batches); acknowledged;
  *                    {kind:"resume"}   move the next page of waiting deliveries of active destinations back to
  *                                      work (a resumed destination with a large backlog drains at queue speed);
+ *                    {kind:"replay"}   run the next step of a replay or redrive job (src/queue/replay.ts): one page
+ *                                      of its selection back to work, then the next step, delayed to keep its rate;
  *                    {kind:"alert"}    send one raised `gateway.alert` to the alert destination, or retry it
  *                                      (src/queue/alert-delivery.ts).
  * Dead-letter queue: only what the platform moves there: a forward message whose processing failed through all of
@@ -48,6 +50,14 @@ export const resumeMessage = z.object({
 });
 export type ResumeMessage = z.infer<typeof resumeMessage>;
 
+/** "Run step `step` of replay job `jobId`": a message for any other step is stale (a duplicate) and dropped. */
+export const replayMessage = z.object({
+  kind: z.literal("replay"),
+  jobId: z.number().int().positive(),
+  step: z.number().int().nonnegative(),
+});
+export type ReplayMessage = z.infer<typeof replayMessage>;
+
 /** "Send this alert": one row of `alerts`, to the destination it was raised for. */
 export const alertMessage = z.object({
   kind: z.literal("alert"),
@@ -55,7 +65,14 @@ export const alertMessage = z.object({
 });
 export type AlertMessage = z.infer<typeof alertMessage>;
 
-export const forwardMessage = z.discriminatedUnion("kind", [batchMessage, forwardEventMessage, deliveryMessage, resumeMessage, alertMessage]);
+export const forwardMessage = z.discriminatedUnion("kind", [
+  batchMessage,
+  forwardEventMessage,
+  deliveryMessage,
+  resumeMessage,
+  replayMessage,
+  alertMessage,
+]);
 export type ForwardMessage = z.infer<typeof forwardMessage>;
 
 /** What the dead-letter queue holds: forward messages the platform gave up on. */

@@ -71,10 +71,9 @@ export function readBacklogCounts(result: D1Result<unknown> | undefined): Backlo
 
 /**
  * Statement: dead letters recorded since `since`, at most `limit`, per destination and for events that never
- * reached fan-out (`destination_id = ''`). Written for the `dead_letters_destination (destination_id, recorded_at,
- * …)` index of the operations migration (0006): one range probe per destination, rows read = destinations + 1 + n.
- * On a schema without that index it scans `dead_letters` (every letter kept, RETENTION_DEAD_LETTER_DAYS), so it is
- * read only for the admin token's answer, never for the anonymous status.
+ * reached fan-out (`destination_id = ''`), through `dead_letters_destination (destination_id, recorded_at, …)`
+ * (migration 0006): one range per destination and one for the event-level letters, rows read = destinations + 1 + n
+ * (23 for the whole admin answer in a test with 3,000 older letters). Read for the admin token's answer only.
  */
 export function deadLettersSinceStatement(db: D1Database, since: number, limit: number): D1PreparedStatement {
   return db

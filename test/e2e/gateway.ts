@@ -60,7 +60,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function run(args: string[], cwd: string): Promise<string> {
+/** Run wrangler (offline, with the project's Node 22) and resolve to what it printed. */
+export function runWrangler(args: string[], cwd = ROOT): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(WRANGLER, args, { cwd, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -101,7 +102,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   const ownsState = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
   const configArgs = options.config ? ["--config", options.config] : [];
-  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, ...configArgs], ROOT);
+  await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, ...configArgs], ROOT);
   const port = options.port ?? (await freePort());
   // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
   const vars: Record<string, string> = isolatedConfig({
@@ -159,7 +160,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     throw error;
   }
   const query = async <T,>(sql: string): Promise<T[]> => {
-    const out = await run(["d1", "execute", "DB", "--local", "--persist-to", persistTo, ...configArgs, "--json", "--command", sql], ROOT);
+    const out = await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, ...configArgs, "--json", "--command", sql], ROOT);
     const parsed = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results: T[] }>;
     return parsed.flatMap((r) => r.results);
   };
@@ -173,4 +174,23 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     stop,
     crash: () => end("SIGKILL"),
   };
+}
+
+/** A call to the gateway's admin API with the e2e admin token. */
+export function adminRequest(gw: Gateway, method: string, urlPath: string, body?: unknown): Promise<Response> {
+  return fetch(`${gw.baseUrl}/admin/api${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${E2E_ADMIN_TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** Poll `check` until it returns true: at most `timeoutMs` and `rounds` rounds. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 45_000, rounds = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < rounds && Date.now() < deadline; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
 }

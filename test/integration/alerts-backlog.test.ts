@@ -157,6 +157,8 @@ describe("alerts whose message was lost", () => {
       if (list.some((m) => m.body.kind === "alert")) throw new Error("Queue sendBatch failed (simulated)");
       return sendBatch(list);
     };
+    // Two failed attempts counted before: this fan-out's (one per batch) is the third, which disables it.
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 2 WHERE id = ?1").bind(crm.id).run();
     const { result } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await batchOf(uuids[0]!) }], {
       env: { ...alertsOn(target.id, 3), FORWARD_QUEUE: queue },
     });

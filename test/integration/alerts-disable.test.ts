@@ -58,20 +58,30 @@ async function storeBatch(n: number): Promise<number> {
   return row!.batch_id;
 }
 
+/**
+ * Two failed attempts already counted against each of `ids`: a fan-out's first attempts to a destination count as
+ * one failed attempt (src/queue/fan-out.ts), so the next fan-out's is the third — DESTINATION_DISABLE_AFTER_FAILURES
+ * in these tests.
+ */
+async function failedTwice(...ids: string[]): Promise<void> {
+  for (const id of ids) await env.DB.prepare("UPDATE destinations SET consecutive_failures = 2 WHERE id = ?1").bind(id).run();
+}
+
 const alertMessages = (sent: ForwardMessage[]) => sent.filter((m): m is Extract<ForwardMessage, { kind: "alert" }> => m.kind === "alert");
 
 describe("a fan-out whose first attempts disable a destination", () => {
   it("raises one alert in the same commit, enqueues it once, and the alert destination gets it signed", async () => {
     const { target, crm, alertRequests } = await setUp();
     const batchId = await storeBatch(5);
+    await failedTwice(crm.id);
     const before = Date.now();
     const { result, forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId }], { env: alertsOn(target.id, 3) });
     expect(result.explicitAcks).toHaveLength(1);
-    // Five failures counted in one statement: the destination crossed 3 once, so one alert.
+    // The batch's five failed first attempts count as one, the third: the destination crossed 3 once, so one alert.
     const destination = await env.DB.prepare("SELECT state, consecutive_failures, disabled_at FROM destinations WHERE id = ?1")
       .bind(crm.id)
       .first<{ state: string; consecutive_failures: number; disabled_at: number }>();
-    expect(destination).toMatchObject({ state: "disabled", consecutive_failures: 5 });
+    expect(destination).toMatchObject({ state: "disabled", consecutive_failures: 3 });
     const [alert, ...more] = await alertRows();
     expect(more).toEqual([]);
     expect(alert).toMatchObject({ kind: "destination.disabled", subject: crm.id, destination_id: target.id, state: "pending", attempts: 0 });
@@ -99,7 +109,7 @@ describe("a fan-out whose first attempts disable a destination", () => {
         subject: { type: "destination", id: crm.id, name: "crm" },
         reason: "disabled automatically after 3 consecutive failed attempts",
         raisedAt: new Date(alert!.raised_at).toISOString(),
-        figures: { consecutiveFailures: 5 },
+        figures: { consecutiveFailures: 3 },
       },
     });
     // Nothing secret: no signing secret, no encryption key, no destination URL (its path can hold a token).
@@ -118,6 +128,7 @@ describe("a fan-out whose first attempts disable a destination", () => {
 
   it("a later fan-out to the disabled destination waits and raises nothing", async () => {
     const { target, crm } = await setUp();
+    await failedTwice(crm.id);
     await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await storeBatch(3) }], { env: alertsOn(target.id, 3) });
     const second = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await storeBatch(4) }], { env: alertsOn(target.id, 3) });
     expect(alertMessages(second.forwarded)).toEqual([]);
@@ -126,6 +137,7 @@ describe("a fan-out whose first attempts disable a destination", () => {
 
   it("with ALERT_DESTINATION_ID blank, the destination is disabled and no alert is raised or sent", async () => {
     const { crm, alertRequests } = await setUp();
+    await failedTwice(crm.id);
     const { forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await storeBatch(3) }], {
       env: { DESTINATION_DISABLE_AFTER_FAILURES: "3" },
     });
@@ -137,6 +149,7 @@ describe("a fan-out whose first attempts disable a destination", () => {
 
   it("an alert destination in Okta's format gets the alert in Okta's envelope with its auth header, signed too", async () => {
     const { target, crm, alertRequests } = await setUp({ format: "okta", oktaAuth: { header: "x-alert-key", value: "alert-receiver-key" } });
+    await failedTwice(crm.id);
     const { forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await storeBatch(3) }], { env: alertsOn(target.id, 3) });
     await consume(FORWARD_QUEUE_NAME, alertMessages(forwarded));
     const request = alertRequests[0]!;
@@ -179,6 +192,7 @@ describe("retries that disable a destination", () => {
 
   it("a failure counted after the disable (an attempt that was in flight) raises nothing", async () => {
     const { target, crm } = await setUp();
+    await failedTwice(crm.id);
     await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await storeBatch(3) }], { env: alertsOn(target.id, 3) });
     const uuid = await storeEvent();
     await openDeliveries(uuid);
@@ -207,6 +221,7 @@ describe("the cooldown", () => {
   it("a destination disabled again within ALERT_COOLDOWN_MINUTES gets no second alert; after it, a new one", async () => {
     const { target, crm } = await setUp();
     const disable = async () => {
+      await failedTwice(crm.id);
       const { forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await storeBatch(3) }], { env: alertsOn(target.id, 3) });
       expect((await env.DB.prepare("SELECT state FROM destinations WHERE id = ?1").bind(crm.id).first())?.state).toBe("disabled");
       return alertMessages(forwarded);
@@ -230,6 +245,7 @@ describe("the cooldown", () => {
   it("another destination disabled within the cooldown gets its own alert (the cooldown is per subject)", async () => {
     const { target, crm } = await setUp();
     const erp = await createDestination({ name: "erp", url: "https://erp.example.com/okta" });
+    await failedTwice(crm.id, erp.id);
     const { forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await storeBatch(3) }], { env: alertsOn(target.id, 3) });
     expect(alertMessages(forwarded)).toHaveLength(2);
     expect((await alertRows()).map((a) => a.subject).sort()).toEqual([crm.id, erp.id].sort());

@@ -244,7 +244,7 @@ describe("the alerts part", () => {
 });
 
 describe("what one answer costs in D1 rows read", () => {
-  it("does not grow with the history, and the counts stop at the limit", async () => {
+  it("does not grow with the delivery and dead-letter history, and the counts stop at the limit", async () => {
     const active = await createDestination({ name: "active" });
     const now = Date.now();
     // History the backlog must never visit: delivered and dead deliveries.
@@ -255,10 +255,20 @@ describe("what one answer costs in D1 rows read", () => {
     )
       .bind(active.id, now)
       .run();
+    // And dead letters older than the hour (dead_letters_destination, migration 0006, starts at the hour).
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+       INSERT INTO dead_letters (event_uuid, destination_id, reason, attempts, recorded_at)
+       SELECT 'history-' || i, CASE WHEN i % 3 = 0 THEN '' ELSE ?1 END, 'HTTP 400', 1, ?2 - 2 * 3600000 FROM n`,
+    )
+      .bind(active.id, now)
+      .run();
     await addOutboxBatch(1, now - MIN);
     for (let i = 0; i < 5; i++) await addDelivery(active.id, "failed", now + MIN);
+    for (let i = 0; i < 4; i++) await addDeadLetter(i % 2 === 0 ? active.id : "", now - MIN);
     const small = await health();
     expect(small.body.backlog.deliveries.retrying).toBe(5);
+    expect(small.body.deadLetters.lastHour).toBe(4);
     const anonymous = await health("anonymous");
     // A few rows whatever the history: the ping, the destinations, the backlog's oldest items, the alerts.
     expect(anonymous.rowsRead).toBeLessThanOrEqual(10);
