@@ -205,11 +205,17 @@ export interface DisabledDestinationSummary {
   id: string;
   name: string;
   disabledReason: string | null;
+  /** Epoch ms: when it became disabled (migrations/0008: kept by a trigger). */
+  disabledAt: number | null;
+  consecutiveFailures: number;
 }
 
 /** Statement for /healthz: disabled destinations (batched with the D1 ping, so health stays one round trip). */
 export function disabledDestinationsStatement(db: D1Database, limit: number): D1PreparedStatement {
   return db
-    .prepare("SELECT id, name, disabled_reason AS disabledReason FROM destinations WHERE state = 'disabled' ORDER BY id LIMIT ?1")
+    .prepare(
+      `SELECT id, name, disabled_reason AS disabledReason, disabled_at AS disabledAt, consecutive_failures AS consecutiveFailures
+       FROM destinations WHERE state = 'disabled' ORDER BY id LIMIT ?1`,
+    )
     .bind(limit);
 }
