@@ -113,7 +113,6 @@ export async function listDestinations(db: D1Database, limit: number): Promise<D
   return results.map(toDestination);
 }
 
-/** Destinations an event may fan out to: active ones (attempted) and paused ones (their deliveries wait). */
 /**
  * Every destination an event is routed to: active ones, and paused or disabled ones too, whose deliveries wait
  * (not attempted, not counted) until the destination is active again — so no event is lost while a receiver is
