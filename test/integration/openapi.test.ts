@@ -68,6 +68,19 @@ describe("GET /admin/api/openapi.json", () => {
     }
   });
 
+  it("is GET only: other methods are the admin API's answers (401 without the token, 404 with it), never a 500", async () => {
+    for (const path of ["/admin/api/openapi.json", "/admin/api/docs"]) {
+      for (const method of ["POST", "PUT", "DELETE"]) {
+        const anonymous = await request(path, { method, body: { openapi: "3.1.0" } });
+        expect(anonymous.status, `${method} ${path}`).toBe(401);
+        const admin = await request(path, { as: "admin", method, body: "{not json" });
+        expect(admin.status, `${method} ${path}`).toBe(404);
+        expect(((await admin.json()) as { error: { code: string } }).error.code).toBe("not_found");
+        await anonymous.arrayBuffer();
+      }
+    }
+  });
+
   it("fits its own description of itself", async () => {
     await conforms(doc, await request("/admin/api/openapi.json"), "GET", "/admin/api/openapi.json");
   });
