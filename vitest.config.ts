@@ -4,16 +4,19 @@
  *   wrangler.toml backed by real local D1 and Queues; migrations are applied by test/setup/apply-migrations.ts.
  * - "e2e": Node tests that start the real Worker with `wrangler dev` and talk HTTP to it, as Okta would.
  * - "tools": Node tests of the command-line tools (tools/: the Okta simulator, the tail renderer) without a Worker.
- * - "browser": the dashboard at /admin in Debian's chromium (playwright-core) against `wrangler dev`.
+ * - "browser": the dashboard at /admin and the admin API's reference page at /admin/api/docs in Debian's chromium
+ *   (playwright-core) against `wrangler dev`.
  * - "resilience" and "resilience-e2e": the resilience suite (`npm run test:resilience`, docs/testing.md): the same
  *   two kinds, for failures injected inside workerd (D1, queue sends, destinations, the clock) and for the real
  *   Worker under sustained load and restarts. `npm test` runs the first four projects, CI runs all six.
  *
- * The dashboard's static files (dashboard/build.ts) are built first: the Worker serves them at /admin.
+ * The dashboard's static files (dashboard/build.ts) and the admin API's reference page (api-reference/build.ts) are
+ * built first: the Worker serves them at /admin and /admin/api/docs.
  */
 import path from "node:path";
 import { cloudflareTest, readD1Migrations, type D1Migration } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildApiReference } from "./api-reference/build.ts";
 import { buildDashboard } from "./dashboard/build.ts";
 import {
   isolatedConfig,
@@ -60,6 +63,7 @@ function workerd(migrations: D1Migration[]) {
 
 export default defineConfig(async () => {
   await buildDashboard();
+  buildApiReference();
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {

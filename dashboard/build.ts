@@ -87,7 +87,8 @@ function sync(files: Map<string, Buffer>): number {
     renameSync(temporary, target);
     written++;
   }
-  for (const name of listFiles(OUT_DIR)) {
+  // Only under admin/: the rest of dist belongs to other builds (api-reference/build.ts).
+  for (const name of listFiles(path.join(OUT_DIR, ADMIN_DIR), OUT_DIR)) {
     if (!files.has(name) && !name.endsWith(".tmp")) rmSync(path.join(OUT_DIR, name), { force: true });
   }
   return written;

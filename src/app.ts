@@ -10,6 +10,7 @@ import { ApiError, errorBody } from "./errors";
 import type { InlineHookHandlers } from "./handlers/types";
 import { describeError, log } from "./log";
 import { adminApiRoutes } from "./http/admin";
+import { apiReferenceRoutes } from "./http/admin/openapi/reference-routes";
 import { dashboardRoutes } from "./http/dashboard";
 import { healthRoutes } from "./http/health";
 import { eventHookRoutes } from "./http/hooks/events";
@@ -33,6 +34,8 @@ export function createApp(options: AppOptions = {}) {
   app.route("/healthz", healthRoutes);
   app.route("/hooks/events", eventHookRoutes);
   app.route("/hooks/inline", createInlineHookRoutes(options.inlineHookHandlers));
+  // The OpenAPI document and its reference page are open: mounted ahead of the admin API's token check.
+  app.route("/admin/api", apiReferenceRoutes);
   app.route("/admin/api", adminApiRoutes);
   app.route("/", dashboardRoutes);
 

@@ -79,7 +79,7 @@ export const redriveAllRequestSchema = z.strictObject({
 /** Most destinations one unfiltered list merges (a gateway has a handful; each adds at most limit + 1 rows read). */
 export const MAX_LISTED_DESTINATIONS = 100;
 
-function deadLetterView(l: ListedDeadLetter | (Omit<ListedDeadLetter, "destinationName" | "eventType"> & Partial<ListedDeadLetter>)) {
+export function deadLetterView(l: ListedDeadLetter | (Omit<ListedDeadLetter, "destinationName" | "eventType"> & Partial<ListedDeadLetter>)) {
   return {
     destinationId: l.destinationId === "" ? FAN_OUT : l.destinationId,
     destinationName: l.destinationName ?? null,
