@@ -36,6 +36,9 @@ export default defineConfig(async () => {
                     INLINE_HOOK_SECRETS: TEST_INLINE_SECRET,
                     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                     SECRETS_ENCRYPTION_KEY: TEST_SECRETS_ENCRYPTION_KEY,
+                    // Tests read the inline hook audit right after each call; the buffering itself is tested with
+                    // its own values (test/integration/inline-audit.test.ts).
+                    INLINE_AUDIT_FLUSH_MS: "0",
                   }),
                 },
                 compatibilityFlags: ["service_binding_extra_handlers"],
