@@ -33,10 +33,11 @@ export async function answerInlineCall<T extends InlineHookType>(
   deps: AnswerDeps<T>,
   type: T,
   request: InlineHookRequest<T>,
-  body: unknown,
+  /** The body as received: the retry memo's key is its digest. */
+  rawBody: string,
 ): Promise<{ outcome: InlineOutcome<T>; summary: ReturnType<typeof summarizeResponse>; empty: boolean }> {
   const { env, config, requestId, receivedAt } = deps;
-  const memoKey = await retryKey(type, body);
+  const memoKey = await retryKey(type, rawBody);
   const remembered = recallOutcome<T>(memoKey, Date.now());
   const outcome = remembered
     ? { ...remembered, decidedBy: `repeat:${remembered.decidedBy}` }
