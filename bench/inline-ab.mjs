@@ -5,13 +5,16 @@
 // `git worktree` of main with node_modules linked), all under `wrangler dev` in their own process groups, then runs
 // ROUNDS rounds in which every scenario is loaded on each target in turn, S seconds each. Targets alternate within a
 // round, so a shared machine's load falls on all of them alike; the figure to quote is the median ratio to the bare
-// Worker, with every round's ratio beside it. Also prints the in-Worker `ms` of the gateway's log lines.
+// Worker, with every round's ratio beside it. On Linux it also reads, from /proc, the CPU time each target's process
+// group (wrangler's Node process and its workerd processes) spent per request: unlike req/s, that hardly moves when
+// other work shares the machine, and bare CPU / target CPU is the ratio a CPU-bound run would show. Also prints the
+// in-Worker `ms` of the gateway's log lines.
 //
 //   node bench/inline-ab.mjs [--baseline ../main-checkout] [--rounds 3] [--seconds 4] [--connections 8]
 //
 // This is a developer's A/B tool; `npm run bench` (scripts/bench.mjs) is the benchmark the docs quote.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -38,6 +41,39 @@ const scenarios = [
   { name: "inline registration, domain rule", path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: fixture("registration-hook.request.ssr.json") },
 ];
 
+/** The process group of the wrangler dev listening on `port` (Linux), or undefined. */
+function processGroupOf(port) {
+  if (!existsSync("/proc")) return undefined;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (args.some((a) => a.endsWith("wrangler") || a.endsWith("cli.js")) && args[args.indexOf("--port") + 1] === String(port)) {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
+}
+
+/** CPU milliseconds (user + system) used so far by every process of group `pgid`, or NaN. */
+function cpuMsOfGroup(pgid) {
+  if (pgid === undefined) return NaN;
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 function load(baseUrl, scenario, duration) {
   return new Promise((resolve, reject) => {
     autocannon(
@@ -47,18 +83,20 @@ function load(baseUrl, scenario, duration) {
   });
 }
 
-async function startBare() {
+async function startBare(name = "bare", config = "bench/bare-worker.toml") {
   const port = await freePort();
   const child = spawn(
     path.join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["dev", "--config", "bench/bare-worker.toml", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+    ["dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
     {
       cwd: ROOT,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` },
-      stdio: "ignore",
+      stdio: ["ignore", "pipe", "ignore"],
       detached: true,
     },
   );
+  let out = "";
+  child.stdout.on("data", (d) => (out += d.toString()));
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     try {
@@ -69,14 +107,14 @@ async function startBare() {
   };
   for (let i = 0; i < 240; i++) {
     try {
-      if ((await fetch(baseUrl, { signal: AbortSignal.timeout(1000) })).ok) return { name: "bare", baseUrl, stop, output: () => "" };
+      if ((await fetch(baseUrl, { signal: AbortSignal.timeout(1000) })).ok) return { name, baseUrl, stop, output: () => out };
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
-  throw new Error("the bare Worker did not start");
+  throw new Error(`${config} did not start`);
 }
 
 async function admin(gw, route, body) {
@@ -100,11 +138,13 @@ async function startGatewayFrom(name, start) {
 const targets = [];
 try {
   targets.push(await startBare());
+  targets.push(await startBare("bare+log", "bench/bare-worker-logging.toml"));
   targets.push(await startGatewayFrom("this", startGateway));
   if (args.baseline) {
     const other = await import(path.join(path.resolve(args.baseline), "test/e2e/gateway.ts"));
     targets.push(await startGatewayFrom("baseline", other.startGateway));
   }
+  for (const t of targets) t.group = processGroupOf(new URL(t.baseUrl).port);
   for (const t of targets) for (const s of scenarios) await load(t.baseUrl, s, 1); // warm-up: compile, fill caches
   const figures = new Map(); // scenario → target → [req/s per round]
   for (let round = 0; round < rounds; round++) {
@@ -112,11 +152,15 @@ try {
       // Rotate who goes first, so no target always runs right after another one's load.
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const t of order) {
+        const cpuBefore = cpuMsOfGroup(t.group);
         const r = await load(t.baseUrl, s, seconds);
+        // Work after the answers (the audit's waitUntil) belongs to these requests too.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const cpuMs = (cpuMsOfGroup(t.group) - cpuBefore) / Math.max(1, r.requests.total);
         if (r.non2xx > 0 || r.errors > 0) console.warn(`${t.name} ${s.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         const perTarget = figures.get(s.name) ?? new Map();
         figures.set(s.name, perTarget);
-        perTarget.set(t.name, [...(perTarget.get(t.name) ?? []), { rps: r.requests.average, p99: r.latency.p99 }]);
+        perTarget.set(t.name, [...(perTarget.get(t.name) ?? []), { rps: r.requests.average, p99: r.latency.p99, cpuMs }]);
       }
     }
   }
@@ -124,9 +168,11 @@ try {
   const rows = [];
   for (const [scenario, perTarget] of figures) {
     const bare = perTarget.get("bare");
+    const logging = perTarget.get("bare+log");
     for (const t of targets.filter((x) => x.name !== "bare")) {
       const runs = perTarget.get(t.name);
       const ratios = runs.map((r, i) => r.rps / bare[i].rps);
+      const loggingRatios = runs.map((r, i) => r.rps / logging[i].rps);
       rows.push({
         scenario,
         target: t.name,
@@ -134,7 +180,11 @@ try {
         "bare req/s (median)": Math.round(median(bare.map((r) => r.rps))),
         "× bare (median)": Math.round(median(ratios) * 100) / 100,
         "× bare per round": ratios.map((x) => x.toFixed(2)).join(" "),
+        "× bare+log (median)": t.name === "bare+log" ? "" : Math.round(median(loggingRatios) * 100) / 100,
         "p99 ms": median(runs.map((r) => r.p99)),
+        "CPU ms/req": Math.round(median(runs.map((r) => r.cpuMs)) * 100) / 100,
+        "bare CPU ms/req": Math.round(median(bare.map((r) => r.cpuMs)) * 100) / 100,
+        "bare CPU / CPU": Math.round((median(bare.map((r) => r.cpuMs)) / median(runs.map((r) => r.cpuMs))) * 100) / 100,
       });
     }
   }
