@@ -116,6 +116,18 @@ describe("requests we cannot use get our JSON error", () => {
     expect(res.status).toBe(413);
   });
 
+  it("413 too when a body is longer than the Content-Length it declared (never read past the limit unchecked)", async () => {
+    const big = JSON.stringify({ ...token(), padding: "x".repeat(5000) });
+    const res = await postInline("token", null, { rawBody: big, headers: { "content-length": "100" }, vars: { MAX_BODY_BYTES: "4096" } });
+    expect(res.status).toBe(413);
+  });
+
+  it("a body with a declared Content-Length within the limit is read whole", async () => {
+    const body = JSON.stringify(token());
+    const res = await postInline("token", null, { rawBody: body, headers: { "content-length": String(new TextEncoder().encode(body).byteLength) } });
+    expect(res.status).toBe(204);
+  });
+
   it("404 for an unknown type and for GET", async () => {
     expect((await postInline("not-a-type", token())).status).toBe(404);
     const get = new Request("https://gateway.test/hooks/inline/token", { headers: { authorization: INLINE_SECRET } });
