@@ -80,6 +80,10 @@ export function bufferInlineCall(db: D1Database, call: InlineCallRecord, flushAf
   }
   const batch = open.get(call.hookType) ?? openBatch(storageDatabase(binding), open, call.hookType, flushAfterMs);
   batch.calls.push(call);
-  if (batch.calls.length >= INLINE_AUDIT_BATCH_CALLS) batch.flush();
+  if (batch.calls.length >= INLINE_AUDIT_BATCH_CALLS) {
+    // Full: later calls start a new buffer at once; the write itself waits for this request to have answered.
+    open.delete(call.hookType);
+    setTimeout(() => batch.flush(), 0);
+  }
   return batch.written;
 }
