@@ -9,10 +9,12 @@
 -- batch_deliveries one row per (batch, destination) with the events that were delivered on their first attempt.
 --                  Everything else (a failed attempt, a paused destination, a refused URL) gets a `deliveries`
 --                  row as before, which drives retries, resume and dead letters.
--- events           rebuilt: an INTEGER PRIMARY KEY (stable under VACUUM, which batches rely on), the payload
---                  compressed (a BLOB: deflate with a preset dictionary, src/storage/payload-codec.ts; payloads
---                  copied from the old table stay UTF-8 JSON), `published` as epoch ms, and two indexes instead
---                  of six. Nothing updates an event after it is stored.
+-- event_payloads   one row per batch: the exact texts of its events, one after another, compressed together
+--                  (a BLOB: deflate with a preset dictionary, src/storage/payload-codec.ts). Compressing a
+--                  delivery at once instead of each event alone keeps about a third fewer bytes per event.
+-- events           rebuilt: an INTEGER PRIMARY KEY (stable under VACUUM, which batches rely on), where its text
+--                  is in its batch's payload (byte offset and length) instead of a payload column, `published` as
+--                  epoch ms, and two indexes instead of six. Nothing updates an event after it is stored.
 -- gateway_meta     small counters; `destinations_version` changes whenever a destination's routing changes
 --                  (triggers below), so an isolate's cached routing is known to be current or not.
 
@@ -28,6 +30,11 @@ CREATE TABLE event_batches (
 ) STRICT;
 -- Time range → batches → a range of event ids (event ids grow with time, as batch ids do).
 CREATE INDEX event_batches_received ON event_batches (received_at);
+
+CREATE TABLE event_payloads (
+  batch_id INTEGER PRIMARY KEY,               -- event_batches.id
+  data     BLOB NOT NULL                      -- the batch's event texts (src/storage/payload-codec.ts)
+) STRICT;
 
 CREATE TABLE forward_outbox (
   batch_id    INTEGER PRIMARY KEY,            -- event_batches.id
@@ -71,30 +78,28 @@ CREATE TABLE events_v2 (
   forward            INTEGER NOT NULL CHECK (forward IN (0, 1, 2)),
                                                -- 1: forward; 0: never (loop guard, IGNORE_ACTOR_IDS);
                                                -- 2: no destination wanted it when it arrived
-  payload            BLOB NOT NULL             -- Okta's exact bytes, compressed (src/storage/payload-codec.ts)
+  payload_offset     INTEGER NOT NULL,         -- Okta's exact bytes: this many bytes into its batch's payload …
+  payload_bytes      INTEGER NOT NULL          -- … this many (UTF-8)
 ) STRICT;
 CREATE INDEX events_type ON events_v2 (event_type, id);
 
--- Events not yet fanned out become one batch each, in the outbox, so they are forwarded like new ones. Events
--- already fanned out keep their `deliveries` rows and need no batch.
-CREATE TABLE migration_0004_batches (event_rowid INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL) STRICT;
-INSERT INTO migration_0004_batches (event_rowid, batch_id)
-SELECT rowid, row_number() OVER (ORDER BY rowid) FROM events WHERE forward_state IN ('pending', 'enqueued');
-
+-- Every existing event becomes a batch of its own, its payload copied as it was (UTF-8 JSON, which the codec reads
+-- as is). Those not yet fanned out go to the outbox, so they are forwarded like new ones; those already fanned out
+-- keep their `deliveries` rows.
 INSERT INTO events_v2 (id, uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity,
-                       batch_id, received_at, forward, payload)
+                       batch_id, received_at, forward, payload_offset, payload_bytes)
 SELECT e.rowid, e.uuid, e.event_type,
        CASE WHEN e.published GLOB '[0-9][0-9][0-9][0-9]-*'
             THEN CAST(round((julianday(e.published) - 2440587.5) * 86400000) AS INTEGER) END,
-       e.actor_id, e.actor_alternate_id, e.outcome_result, e.severity, m.batch_id,
-       e.received_at, CASE WHEN e.forward_state = 'skipped' THEN 0 ELSE 1 END, CAST(e.payload AS BLOB)
-FROM events e LEFT JOIN migration_0004_batches m ON m.event_rowid = e.rowid ORDER BY e.rowid;
+       e.actor_id, e.actor_alternate_id, e.outcome_result, e.severity, e.rowid,
+       e.received_at, CASE WHEN e.forward_state = 'skipped' THEN 0 ELSE 1 END, 0, length(CAST(e.payload AS BLOB))
+FROM events e ORDER BY e.rowid;
 
 INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id)
-SELECT m.batch_id, m.event_rowid, 1, e.received_at, e.okta_org, e.event_hook_id, e.envelope_event_id
-FROM migration_0004_batches m JOIN events e ON e.rowid = m.event_rowid;
-INSERT INTO forward_outbox (batch_id, created_at) SELECT id, received_at FROM event_batches;
-DROP TABLE migration_0004_batches;
+SELECT rowid, rowid, 1, received_at, okta_org, event_hook_id, envelope_event_id FROM events ORDER BY rowid;
+INSERT INTO event_payloads (batch_id, data) SELECT rowid, CAST(payload AS BLOB) FROM events ORDER BY rowid;
+INSERT INTO forward_outbox (batch_id, created_at)
+SELECT rowid, received_at FROM events WHERE forward_state IN ('pending', 'enqueued') ORDER BY rowid;
 
 DROP TABLE events;
 ALTER TABLE events_v2 RENAME TO events;

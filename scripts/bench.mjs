@@ -1,280 +1,227 @@
 #!/usr/bin/env node
-// `npm run bench`: load on the real Worker under `wrangler dev` (local D1 and Queues), from a second process on
-// 127.0.0.1, as Okta would send it. Bounded: every scenario runs BENCH_SECONDS (default 8) with BENCH_CONNECTIONS
-// (default 8) connections. Prints median and tail latency and throughput per scenario.
+// `npm run bench`: the real Worker under `wrangler dev` (local D1 and Queues), loaded from a second process on
+// 127.0.0.1 as Okta would load it, side by side with a bare Worker under the same wrangler and workerd. Writes
+// bench/results/latest.{json,md} and throughput.svg, and prints the Markdown.
 //
-// Figures from this are for comparing changes on one machine, not absolute: local D1 is SQLite on this disk, and
-// wrangler dev adds its own proxy hop. So every HTTP scenario also runs, right after, against a bare Worker
-// (bench/bare-worker.js: reads the body, answers a constant) under the same wrangler and workerd, and the table
-// quotes the gateway as a ratio of it. Quote medians and ratios; run twice on a shared machine.
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
+// Sections (BENCH_SECTIONS, default all): http (each scenario against the gateway and the bare Worker, alternating,
+// BENCH_ROUNDS rounds of BENCH_SECONDS with BENCH_CONNECTIONS), forwarding (D1 rows and queue operations per
+// forwarded event, throughput to 1 and 5 destinations, POST → receiver latency under a trickle for each
+// max_batch_timeout in BENCH_BATCH_TIMEOUTS; BENCH_SCENARIOS picks scenarios by id), storage (D1 bytes per event on Okta's examples and on synthesized
+// 2-4 KB events). Every phase is bounded in count and time.
+//
+// Figures from this machine compare changes, not absolute capacity: quote the ratio to the bare Worker from the same
+// run, and the median of rounds; the machine is shared and noisy.
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import autocannon from "autocannon";
-import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, freePort, startGateway } from "../test/e2e/gateway.ts";
+import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
+import { forwardingCostPhase, forwardingThroughput, startReceiver, trickleLatency } from "../bench/forwarding.mjs";
+import { load, startBare } from "../bench/load.mjs";
+import { logLines, median, requestCost } from "../bench/log-lines.mjs";
+import { writeRun } from "../bench/report.mjs";
+import { growth, snapshot, storeAll } from "../bench/storage.mjs";
+import { deliveryEnvelope, seeded, syntheticEvents } from "../bench/synthetic-events.mjs";
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const ROOT = path.resolve(import.meta.dirname, "..");
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const sections = new Set((process.env.BENCH_SECTIONS ?? "http,forwarding,storage").split(","));
+const onlyScenarios = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Boolean);
+const batchTimeouts = (process.env.BENCH_BATCH_TIMEOUTS ?? "").split(",").filter(Boolean).map(Number);
+const GATEWAY_VARS = { ALLOW_INSECURE_DESTINATIONS: "true", FORWARD_RETRY_BASE_SECONDS: "1" };
 
-let counter = 0;
-function logEvent() {
-  counter++;
-  return {
-    uuid: `bench-${process.pid}-${counter}`,
-    published: new Date().toISOString(),
-    eventType: "user.session.start",
-    version: "0",
-    displayMessage: "User login to Okta",
-    severity: "INFO",
-    client: { ipAddress: "203.0.113.7", userAgent: { rawUserAgent: "Mozilla/5.0", os: "Mac OS X", browser: "CHROME" } },
-    actor: { id: "00uBenchUser", type: "User", alternateId: "bench@example.com", displayName: "Bench User" },
-    outcome: { result: "SUCCESS", reason: null },
-    target: [{ id: "0oaBenchApp", type: "AppInstance", alternateId: "Bench", displayName: "Bench" }],
-    transaction: { type: "WEB", id: `tx${counter}`, detail: {} },
-    debugContext: { debugData: { requestUri: "/idp/idx/identify" } },
-    legacyEventType: "core.user_auth.login_success",
-    authenticationContext: { authenticationStep: 0, externalSessionId: "idx123" },
-    securityContext: {},
-  };
-}
-function envelope(n) {
-  return JSON.stringify({
-    eventType: "com.okta.event_hook",
-    eventTypeVersion: "1.0",
-    cloudEventsVersion: "0.1",
-    source: "https://bench.okta.com/api/v1/eventHooks/whoBench",
-    eventId: crypto.randomUUID(),
-    data: { events: Array.from({ length: n }, logEvent) },
-    eventTime: new Date().toISOString(),
-    contentType: "application/json",
-  });
-}
-
-const headers = { "content-type": "application/json", authorization: E2E_EVENT_SECRET };
+const eventHeaders = { "content-type": "application/json", authorization: E2E_EVENT_SECRET };
 const inlineHeaders = { "content-type": "application/json", authorization: E2E_INLINE_SECRET };
-const fixture = (name) => readFileSync(new URL(`../test/fixtures/okta/${name}`, import.meta.url), "utf8");
-const duplicate = envelope(1);
+const fixture = (name) => readFileSync(path.join(ROOT, "test/fixtures/okta", name), "utf8");
+const nextEvent = syntheticEvents({ seed: 42 });
+const duplicate = deliveryEnvelope([nextEvent()]);
 const tokenRequest = fixture("token-hook.request.json");
 const registrationRequest = fixture("registration-hook.request.ssr.json");
-const scenarios = [
-  { name: "GET verification", path: "/hooks/events", method: "GET", headers: { ...headers, "x-okta-verification-challenge": "bench" } },
-  // Inline hooks before the event load: locally the forward queue's consumer shares the Worker's thread, and the
-  // fan-out backlog the event scenarios leave behind would be measured too.
-  { name: "inline token, 2 claim rules", path: "/hooks/inline/token", method: "POST", headers: inlineHeaders, body: () => tokenRequest },
-  { name: "inline registration, domain rule", path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: () => registrationRequest },
-  { name: "POST 1 new event", path: "/hooks/events", method: "POST", headers, body: () => envelope(1), events: 1 },
-  { name: "POST redelivery (duplicate)", path: "/hooks/events", method: "POST", headers, body: () => duplicate, events: 1 },
-  { name: "POST 100 new events", path: "/hooks/events", method: "POST", headers, body: () => envelope(100), events: 100 },
+
+const SCENARIOS = [
+  { id: "verification", name: "GET verification", path: "/hooks/events", method: "GET", route: "/hooks/events", headers: { ...eventHeaders, "x-okta-verification-challenge": "bench" } },
+  // Inline hooks before the event load, whose after-effects would otherwise be measured too.
+  { id: "inline-token", name: "inline token, 2 cached claim rules", path: "/hooks/inline/token", method: "POST", route: "/hooks/inline/token", headers: inlineHeaders, body: () => tokenRequest },
+  { id: "inline-registration", name: "inline registration, cached domain rule", path: "/hooks/inline/registration", method: "POST", route: "/hooks/inline/registration", headers: inlineHeaders, body: () => registrationRequest },
+  { id: "redelivery", name: "POST redelivery (all duplicates)", path: "/hooks/events", method: "POST", route: "/hooks/events", headers: eventHeaders, body: () => duplicate },
+  { id: "ingest-1", name: "POST 1 new event", path: "/hooks/events", method: "POST", route: "/hooks/events", headers: eventHeaders, body: () => deliveryEnvelope([nextEvent()]), events: 1 },
+  { id: "ingest-20", name: "POST 20 new events", path: "/hooks/events", method: "POST", route: "/hooks/events", headers: eventHeaders, body: () => deliveryEnvelope(Array.from({ length: 20 }, nextEvent)), events: 20 },
+  { id: "ingest-100", name: "POST 100 new events", path: "/hooks/events", method: "POST", route: "/hooks/events", headers: eventHeaders, body: () => deliveryEnvelope(Array.from({ length: 100 }, nextEvent)), events: 100 },
 ];
 
-async function admin(gw, path, body) {
-  const res = await fetch(`${gw.baseUrl}/admin/api${path}`, {
+async function admin(gw, route, body) {
+  const res = await fetch(`${gw.baseUrl}/admin/api${route}`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
     body: JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`admin ${path}: ${res.status} ${await res.text()}`);
+  if (!res.ok) throw new Error(`admin ${route}: ${res.status} ${await res.text()}`);
   return res.json();
 }
 
-/**
- * Forwarding latency: single-event deliveries posted one at a time (a bounded count), each timed from the POST to
- * its arrival at a receiver on 127.0.0.1. Includes the queue's batch wait (max_batch_timeout) and fan-out.
- */
-let forwardingCost;
-
-async function forwardingLatency(gw, count) {
-  const sentAt = new Map();
-  const latencies = [];
-  let done;
-  const allArrived = new Promise((resolve) => (done = resolve));
-  const receiver = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d) => (body += d));
-    req.on("end", () => {
-      const uuid = JSON.parse(body).data.uuid;
-      if (sentAt.has(uuid) && !latencies.some((l) => l.uuid === uuid)) latencies.push({ uuid, ms: performance.now() - sentAt.get(uuid) });
-      res.writeHead(204).end();
-      if (latencies.length === count) done();
-    });
-  });
-  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  const { port } = receiver.address();
-  const destination = await admin(gw, "/destinations", { name: "bench receiver", url: `http://127.0.0.1:${port}/events`, eventTypes: ["user.session.start"] });
-  const logFrom = gw.output().length;
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    const body = envelope(1);
-    sentAt.set(JSON.parse(body).data.events[0].uuid, performance.now());
-    await fetch(`${gw.baseUrl}/hooks/events`, { method: "POST", headers, body });
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await Promise.race([allArrived, new Promise((r) => setTimeout(r, 60_000))]);
-  // D1's own counts for this phase: the event POSTs' lines and the queue batches' lines (fan-out and deliveries).
-  await new Promise((r) => setTimeout(r, 3_000));
-  let written = 0;
-  let read = 0;
-  let queueOps = 0;
-  for (const line of gw.output().slice(logFrom).split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      const l = JSON.parse(line);
-      if ((l.msg === "request" && l.route === "/hooks/events") || l.msg === "queue batch") {
-        written += l.d1RowsWritten ?? 0;
-        read += l.d1RowsRead ?? 0;
-      }
-      if (l.msg === "queue batch") queueOps += l.messages;
-    } catch {
-      // a line that only looks like JSON
-    }
-  }
-  forwardingCost = { events: count, rowsWrittenPerEvent: Math.round((written / count) * 10) / 10, rowsReadPerEvent: Math.round((read / count) * 10) / 10, messagesPerEvent: Math.round((queueOps / count) * 10) / 10 };
-  receiver.close();
-  // The load scenarios after this one must not fan out to a receiver that is gone (retries would load the machine).
-  await fetch(`${gw.baseUrl}/admin/api/destinations/${destination.id}`, {
-    method: "DELETE",
-    headers: { authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
-  });
-  const ms = latencies.map((l) => l.ms).sort((a, b) => a - b);
-  const at = (q) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? NaN);
-  return { scenario: `forward: POST → receiver (${count} events)`, "p50 ms": at(0.5), "p99 ms": at(0.99), "req/s": "", "bare req/s": "", "× bare": "", "bare p50/p99": "", "events/s": Math.round((ms.length / (performance.now() - started)) * 1000), non2xx: "", errors: count - ms.length };
-}
-
-function run(gw, scenario) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: `${gw.baseUrl}${scenario.path}`,
-        connections,
-        duration: seconds,
-        method: scenario.method,
-        headers: scenario.headers,
-        requests: [
-          {
-            setupRequest(req) {
-              if (scenario.body) req.body = scenario.body();
-              return req;
-            },
-          },
-        ],
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
-  });
-}
-
-/** The bare baseline Worker under `wrangler dev`, on a free port of 127.0.0.1. */
-async function startBare() {
-  const root = path.resolve(import.meta.dirname, "..");
-  const port = await freePort();
-  const child = spawn(
-    path.join(root, "node_modules", ".bin", "wrangler"),
-    ["dev", "--config", "bench/bare-worker.toml", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
-    {
-      cwd: root,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` },
-      stdio: "ignore",
-      detached: true,
-    },
-  );
-  const baseUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(baseUrl, { signal: AbortSignal.timeout(1000) })).ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return {
-    baseUrl,
-    stop: () => {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-    },
-  };
-}
-
-const bare = await startBare();
-const gw = await startGateway({ vars: { ALLOW_INSECURE_DESTINATIONS: "true", FORWARD_RETRY_BASE_SECONDS: "1" } });
-try {
-  // Inline hook rules the scenarios exercise (cached in the isolate after the first call).
+async function inlineRules(gw) {
   await admin(gw, "/rules", { kind: "token.claim", definition: { token: "access", claim: "department", value: { from: "static", value: "engineering" } } });
   await admin(gw, "/rules", { kind: "token.claim", definition: { token: "identity", claim: "employee_type", value: { from: "profile", attribute: "locale" } } });
   await admin(gw, "/rules", { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "Use your work email.", fieldMessage: "Only example.com addresses can register." } });
-  // First, while the forward queue is empty: the load scenarios below leave a backlog of fan-outs behind them.
-  const forwarding = await forwardingLatency(gw, Number(process.env.BENCH_FORWARD_EVENTS ?? 100));
-  await run(gw, { ...scenarios[0], name: "warm-up" });
-  const rows = [];
-  await run(bare, { ...scenarios[0], name: "warm-up" });
-  for (const scenario of scenarios) {
-    const r = await run(gw, scenario);
-    const b = await run(bare, scenario);
-    const ok = r["2xx"];
-    rows.push({
-      scenario: scenario.name,
-      "p50 ms": r.latency.p50,
-      "p99 ms": r.latency.p99,
-      "req/s": Math.round(r.requests.average),
-      "bare req/s": Math.round(b.requests.average),
-      "× bare": Math.round((r.requests.average / b.requests.average) * 100) / 100,
-      "bare p50/p99": `${b.latency.p50}/${b.latency.p99}`,
-      "events/s": scenario.events ? Math.round((ok / seconds) * scenario.events) : "",
-      non2xx: r.non2xx,
-      errors: r.errors + r.timeouts,
-    });
-  }
-  rows.push(forwarding);
-  console.log(`\nokta-hooks-edge bench — wrangler dev, ${connections} connections, ${seconds} s per scenario, node ${process.version}`);
-  console.table(rows);
-  // Time spent inside the Worker (the `ms` of each request's log line), without wrangler dev's proxy hop.
-  // And what D1 says each request cost (the log line's d1RowsRead / d1RowsWritten, index entries included).
-  const inWorker = new Map();
-  for (const line of gw.output().split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      const l = JSON.parse(line);
-      if (l.msg !== "request" || typeof l.ms !== "number") continue;
-      const key = `${l.method} ${l.route}`;
-      if (!inWorker.has(key)) inWorker.set(key, { ms: [], read: 0, written: 0, stored: 0 });
-      const entry = inWorker.get(key);
-      entry.ms.push(l.ms);
-      entry.read += l.d1RowsRead ?? 0;
-      entry.written += l.d1RowsWritten ?? 0;
-      entry.stored += l.stored ?? 0;
-    } catch {
-      // a line that only looks like JSON
-    }
-  }
-  const inWorkerRows = [...inWorker].map(([route, { ms, read, written, stored }]) => {
-    ms.sort((a, b) => a - b);
-    const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))];
-    const per = (n, d) => (d > 0 ? Math.round((n / d) * 10) / 10 : "");
-    return {
-      route,
-      requests: ms.length,
-      "p50 ms": at(0.5),
-      "p99 ms": at(0.99),
-      "D1 rows read / req": per(read, ms.length),
-      "D1 rows written / req": per(written, ms.length),
-      "D1 rows written / stored event": per(written, stored),
-    };
-  });
-  console.log("\nInside the Worker per request (log line `ms`, and D1's own row counts; work after the answer excluded):");
-  console.table(inWorkerRows);
-  console.log(
-    `\nForwarding ${forwardingCost.events} events to one destination, as D1 reports it (ingest + queue batches; the ` +
-      `route's after-answer 'enqueued' mark not included): ${forwardingCost.rowsWrittenPerEvent} rows written and ` +
-      `${forwardingCost.rowsReadPerEvent} rows read per event; ${forwardingCost.messagesPerEvent} queue messages consumed per event.`,
-  );
-  const stored = await gw.query("SELECT count(*) AS n FROM events");
-  console.log(`events stored: ${stored[0]?.n}`);
-} finally {
-  await gw.stop();
-  bare.stop();
 }
+
+async function httpSection(gw, bare) {
+  const warm = SCENARIOS[0];
+  await load(gw.baseUrl, warm, { seconds: 2, connections });
+  await load(bare.baseUrl, warm, { seconds: 2, connections });
+  const results = [];
+  for (const scenario of SCENARIOS.filter((s) => onlyScenarios.length === 0 || onlyScenarios.includes(s.id))) {
+    const gatewayRuns = [];
+    const bareRuns = [];
+    const from = gw.output().length;
+    for (let round = 0; round < rounds; round++) {
+      // Alternate who goes first, so a machine getting busier or quieter does not favour either side.
+      const pair = round % 2 === 0 ? [[gw, gatewayRuns], [bare, bareRuns]] : [[bare, bareRuns], [gw, gatewayRuns]];
+      for (const [target, runs] of pair) runs.push(await load(target.baseUrl, scenario, { seconds, connections }));
+    }
+    const inWorker = requestCost(logLines(gw.output().slice(from)), scenario);
+    const rps = (r) => r.requests.average;
+    const ratios = gatewayRuns.map((g, i) => rps(g) / rps(bareRuns[i]));
+    const mid = (runs, f) => median(runs.map(f));
+    const failures = gatewayRuns.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
+    results.push({
+      id: scenario.id,
+      name: scenario.name,
+      gatewayRps: mid(gatewayRuns, rps),
+      bareRps: mid(bareRuns, rps),
+      ratio: median(ratios),
+      ratios,
+      p50: mid(gatewayRuns, (r) => r.latency.p50),
+      p99: mid(gatewayRuns, (r) => r.latency.p99),
+      bareP50: mid(bareRuns, (r) => r.latency.p50),
+      bareP99: mid(bareRuns, (r) => r.latency.p99),
+      eventsPerSecond: scenario.events ? mid(gatewayRuns, rps) * scenario.events : null,
+      failures,
+      inWorker,
+    });
+    console.log(`${scenario.name}: ${Math.round(results.at(-1).gatewayRps)} req/s, ${results.at(-1).ratio.toFixed(2)}× bare${failures ? `, ${failures} failures` : ""}`);
+  }
+  return results;
+}
+
+/** A copy of wrangler.toml with another max_batch_timeout on the forward queue's consumer, beside it. */
+function configWithBatchTimeout(value) {
+  const source = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const changed = source.replace(/(queue = "okta-hooks-edge-forward"\n(?:.*\n)*?max_batch_timeout = )\d+/, `$1${value}`);
+  if (changed === source && !source.includes(`max_batch_timeout = ${value}`)) throw new Error("max_batch_timeout not found in wrangler.toml");
+  const file = path.join(ROOT, `.bench-wrangler-${value}.toml`);
+  writeFileSync(file, changed);
+  return file;
+}
+
+function currentBatchTimeout() {
+  const m = /queue = "okta-hooks-edge-forward"\n(?:.*\n)*?max_batch_timeout = (\d+)/.exec(readFileSync(path.join(ROOT, "wrangler.toml"), "utf8"));
+  return m ? Number(m[1]) : null;
+}
+
+async function forwardingSection(gw) {
+  const receiver = await startReceiver();
+  try {
+    const cost = [];
+    for (const destinations of [1, 3]) cost.push(await forwardingCostPhase(gw, receiver, nextEvent, { destinations, deliveries: 50, size: 20 }));
+    cost.push(await forwardingCostPhase(gw, receiver, nextEvent, { destinations: 1, deliveries: 200, size: 1 }));
+    const throughput = [];
+    for (const destinations of [1, 5]) throughput.push(await forwardingThroughput(gw, receiver, nextEvent, { destinations, deliveries: 100, size: 20, concurrency: 4 }));
+    const trickle = [];
+    const interval = { intervalMs: 250, seconds: 15 };
+    trickle.push({ batchTimeout: currentBatchTimeout(), ...interval, ...(await trickleLatency(gw, receiver, nextEvent, interval)) });
+    for (const value of batchTimeouts) {
+      const config = configWithBatchTimeout(value);
+      const variant = await startGateway({ vars: GATEWAY_VARS, config });
+      try {
+        trickle.push({ batchTimeout: value, ...interval, ...(await trickleLatency(variant, receiver, nextEvent, interval)) });
+      } finally {
+        await variant.stop();
+        rmSync(config, { force: true });
+      }
+    }
+    return { cost, throughput, trickle };
+  } finally {
+    await receiver.close();
+  }
+}
+
+const ID_LIKE = /^[A-Za-z0-9_-]{16,}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** A copy of `value` with every id-like string (ids, session and request ids, hashes, uuids) and time made fresh. */
+function freshIds(value, rand) {
+  if (Array.isArray(value)) return value.map((v) => freshIds(v, rand));
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === "published" ? new Date(Date.UTC(2026, 10, 1) + Math.floor(rand() * 86_400_000)).toISOString() : freshIds(v, rand)]));
+  if (typeof value === "string" && ID_LIKE.test(value)) {
+    return value.replace(/[0-9a-f](?=[0-9a-f-]*$)|[A-Za-z0-9_]/g, (c) => (/[0-9a-f]/.test(c) && value.includes("-") && value.length === 36 ? "0123456789abcdef"[Math.floor(rand() * 16)] : ALPHANUMERIC[Math.floor(rand() * ALPHANUMERIC.length)]));
+  }
+  return value;
+}
+
+/** The event objects of every Okta example delivery in the fixtures (docs samples and captured deliveries). */
+function oktaExampleEvents() {
+  const files = ["event-hook.delivery.user-session-start.json", "event-hook.delivery.user-session-start.2019.json", "captured/event-hook.delivery.user-account-update-profile.json", "captured/event-hook.delivery.user-lifecycle-create.json", "captured/event-hook.delivery.user-lifecycle-delete-initiated.json"];
+  const single = JSON.parse(fixture("event-hook.logevent.user-lifecycle-deactivate.json"));
+  return [...files.flatMap((f) => JSON.parse(fixture(f)).data.events), single];
+}
+
+async function storageSection() {
+  // Its own gateway, without destinations: what is kept for every stored event, nothing else running.
+  const gw = await startGateway({ vars: GATEWAY_VARS });
+  try {
+    // Store in cycles, each followed by the cron (outbox sweep and payload compaction), as a running gateway does;
+    // measured from the end of the first cycle, so pages compaction freed are reused the way they are in production.
+    const measure = async (id, name, events, cycles = 5) => {
+      const per = Math.ceil(events.length / cycles);
+      const chunks = Array.from({ length: cycles }, (_, i) => events.slice(i * per, (i + 1) * per));
+      const cycle = async (chunk) => {
+        await storeAll(gw, chunk);
+        const res = await gw.runScheduled();
+        if (!res.ok) throw new Error(`the cron answered ${res.status}`);
+      };
+      await cycle(chunks[0]);
+      const before = snapshot(gw.persistTo);
+      for (const chunk of chunks.slice(1)) await cycle(chunk);
+      const result = growth(before, snapshot(gw.persistTo));
+      const measured = chunks.slice(1).flat();
+      const jsonBytes = measured.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0) / measured.length;
+      return { id, name, jsonBytesPerEvent: jsonBytes, ...result };
+    };
+    const examples = oktaExampleEvents();
+    // Each example many times over, every id, hash and time in it fresh per copy (a delivery is compressed as a whole,
+    // so identical copies would cost almost nothing): Okta's real structure and values, an org's entropy.
+    const rand = seeded(4242);
+    const exampleCopies = Array.from({ length: 2_400 }, (_, i) => freshIds(examples[i % examples.length], rand));
+    await storeAll(gw, [nextEvent()]); // the first delivery loads the isolate's routing copy
+    return [
+      await measure("okta-examples", `Okta's example events (${examples.length}), ${exampleCopies.length / examples.length} copies each with fresh ids and times`, exampleCopies),
+      await measure("synthetic", "synthesized events, 2-4 KB of JSON", Array.from({ length: 6_000 }, nextEvent)),
+    ];
+  } finally {
+    await gw.stop();
+  }
+}
+
+const run = {
+  date: new Date().toISOString().slice(0, 10),
+  machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), Node ${process.version}, wrangler dev --local`,
+  method: `${connections} connections, ${rounds} rounds of ${seconds} s per scenario, gateway and bare Worker alternating; ratios are per round, the table shows their median.`,
+};
+if (sections.has("http") || sections.has("forwarding")) {
+  const bare = sections.has("http") ? await startBare() : null;
+  const gw = await startGateway({ vars: GATEWAY_VARS });
+  try {
+    await inlineRules(gw);
+    // Forwarding first, while the queue is idle; the load scenarios after it run with no destination.
+    if (sections.has("forwarding")) run.forwarding = await forwardingSection(gw);
+    if (sections.has("http")) run.http = await httpSection(gw, bare);
+  } finally {
+    await gw.stop();
+    bare?.stop();
+  }
+}
+if (sections.has("storage")) run.storage = await storageSection();
+writeRun(run, path.join(ROOT, "bench", "results"));
+console.log(readFileSync(path.join(ROOT, "bench", "results", "latest.md"), "utf8"));

@@ -10,10 +10,12 @@ import { ApiError, errorBody } from "./errors";
 import type { InlineHookHandlers } from "./handlers/types";
 import { describeError, log } from "./log";
 import { adminApiRoutes } from "./http/admin";
+import { dashboardRoutes } from "./http/dashboard";
 import { healthRoutes } from "./http/health";
 import { eventHookRoutes } from "./http/hooks/events";
 import { createInlineHookRoutes } from "./http/hooks/inline";
 import { requestContext } from "./http/request-context";
+import { defaultSecurityHeaders } from "./http/security-headers";
 import type { AppEnv } from "./http/types";
 import { StorageError } from "./storage/d1";
 
@@ -26,11 +28,13 @@ export function createApp(options: AppOptions = {}) {
   const app = new Hono<AppEnv>();
 
   app.use(requestContext);
+  app.use(defaultSecurityHeaders);
 
   app.route("/healthz", healthRoutes);
   app.route("/hooks/events", eventHookRoutes);
   app.route("/hooks/inline", createInlineHookRoutes(options.inlineHookHandlers));
   app.route("/admin/api", adminApiRoutes);
+  app.route("/", dashboardRoutes);
 
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
 

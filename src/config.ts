@@ -38,6 +38,23 @@ export const MAX_FORWARD_RETRY_BASE_SECONDS = 600;
  */
 export const DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES = 100;
 
+// ---- Retention and D1 size (docs/operations.md "Retention") -----------------------------------------------------
+/**
+ * Default ages, in days, after which the retention job (src/jobs/retention.ts) purges what the gateway keeps; 0
+ * keeps it forever. Events: 30 days of an org at Okta's maximum (400,000 a day) fit D1's 10 GB at the ~800 bytes
+ * per event the storage aims for; longer history belongs in the R2 archive. Inline hook calls are an audit trail of
+ * seconds-long decisions: a week. The events-received rollup is one row per hour: 400 days allow a year-over-year
+ * comparison.
+ */
+export const DEFAULT_RETENTION_DAYS = { events: 30, deadLetters: 30, inlineCalls: 7, stats: 400 } as const;
+export const MAX_RETENTION_DAYS = 3650;
+/**
+ * D1's largest database, in MB: 10 GB on Workers Paid, 500 MB on Free
+ * (https://developers.cloudflare.com/d1/platform/limits/). Counted in decimal megabytes, so the gateway warns a
+ * little early rather than late. Ingest fails once the database is full.
+ */
+export const DEFAULT_D1_SIZE_LIMIT_MB = 10_000;
+
 const list = (raw: string | undefined): string[] =>
   (raw ?? "")
     .split(",")
@@ -70,6 +87,10 @@ export interface Config {
    * first seals, all open. Empty when unset or malformed: destinations cannot be created and forwarding cannot sign.
    */
   secretKeys: readonly Uint8Array[];
+  /** Ages in days after which the retention job purges; 0 = keep forever (RETENTION_*_DAYS). */
+  retention: { eventDays: number; deadLetterDays: number; inlineCallDays: number; statsDays: number };
+  /** D1's size limit for this account's plan, in bytes (D1_SIZE_LIMIT_MB): /healthz and stats compare the size to it. */
+  d1SizeLimitBytes: number;
 }
 
 export interface ConfigResult {
@@ -107,6 +128,11 @@ function parseIntInRange(
   if (Number.isInteger(n) && n >= range.min && n <= range.max) return n;
   problems.push(`${name} must be an integer between ${range.min} and ${range.max}; using ${range.fallback}`);
   return range.fallback;
+}
+
+/** A retention age in days: 0 (keep forever) to MAX_RETENTION_DAYS. */
+function parseDays(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
+  return parseIntInRange(name, raw, { min: 0, max: MAX_RETENTION_DAYS, fallback }, problems);
 }
 
 /**
@@ -176,6 +202,15 @@ export function parseConfig(env: Env): ConfigResult {
       ),
     },
     secretKeys: parseSecretKeys(env.SECRETS_ENCRYPTION_KEY, problems),
+    retention: {
+      eventDays: parseDays("RETENTION_EVENT_DAYS", env.RETENTION_EVENT_DAYS, DEFAULT_RETENTION_DAYS.events, problems),
+      deadLetterDays: parseDays("RETENTION_DEAD_LETTER_DAYS", env.RETENTION_DEAD_LETTER_DAYS, DEFAULT_RETENTION_DAYS.deadLetters, problems),
+      inlineCallDays: parseDays("RETENTION_INLINE_CALL_DAYS", env.RETENTION_INLINE_CALL_DAYS, DEFAULT_RETENTION_DAYS.inlineCalls, problems),
+      statsDays: parseDays("RETENTION_STATS_DAYS", env.RETENTION_STATS_DAYS, DEFAULT_RETENTION_DAYS.stats, problems),
+    },
+    d1SizeLimitBytes:
+      1_000_000 *
+      parseIntInRange("D1_SIZE_LIMIT_MB", env.D1_SIZE_LIMIT_MB, { min: 1, max: 1_000_000, fallback: DEFAULT_D1_SIZE_LIMIT_MB }, problems),
   };
   return { config, problems };
 }

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   bad_request: 400,
   malformed_json: 400,
   invalid_body: 400,
+  invalid_query: 400,
   missing_challenge: 400,
   unauthorized: 401,
   not_found: 404,

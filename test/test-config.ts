@@ -36,6 +36,11 @@ export function isolatedConfig(values: ConfigVars): Required<ConfigVars> {
     FORWARD_RETRY_BASE_SECONDS: "",
     DESTINATION_DISABLE_AFTER_FAILURES: "",
     SECRETS_ENCRYPTION_KEY: "",
+    RETENTION_EVENT_DAYS: "",
+    RETENTION_DEAD_LETTER_DAYS: "",
+    RETENTION_INLINE_CALL_DAYS: "",
+    RETENTION_STATS_DAYS: "",
+    D1_SIZE_LIMIT_MB: "",
   } satisfies Required<ConfigVars>;
   return { ...blank, ...(values as Record<string, string>) };
 }

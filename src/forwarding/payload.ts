@@ -11,6 +11,9 @@
  *   `idempotency-key` header are stable across retries; the Standard Webhooks headers are sent too (harmless to a
  *   receiver that ignores them, useful to one that checks them).
  *
+ * A replay (docs/forwarding.md "Replay") carries its own `webhook-id` (so `eventId` and `idempotency-key` differ
+ * too: a receiver that de-duplicates processes it) and REPLAY_OF_HEADER naming the original message's id.
+ *
  * The event payload is spliced in as stored, never re-serialised, so the receiver sees Okta's bytes.
  */
 import { EVENT_HOOK_ENVELOPE_TYPE } from "../okta/event-hook";
@@ -20,6 +23,8 @@ import { activeSecrets, deliveryMessageId, signatureHeader, type SigningSecrets 
 export type PayloadFormat = "standard" | "okta";
 
 export const USER_AGENT = "okta-hooks-edge";
+/** Sent with a replayed event: the `webhook-id` of the original message (its first delivery and retries). */
+export const REPLAY_OF_HEADER = "okta-hooks-edge-replay-of";
 
 export interface EventForDelivery {
   uuid: string;
@@ -68,13 +73,15 @@ export function buildBody(format: PayloadFormat, event: EventForDelivery, webhoo
   );
 }
 
-/** Body and headers of one attempt at `now` (epoch ms). */
+/** Body and headers of one attempt at `now` (epoch ms); `replayWebhookId` when the attempt belongs to a replay. */
 export async function buildDeliveryRequest(
   event: EventForDelivery,
   destination: DestinationForDelivery,
   now: number,
+  replayWebhookId: string | null = null,
 ): Promise<OutgoingRequest> {
-  const webhookId = await deliveryMessageId(event.uuid, destination.id);
+  const originalId = await deliveryMessageId(event.uuid, destination.id);
+  const webhookId = replayWebhookId ?? originalId;
   const timestamp = Math.floor(now / 1000);
   const body = buildBody(destination.format, event, webhookId, now);
   const headers: Record<string, string> = {
@@ -85,6 +92,7 @@ export async function buildDeliveryRequest(
     "webhook-timestamp": String(timestamp),
     "webhook-signature": await signatureHeader(activeSecrets(destination.secrets, now), webhookId, timestamp, body),
   };
+  if (replayWebhookId !== null) headers[REPLAY_OF_HEADER] = originalId;
   if (destination.format === "okta") {
     headers["idempotency-key"] = uuidShape(webhookId);
     if (destination.oktaAuthHeader && destination.oktaAuthValue !== null) {

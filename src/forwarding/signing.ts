@@ -4,7 +4,9 @@
  * during a secret rotation; secrets are `whsec_` + base64 of 32 random bytes (the spec allows 24–64).
  *
  * `webhook-id` is derived from the event uuid and the destination id, so it is the same on every retry and a
- * receiver can de-duplicate on it; it differs per destination, so two destinations never share ids.
+ * receiver can de-duplicate on it; it differs per destination, so two destinations never share ids. A replay
+ * (docs/forwarding.md "Replay") is a new message: its id is derived from the replay job as well, so a receiver
+ * that de-duplicates processes it, and it is the same on every retry of that replay.
  *
  * WebCrypto only (no dependency).
  */
@@ -58,9 +60,18 @@ export function activeSecrets(secrets: SigningSecrets, now: number): string[] {
   return active;
 }
 
-/** A stable id for (event, destination): `msg_` + 32 hex digits of SHA-256. */
-export async function deliveryMessageId(eventUuid: string, destinationId: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`${eventUuid}\n${destinationId}`));
+async function messageId(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
   const hex = Array.from(new Uint8Array(digest).slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
   return `msg_${hex}`;
+}
+
+/** A stable id for (event, destination): `msg_` + 32 hex digits of SHA-256. */
+export async function deliveryMessageId(eventUuid: string, destinationId: string): Promise<string> {
+  return messageId(`${eventUuid}\n${destinationId}`);
+}
+
+/** The id of (event, destination) sent again by replay job `jobId`: stable across that replay's retries only. */
+export async function replayMessageId(eventUuid: string, destinationId: string, jobId: number): Promise<string> {
+  return messageId(`${eventUuid}\n${destinationId}\nreplay ${jobId}`);
 }

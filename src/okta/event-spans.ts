@@ -29,14 +29,21 @@ function skipWhitespace(text: string, i: number): number {
   return i;
 }
 
-/** `i` at a string's opening quote; returns the index just past its closing quote. */
+/**
+ * `i` at a string's opening quote; returns the index just past its closing quote. Jumps from quote to quote with
+ * indexOf (native, and most of a delivery is string content): a quote closes the string unless an odd number of
+ * backslashes precedes it.
+ */
 function skipString(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === BACKSLASH) j++;
-    else if (c === QUOTE) return j + 1;
+  let from = i + 1;
+  for (;;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    from = quote + 1;
   }
-  return text.length;
 }
 
 /** `i` at the first character of a value; returns the index just past it. Iterative: depth costs no stack. */
@@ -52,6 +59,7 @@ function skipValue(text: string, i: number): number {
     }
     return i;
   }
+  // Outside strings, only brackets and quotes matter; a string is skipped whole.
   let depth = 0;
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -60,10 +68,7 @@ function skipValue(text: string, i: number): number {
       continue;
     }
     if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
+    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
     i++;
   }
   return i;

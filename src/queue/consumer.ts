@@ -17,6 +17,7 @@ import { recordDeadLetterMessage } from "./dead-letters";
 import { fanOutBatch } from "./fan-out";
 import { createLimit, type Limit } from "./limit";
 import { forwardDelivery } from "./forward";
+import { runReplayStep } from "./replay";
 import { resumeStep } from "./resume";
 import { deadLetterMessage, forwardMessage, type DeadLetterMessage, type ForwardMessage } from "./messages";
 
@@ -55,6 +56,12 @@ async function handleForwardMessage(message: Message<unknown>, env: Env, limit: 
       message.ack();
       return;
     }
+    if (body.kind === "replay") {
+      const step = await runReplayStep({ env, config }, body.jobId, body.step, Date.now());
+      log("info", "replay step", { jobId: body.jobId, step: body.step, ...step });
+      message.ack();
+      return;
+    }
     if (body.kind === "event") {
       log("info", "event message from before batches acknowledged; the outbox forwards its event", { eventUuid: body.uuid });
       message.ack();
@@ -70,6 +77,7 @@ async function handleForwardMessage(message: Message<unknown>, env: Env, limit: 
       kind: body.kind,
       eventUuid: "uuid" in body ? body.uuid : undefined,
       batchId: "batchId" in body ? body.batchId : undefined,
+      jobId: "jobId" in body ? body.jobId : undefined,
       delaySeconds,
       error: describeError(error),
     });

@@ -7,11 +7,6 @@ import type { ForwardMessage } from "./messages";
 
 export const SEND_BATCH_MAX_MESSAGES = 100;
 
-/** One message for one stored batch: its fan-out attempts every event of it to every destination it goes to. */
-export async function enqueueBatch(queue: Queue<ForwardMessage>, batchId: number): Promise<void> {
-  await queue.send({ kind: "batch", batchId } satisfies ForwardMessage);
-}
-
 /** Enqueue one "batch" message per id. Resolves to the ids actually sent (all, or those before a failure). */
 export async function enqueueBatches(queue: Queue<ForwardMessage>, batchIds: readonly number[]): Promise<{ sent: number[]; error?: unknown }> {
   const sent: number[] = [];

@@ -42,9 +42,11 @@ import {
 } from "../storage/destinations";
 import {
   batchEventsStatement,
+  batchPayloadStatement,
   deleteOutboxStatement,
   FORWARD,
   leaseOutboxStatement,
+  openBatchPayload,
   releaseOutbox,
   toStoredEvent,
   type EventRow,
@@ -93,20 +95,23 @@ interface Pending {
 export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<FanOutResult> {
   const { env, config } = deps;
   const started = Date.now();
-  const [leased, eventsRead, destinationsRead] = await env.DB.batch([
+  const [leased, eventsRead, payloadRead, destinationsRead] = await env.DB.batch([
     leaseOutboxStatement(env.DB, batchId, started, OUTBOX_LEASE_MS),
     batchEventsStatement(env.DB, batchId),
+    batchPayloadStatement(env.DB, batchId),
     routableDestinationsStatement(env.DB),
   ]);
   const result: FanOutResult = { outcome: "not_due_or_done", events: 0, delivered: 0, failed: 0, dead: 0, waiting: 0 };
   if (!firstRow(leased)) return result;
   try {
     const destinations = allRows<DestinationRow>(destinationsRead).map(toDestination);
+    // The batch's texts, decoded once for all its events.
+    const payload = openBatchPayload(firstRow<{ data: number[] | ArrayBuffer }>(payloadRead));
     const open: OpenDelivery[] = [];
     const attempts: AttemptEntry[] = [];
     const deadLetters: Array<{ eventUuid: string; destinationId: string; reason: string; attempts: number }> = [];
     const delivered = new Map<string, DeliveredItem[]>();
-    const failures = new Map<string, number>();
+    const failures = new Set<string>();
     const toSend: Pending[] = [];
 
     for (const row of allRows<EventRow>(eventsRead)) {
@@ -118,7 +123,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
       }
       let event: StoredEvent;
       try {
-        event = toStoredEvent(row);
+        event = toStoredEvent(row, payload);
       } catch (error) {
         // A payload that cannot be read back can never be sent: an event-level dead letter says so.
         deadLetters.push({ eventUuid: row.uuid, destinationId: "", reason: `the stored payload cannot be read: ${String(error)}`, attempts: 0 });
@@ -156,7 +161,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
           result.delivered++;
           return;
         }
-        failures.set(destination.id, (failures.get(destination.id) ?? 0) + 1);
+        failures.add(destination.id);
         const retrying = decision.kind === "retry";
         const nextAttemptAt = retrying ? attemptedAt + decision.delaySeconds * 1000 : null;
         open.push({ ...key, state: retrying ? "failed" : "dead", attempts: 1, nextAttemptAt, lastStatus: record.status, lastError: record.error });
@@ -180,17 +185,20 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
     if (attempts.length > 0) statements.push(insertAttemptsStatement(env.DB, attempts));
     if (deadLetters.length > 0) statements.push(insertDeadLettersStatement(env.DB, deadLetters, now));
     for (const destinationId of delivered.keys()) statements.push(resetFailuresStatement(env.DB, destinationId));
-    const counted = [...failures];
+    // Toward auto-disable, a batch's first attempts to one destination count as ONE failed attempt, and none when
+    // some of them went through (the destination is up): they happened at the same moment, so a receiver's
+    // few-second blip during a 100-event delivery must not read as 100 consecutive failures.
+    const counted = [...failures.keys()].filter((destinationId) => !delivered.has(destinationId));
     const countedFrom = statements.length;
-    for (const [destinationId, n] of counted) {
-      statements.push(countFailureStatement(env.DB, destinationId, config.forwarding.disableAfterFailures, now, n));
+    for (const destinationId of counted) {
+      statements.push(countFailureStatement(env.DB, destinationId, config.forwarding.disableAfterFailures, now, 1));
     }
     statements.push(deleteOutboxStatement(env.DB, batchId));
     const written = await env.DB.batch<{ state: string; consecutive_failures: number }>(statements);
-    counted.forEach(([destinationId, n], i) => {
+    counted.forEach((destinationId, i) => {
       const after = firstRow<{ state: string; consecutive_failures: number }>(written[countedFrom + i]);
       const threshold = config.forwarding.disableAfterFailures;
-      if (after?.state === "disabled" && after.consecutive_failures >= threshold && after.consecutive_failures - n < threshold) {
+      if (after?.state === "disabled" && after.consecutive_failures === threshold) {
         log("error", "destination disabled after consecutive failures", { destinationId, consecutiveFailures: after.consecutive_failures });
       }
     });

@@ -91,8 +91,9 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
       return { action: "ack", outcome: "dead" };
     }
     const attempt = delivery.attempts + 1;
-    const outcome = await attemptDelivery(config, destination, event, now, deps.limit);
-    return await settle(deps, destination, key, attempt, outcome);
+    // A replay's run is sent with its own webhook-id; its outcome counts in its job (docs/forwarding.md "Replay").
+    const outcome = await attemptDelivery(config, destination, event, now, deps.limit, delivery.webhook_id);
+    return await settle(deps, destination, { ...key, jobId: delivery.job_id }, attempt, outcome);
   } catch (error) {
     await releaseDelivery(env.DB, key).catch(() => undefined);
     throw error;
@@ -109,6 +110,7 @@ export async function attemptDelivery(
   event: StoredEvent,
   now: number,
   limit?: Limit,
+  replayWebhookId: string | null = null,
 ): Promise<AttemptOutcome> {
   const urlCheck = checkDestinationUrl(destination.url, { allowInsecure: config.allowInsecureDestinations });
   if (!urlCheck.ok) return { kind: "refused", reason: urlCheck.message };
@@ -146,6 +148,7 @@ export async function attemptDelivery(
       oktaAuthValue: opened.secrets.oktaAuthValue,
     },
     now,
+    replayWebhookId,
   );
   const send = () => sendOnce(urlCheck.url, request, destination.timeoutMs);
   return { kind: "sent", result: await (limit ? limit(send) : send()) };
@@ -155,7 +158,7 @@ export async function attemptDelivery(
 async function settle(
   deps: ForwardDeps,
   destination: Destination,
-  key: DeliveryKey,
+  key: DeliveryKey & { jobId: number | null },
   attempt: number,
   outcome: AttemptOutcome,
 ): Promise<DeliveryDecision> {
@@ -169,7 +172,7 @@ async function settle(
   });
   const record = attemptRecord(outcome);
   const base = { ...key, attempt, attemptedAt, status: record.status, latencyMs: record.latencyMs, error: record.error };
-  const fields = { ...logKey(key), attempt, status: record.status ?? undefined, ms: record.latencyMs };
+  const fields = { ...logKey(key), attempt, status: record.status ?? undefined, ms: record.latencyMs, jobId: key.jobId ?? undefined };
 
   if (decision.kind === "delivered") {
     await recordAttempt(env.DB, { ...base, outcome: "delivered", nextAttemptAt: null }, { disableAfterFailures: 0 });

@@ -9,7 +9,9 @@
  *                    {kind:"event"}    from before batches: nothing to do (the migration put those events in the
  *                                      outbox, which the sweeper enqueues as batches); acknowledged;
  *                    {kind:"resume"}   move the next page of waiting deliveries of active destinations back to
- *                                      work (a resumed destination with a large backlog drains at queue speed).
+ *                                      work (a resumed destination with a large backlog drains at queue speed);
+ *                    {kind:"replay"}   run the next step of a replay or redrive job (src/queue/replay.ts): one page
+ *                                      of its selection back to work, then the next step, delayed to keep its rate.
  * Dead-letter queue: only what the platform moves there: a forward message whose processing failed through all of
  *                    Queues' own retries (max_retries in wrangler.toml). A delivery the consumer gives up on
  *                    (permanent failure, retries exhausted) is dead-lettered in D1, in the transaction that records
@@ -46,7 +48,15 @@ export const resumeMessage = z.object({
 });
 export type ResumeMessage = z.infer<typeof resumeMessage>;
 
-export const forwardMessage = z.discriminatedUnion("kind", [batchMessage, forwardEventMessage, deliveryMessage, resumeMessage]);
+/** "Run step `step` of replay job `jobId`": a message for any other step is stale (a duplicate) and dropped. */
+export const replayMessage = z.object({
+  kind: z.literal("replay"),
+  jobId: z.number().int().positive(),
+  step: z.number().int().nonnegative(),
+});
+export type ReplayMessage = z.infer<typeof replayMessage>;
+
+export const forwardMessage = z.discriminatedUnion("kind", [batchMessage, forwardEventMessage, deliveryMessage, resumeMessage, replayMessage]);
 export type ForwardMessage = z.infer<typeof forwardMessage>;
 
 /** What the dead-letter queue holds: forward messages the platform gave up on. */

@@ -22,6 +22,10 @@ export interface DeliveryRow {
   created_at: number;
   updated_at: number;
   delivered_at: number | null;
+  /** The replay or redrive job that (re)opened the current run (migrations/0006); null: fan-out. */
+  job_id: number | null;
+  /** The current run's webhook-id when it is a replay; null: the delivery's stable id. */
+  webhook_id: string | null;
 }
 
 export interface DeliveryKey {
@@ -192,6 +196,8 @@ export interface AttemptRecord extends DeliveryKey {
   nextAttemptAt: number | null;
   /** For outcome "dead": the dead letter's reason (defaults to `error`). */
   deadReason?: string;
+  /** The replay or redrive job of the delivery's current run (its counters follow the outcome); null: none. */
+  jobId?: number | null;
 }
 
 export interface AttemptWriteResult {
@@ -210,11 +216,11 @@ export async function recordAttempt(
   const statements = [
     db
       .prepare(
-        `INSERT INTO delivery_attempts (event_uuid, destination_id, attempt, attempted_at, status, latency_ms, outcome, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+        `INSERT INTO delivery_attempts (event_uuid, destination_id, attempt, attempted_at, status, latency_ms, outcome, error, job_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
       )
       .bind(record.eventUuid, record.destinationId, record.attempt, record.attemptedAt, record.status, record.latencyMs,
-        record.outcome, record.error),
+        record.outcome, record.error, record.jobId ?? null),
     db
       .prepare(
         `UPDATE deliveries SET state = ?3, attempts = ?4, next_attempt_at = ?5, lease_until = NULL, last_status = ?6,
@@ -234,6 +240,8 @@ export async function recordAttempt(
       recordDeadLetterStatement(db, { ...record, reason: record.deadReason ?? record.error ?? "dead", attempts: record.attempt }, record.attemptedAt),
     );
   }
+  // A job's run that ends (delivered, or dead) counts in the job, in the same transaction.
+  if (record.jobId != null && record.outcome !== "retry") statements.push(countJobOutcomeStatement(db, record.jobId, record.outcome, record.attemptedAt));
   const results = await db.batch<{ state: string; consecutive_failures: number }>(statements);
   const destination = record.outcome === "delivered" ? null : (results[2]?.results[0] ?? null);
   return { destination };
@@ -250,6 +258,13 @@ export async function markDeadWithLetter(
   now: number,
 ): Promise<void> {
   await db.batch([
+    // A job's run that dies here counts as failed in its job (before the state changes below).
+    db
+      .prepare(
+        `UPDATE replay_jobs SET failed = failed + 1, updated_at = ?3
+         WHERE id = (SELECT job_id FROM deliveries WHERE event_uuid = ?1 AND destination_id = ?2 AND state NOT IN ('delivered', 'dead'))`,
+      )
+      .bind(letter.eventUuid, letter.destinationId, now),
     db
       .prepare(
         `UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?3, updated_at = ?4
@@ -258,6 +273,16 @@ export async function markDeadWithLetter(
       .bind(letter.eventUuid, letter.destinationId, letter.reason, now),
     recordDeadLetterStatement(db, letter, now),
   ]);
+}
+
+/** One more delivered (or dead) run of a replay or redrive job (migrations/0006_operations.sql). */
+export function countJobOutcomeStatement(db: D1Database, jobId: number, outcome: "delivered" | "dead", now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE replay_jobs SET delivered = delivered + (?2 = 'delivered'), failed = failed + (?2 = 'dead'), updated_at = ?3
+       WHERE id = ?1`,
+    )
+    .bind(jobId, outcome, now);
 }
 
 /**
@@ -347,6 +372,7 @@ export interface AttemptRow {
   latency_ms: number;
   outcome: string;
   error: string | null;
+  job_id: number | null;
 }
 
 /** An event's deliveries (with their destination's name) and their attempts, in one round trip. */
@@ -363,8 +389,8 @@ export async function listEventDeliveries(
       .bind(eventUuid),
     db
       .prepare(
-        `SELECT destination_id, attempt, attempted_at, status, latency_ms, outcome, error FROM delivery_attempts
-         WHERE event_uuid = ?1 ORDER BY destination_id, attempt, id LIMIT 1000`,
+        `SELECT destination_id, attempt, attempted_at, status, latency_ms, outcome, error, job_id FROM delivery_attempts
+         WHERE event_uuid = ?1 ORDER BY destination_id, id LIMIT 1000`,
       )
       .bind(eventUuid),
   ]);

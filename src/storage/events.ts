@@ -1,26 +1,43 @@
 /**
  * The event store (migrations/0001 and 0004, docs/storage.md): plain functions over D1Database.
  *
- * storeDelivery writes a whole Okta delivery in ONE round trip (`db.batch`, one transaction): its events, its batch
- * row (what the envelope said, once), and — when some new event is to be forwarded — its outbox row. Each events
+ * storeDelivery writes a whole Okta delivery in ONE round trip (`db.batch`, one transaction): its events (their
+ * columns), its batch row (what the envelope said, once), the batch's payload (every event's exact text, one after
+ * another, compressed together later: ./payload-codec.ts, src/jobs/compact-payloads.ts) and — when some new event is to be forwarded — its outbox row. Each events
  * statement inserts many rows from a single bound JSON parameter through json_each, so D1's limit of 100 bound
- * parameters never applies; statements are split only by size (D1 caps a bound value at 2 MB).
- * `ON CONFLICT DO NOTHING … RETURNING` makes it idempotent and tells which events are new.
+ * parameters never applies; statements are split only by size. `ON CONFLICT DO NOTHING … RETURNING` makes it
+ * idempotent and tells which events are new. A delivery too large for one payload row (D1 caps a row at 2 MB) is
+ * stored as several batches, still in the one transaction.
  *
  * How the statements find "this delivery's" rows without a round trip in between: D1 runs one transaction at a
  * time, so inside ours the next batch id is max(id) + 1 and our events are the newest rows of `events`, with
- * consecutive ids. No index on events.batch_id is needed (one fewer row written per event).
+ * consecutive ids. No index on events.batch_id is needed (one fewer row written per event). Retention must
+ * therefore never delete the newest batch or event row, or an id could be handed out twice.
  *
- * The columns are computed in the Worker and each payload rides in the parameter as hex of its stored form
- * (./payload-codec.ts): SQLite's JSON functions never parse an event, so an event nested deeper than SQLite's JSON
- * depth limit is stored like any other, and the payload reads back as Okta's exact bytes.
+ * The columns are computed in the Worker and the texts ride in a BLOB parameter: SQLite's JSON functions never
+ * parse an event, so an event nested deeper than SQLite's JSON depth limit is stored like any other, and each
+ * payload reads back as Okta's exact bytes.
  */
 import type { IncomingEvent } from "../okta/event-hook";
 import { allRows, firstRow } from "./d1";
-import { decodePayload, encodePayload, toHex } from "./payload-codec";
+import { BatchPayload, concatTexts, encodePayload } from "./payload-codec";
+import { eventCountsStatement } from "./stats-events";
 
 /** Largest JSON parameter of one insert statement, in UTF-16 code units (D1 caps a value at 2,000,000 bytes). */
 const MAX_CHUNK_CHARS = 900_000;
+
+/**
+ * Most UTF-8 bytes of event text in one batch. Compressed, a batch is at most that plus a few bytes, and its
+ * payload row must stay under D1's 2,000,000 bytes per row; Okta's deliveries are far smaller (1 MiB by default,
+ * MAX_BODY_BYTES), so this splits only what an operator allowed to be larger.
+ */
+export const MAX_BATCH_TEXT_BYTES = 1_500_000;
+
+/**
+ * Largest stored (compressed) payload row. A single event whose text does not compress under it cannot be stored:
+ * it would fail the whole delivery's transaction every time, so Okta's one retry could never succeed.
+ */
+export const MAX_STORED_PAYLOAD_BYTES = 1_900_000;
 
 /** events.forward: what was decided when the event arrived. */
 export const FORWARD = { skip: 0, yes: 1, unrouted: 2 } as const;
@@ -40,32 +57,57 @@ export interface DeliveryMeta {
   routingVersion: number | null;
 }
 
-/**
- * Largest stored (compressed) event, in bytes. Its hex in the insert's JSON parameter is twice that, and D1 caps a
- * bound value at 2,000,000 bytes; an event that cannot be stored would fail the whole delivery's transaction every
- * time, so Okta's one retry could never succeed. Real System Log events are a few KB.
- */
-export const MAX_STORED_EVENT_BYTES = 900_000;
-
 /** An event too large for one D1 row; nothing of its delivery was written. */
 export class EventTooLargeError extends Error {
   constructor(
     readonly index: number,
     readonly storedBytes: number,
   ) {
-    super(`data.events[${index}] is too large to store (${storedBytes} bytes compressed; at most ${MAX_STORED_EVENT_BYTES})`);
+    super(`data.events[${index}] is too large to store (${storedBytes} bytes compressed; at most ${MAX_STORED_PAYLOAD_BYTES})`);
     this.name = "EventTooLargeError";
   }
 }
 
-/** Split `events` into JSON arrays of rows, each under MAX_CHUNK_CHARS (a single huge event is its own chunk). */
-function chunkRows(events: readonly IncomingEvent[], forward: readonly ForwardFlag[]): string[] {
+/** A group of the delivery's events stored as one batch: their indexes in the delivery, and the stored payload. */
+interface BatchGroup {
+  indexes: number[];
+  payload: Uint8Array;
+  spans: Array<{ offset: number; bytes: number }>;
+}
+
+/**
+ * Split the delivery into batches of at most MAX_BATCH_TEXT_BYTES of text (one, for any delivery Okta sends). The
+ * payload is stored as plain UTF-8: compressing it here would cost the request more CPU than everything else it
+ * does, so the scheduled compaction (src/jobs/compact-payloads.ts) compresses it minutes later. Only an event too
+ * large to store plain is compressed on the spot.
+ */
+function groupEvents(events: readonly IncomingEvent[]): BatchGroup[] {
+  const { utf8, spans } = concatTexts(events.map((e) => e.text));
+  const groups: Array<{ indexes: number[]; from: number; to: number }> = [];
+  for (const [index, span] of spans.entries()) {
+    const last = groups.at(-1);
+    if (last && span.offset + span.bytes - last.from <= MAX_BATCH_TEXT_BYTES) {
+      last.indexes.push(index);
+      last.to = span.offset + span.bytes;
+    } else {
+      groups.push({ indexes: [index], from: span.offset, to: span.offset + span.bytes });
+    }
+  }
+  return groups.map(({ indexes, from, to }) => {
+    const plain = utf8.subarray(from, to);
+    const payload = plain.byteLength <= MAX_STORED_PAYLOAD_BYTES ? plain : encodePayload(plain);
+    if (payload.byteLength > MAX_STORED_PAYLOAD_BYTES) throw new EventTooLargeError(indexes[0]!, payload.byteLength);
+    return { indexes, payload, spans: indexes.map((i) => ({ offset: spans[i]!.offset - from, bytes: spans[i]!.bytes })) };
+  });
+}
+
+/** Split a group's event columns into JSON arrays of rows, each under MAX_CHUNK_CHARS. */
+function chunkRows(events: readonly IncomingEvent[], group: BatchGroup, forward: readonly ForwardFlag[]): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let size = 2;
-  for (const [index, e] of events.entries()) {
-    const stored = encodePayload(e.text);
-    if (stored.byteLength > MAX_STORED_EVENT_BYTES) throw new EventTooLargeError(index, stored.byteLength);
+  group.indexes.forEach((index, k) => {
+    const e = events[index]!;
     const row = JSON.stringify({
       u: e.uuid,
       t: e.eventType,
@@ -75,7 +117,8 @@ function chunkRows(events: readonly IncomingEvent[], forward: readonly ForwardFl
       o: e.outcomeResult,
       s: e.severity,
       f: forward[index] ?? FORWARD.yes,
-      x: toHex(stored),
+      po: group.spans[k]!.offset,
+      pb: group.spans[k]!.bytes,
     });
     if (current.length > 0 && size + row.length + 1 > MAX_CHUNK_CHARS) {
       chunks.push(`[${current.join(",")}]`);
@@ -84,7 +127,7 @@ function chunkRows(events: readonly IncomingEvent[], forward: readonly ForwardFl
     }
     current.push(row);
     size += row.length + 1;
-  }
+  });
   if (current.length > 0) chunks.push(`[${current.join(",")}]`);
   return chunks;
 }
@@ -94,14 +137,14 @@ const THIS_BATCH_ID = "(SELECT max(id) FROM event_batches)";
 
 const INSERT_EVENTS = `
 INSERT INTO events (uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity, batch_id,
-                    received_at, forward, payload)
+                    received_at, forward, payload_offset, payload_bytes)
 SELECT value ->> '$.u', value ->> '$.t', value ->> '$.p', value ->> '$.a', value ->> '$.aa', value ->> '$.o',
-       value ->> '$.s', ${NEXT_BATCH_ID}, ?2, value ->> '$.f', unhex(value ->> '$.x')
+       value ->> '$.s', ${NEXT_BATCH_ID}, ?2, value ->> '$.f', value ->> '$.po', value ->> '$.pb'
 FROM json_each(?1) WHERE true
 ON CONFLICT (uuid) DO NOTHING
 RETURNING id, uuid, forward`;
 
-/** The delivery's new events are the newest `?1` rows (at most) with the next batch id; the batch row exists only if there are some. */
+/** The group's new events are the newest `?1` rows (at most) with the next batch id; the batch row exists only if there are some. */
 const INSERT_BATCH = `
 INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id,
                            ingest_token)
@@ -110,9 +153,19 @@ FROM (SELECT min(id) AS first FROM (SELECT id, batch_id FROM events ORDER BY id 
 WHERE first IS NOT NULL`;
 
 /**
- * Into the outbox when this delivery stored an event to forward, or one that was judged unrouted with a routing
- * version that is no longer current. "This delivery stored something" = the newest batch row carries this
- * ingest's random token (a redelivery inserts no batch row, and must not put the previous one back).
+ * The group's texts, stored when its batch row was: the newest batch row carries this group's random token. A
+ * payload row left under this batch id by a batch that no longer exists (retention never deletes the newest batch,
+ * but an operator's hand might) is replaced rather than fail every delivery from now on.
+ */
+const INSERT_PAYLOAD = `
+INSERT INTO event_payloads (batch_id, data)
+SELECT id, ?2 FROM event_batches WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?1
+ON CONFLICT (batch_id) DO UPDATE SET data = excluded.data`;
+
+/**
+ * Into the outbox when this group stored an event to forward, or one that was judged unrouted with a routing
+ * version that is no longer current. "This group stored something" = the newest batch row carries this group's
+ * random token (a redelivery inserts no batch row, and must not put the previous one back).
  */
 const INSERT_OUTBOX = `
 INSERT INTO forward_outbox (batch_id, created_at, enqueued_at)
@@ -121,12 +174,20 @@ WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?4
   AND EXISTS (SELECT 1 FROM (SELECT batch_id, forward FROM events ORDER BY id DESC LIMIT ?1)
               WHERE batch_id = ${THIS_BATCH_ID}
                 AND (forward = 1 OR (forward = 2 AND ?3 IS NOT (SELECT value FROM gateway_meta WHERE key = 'destinations_version'))))
+ON CONFLICT (batch_id) DO NOTHING
 RETURNING batch_id`;
 
 /** A random 52-bit integer (exact in a double and in SQLite's INTEGER). */
 function ingestToken(): number {
   const [high, low] = crypto.getRandomValues(new Uint32Array(2));
   return (high! & 0xfffff) * 2 ** 32 + low!;
+}
+
+/** A BLOB parameter: the bytes of `view` exactly (D1 binds an ArrayBuffer as a BLOB). */
+function blob(view: Uint8Array): ArrayBuffer {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
+    ? (view.buffer as ArrayBuffer)
+    : (view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer);
 }
 
 export const DESTINATIONS_VERSION = "SELECT value FROM gateway_meta WHERE key = 'destinations_version'";
@@ -136,8 +197,8 @@ export interface StoreResult {
   inserted: string[];
   /** How many of them are to be forwarded (not loop-guarded, not unrouted). */
   forwardable: number;
-  /** The batch in the outbox, to enqueue; null when nothing of this delivery is to be forwarded. */
-  outboxBatchId: number | null;
+  /** The batches in the outbox, to enqueue (one, but for a delivery larger than one batch); empty: nothing to forward. */
+  outboxBatchIds: number[];
   /** Events of the delivery that were already stored (or repeated within it). */
   duplicates: number;
   /** The destinations version D1 holds now (for the isolate's routing cache). */
@@ -149,24 +210,34 @@ export interface StoreResult {
  * an event cannot fit a D1 row, and D1's error when D1 fails (the caller answers 5xx).
  */
 export async function storeDelivery(db: D1Database, events: readonly IncomingEvent[], meta: DeliveryMeta): Promise<StoreResult> {
-  if (events.length === 0) return { inserted: [], forwardable: 0, outboxBatchId: null, duplicates: 0, destinationsVersion: null };
-  const count = events.length;
-  const token = ingestToken();
-  const statements = [
-    ...chunkRows(events, meta.forward).map((chunk) => db.prepare(INSERT_EVENTS).bind(chunk, meta.receivedAt)),
-    db.prepare(INSERT_BATCH).bind(count, meta.receivedAt, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, token),
-    db.prepare(INSERT_OUTBOX).bind(count, meta.receivedAt, meta.routingVersion, token),
-    db.prepare(DESTINATIONS_VERSION),
-  ];
+  if (events.length === 0) return { inserted: [], forwardable: 0, outboxBatchIds: [], duplicates: 0, destinationsVersion: null };
+  const statements: D1PreparedStatement[] = [];
+  /** Per statement: what its result is. */
+  const kinds: Array<"events" | "outbox" | "other"> = [];
+  for (const group of groupEvents(events)) {
+    const count = group.indexes.length;
+    const token = ingestToken();
+    for (const chunk of chunkRows(events, group, meta.forward)) {
+      statements.push(db.prepare(INSERT_EVENTS).bind(chunk, meta.receivedAt));
+      kinds.push("events");
+    }
+    statements.push(
+      eventCountsStatement(db, count, meta.receivedAt), // the stats rollup (./stats-events.ts): before the batch row
+      db.prepare(INSERT_BATCH).bind(count, meta.receivedAt, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, token),
+      db.prepare(INSERT_PAYLOAD).bind(token, blob(group.payload)),
+      db.prepare(INSERT_OUTBOX).bind(count, meta.receivedAt, meta.routingVersion, token),
+    );
+    kinds.push("other", "other", "other", "outbox");
+  }
+  statements.push(db.prepare(DESTINATIONS_VERSION));
   const results = await db.batch<Record<string, unknown>>(statements);
-  const chunkCount = statements.length - 3;
-  const rows = results.slice(0, chunkCount).flatMap((r) => allRows<{ id: number; uuid: string; forward: number }>(r));
-  const outbox = firstRow<{ batch_id: number }>(results[chunkCount + 1]);
-  const version = firstRow<{ value: number }>(results[chunkCount + 2]);
+  const rows = results.flatMap((r, i) => (kinds[i] === "events" ? allRows<{ id: number; uuid: string; forward: number }>(r) : []));
+  const outboxBatchIds = results.flatMap((r, i) => (kinds[i] === "outbox" ? allRows<{ batch_id: number }>(r).map((o) => o.batch_id) : []));
+  const version = firstRow<{ value: number }>(results.at(-1));
   return {
     inserted: rows.map((row) => row.uuid),
     forwardable: rows.filter((row) => row.forward === FORWARD.yes).length,
-    outboxBatchId: outbox?.batch_id ?? null,
+    outboxBatchIds,
     duplicates: events.length - rows.length,
     destinationsVersion: version?.value ?? null,
   };
@@ -205,13 +276,22 @@ export interface EventRow {
   batch_id: number | null;
   received_at: number;
   forward: number;
-  payload: number[] | ArrayBuffer | string;
+  payload_offset: number;
+  payload_bytes: number;
   okta_org: string | null;
   event_hook_id: string | null;
   envelope_event_id: string | null;
+  /** The batch's stored payload, when the statement joined it (getEventStatement). */
+  payload_data?: number[] | ArrayBuffer | null;
 }
 
-export function toStoredEvent(row: EventRow): StoredEvent {
+/**
+ * An event row with its text, from `payload` (its batch's, read once for all the batch's events) or from the
+ * payload the row itself joined. Throws when the payload is missing or cannot be read (a corrupt row).
+ */
+export function toStoredEvent(row: EventRow, payload?: BatchPayload): StoredEvent {
+  const source = payload ?? (row.payload_data ? new BatchPayload(row.payload_data) : undefined);
+  if (!source) throw new Error(`the payload of batch ${row.batch_id} is not stored`);
   return {
     id: row.id,
     uuid: row.uuid,
@@ -227,15 +307,22 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     oktaOrg: row.okta_org,
     eventHookId: row.event_hook_id,
     envelopeEventId: row.envelope_event_id,
-    payload: decodePayload(row.payload),
+    payload: source.text({ offset: row.payload_offset, bytes: row.payload_bytes }),
   };
 }
 
 const EVENT_COLUMNS = `e.id, e.uuid, e.event_type, e.published, e.actor_id, e.actor_alternate_id, e.outcome_result, e.severity,
-  e.batch_id, e.received_at, e.forward, e.payload, b.okta_org, b.event_hook_id, b.envelope_event_id`;
+  e.batch_id, e.received_at, e.forward, e.payload_offset, e.payload_bytes, b.okta_org, b.event_hook_id, b.envelope_event_id`;
 
+/** One event by uuid, with its batch's facts and payload (decoded by toStoredEvent). */
 export function getEventStatement(db: D1Database, uuid: string): D1PreparedStatement {
-  return db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e LEFT JOIN event_batches b ON b.id = e.batch_id WHERE e.uuid = ?1`).bind(uuid);
+  return db
+    .prepare(
+      `SELECT ${EVENT_COLUMNS}, p.data AS payload_data FROM events e
+       LEFT JOIN event_batches b ON b.id = e.batch_id LEFT JOIN event_payloads p ON p.batch_id = e.batch_id
+       WHERE e.uuid = ?1`,
+    )
+    .bind(uuid);
 }
 
 export async function getEvent(db: D1Database, uuid: string): Promise<StoredEvent | null> {
@@ -243,7 +330,7 @@ export async function getEvent(db: D1Database, uuid: string): Promise<StoredEven
   return row ? toStoredEvent(row) : null;
 }
 
-/** The events of one batch (its id range, at most event_count rows read), oldest first. */
+/** The events of one batch (its id range, at most event_count rows read), oldest first, without their texts. */
 export function batchEventsStatement(db: D1Database, batchId: number): D1PreparedStatement {
   return db
     .prepare(
@@ -252,6 +339,45 @@ export function batchEventsStatement(db: D1Database, batchId: number): D1Prepare
        WHERE b.id = ?1 ORDER BY e.id`,
     )
     .bind(batchId);
+}
+
+/** The stored payload of one batch (one row read): every text of batchEventsStatement's events. */
+export function batchPayloadStatement(db: D1Database, batchId: number): D1PreparedStatement {
+  return db.prepare("SELECT data FROM event_payloads WHERE batch_id = ?1").bind(batchId);
+}
+
+/**
+ * Compaction: the payloads after batch `afterBatchId` (oldest first, at most `limit` rows read), to compress those
+ * still stored plain. Batch ids only grow, so a high-water mark says how far compaction got.
+ */
+export function payloadsAfterStatement(db: D1Database, afterBatchId: number, limit: number): D1PreparedStatement {
+  return db.prepare("SELECT batch_id, data FROM event_payloads WHERE batch_id > ?1 ORDER BY batch_id LIMIT ?2").bind(afterBatchId, limit);
+}
+
+/** Replace a batch's plain payload with its compressed form (the same texts, so a second writer changes nothing). */
+export function replacePayloadStatement(db: D1Database, batchId: number, data: Uint8Array): D1PreparedStatement {
+  return db.prepare("UPDATE event_payloads SET data = ?2 WHERE batch_id = ?1").bind(batchId, blob(data));
+}
+
+export const PAYLOADS_COMPACTED_THROUGH = "payloads_compacted_through";
+
+/** How far compaction got (a batch id; 0 when it never ran). */
+export function compactedThroughStatement(db: D1Database): D1PreparedStatement {
+  return db.prepare("SELECT value FROM gateway_meta WHERE key = ?1").bind(PAYLOADS_COMPACTED_THROUGH);
+}
+
+export function setCompactedThroughStatement(db: D1Database, batchId: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO gateway_meta (key, value) VALUES (?1, ?2)
+       ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)`,
+    )
+    .bind(PAYLOADS_COMPACTED_THROUGH, batchId);
+}
+
+/** A batch payload row as read, opened for its events (undefined when the batch has none stored). */
+export function openBatchPayload(row: { data: number[] | ArrayBuffer } | undefined): BatchPayload | undefined {
+  return row ? new BatchPayload(row.data) : undefined;
 }
 
 /**

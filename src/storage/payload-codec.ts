@@ -1,12 +1,17 @@
 /**
- * How an event's exact text is kept in `events.payload` (a BLOB), chosen by its first byte:
- * - `{` (0x7B): the UTF-8 JSON itself (rows copied from before compression, and any event that deflate would not
- *   make smaller);
- * - 0x01: codec 1, raw DEFLATE (RFC 1951) of the UTF-8 JSON with the preset dictionary PAYLOAD_DICTIONARY_V1.
+ * How the exact texts of a batch's events are kept in `event_payloads.data` (one BLOB per batch): the UTF-8 texts
+ * one after another, each event row knowing its own byte offset and length, in one of two forms chosen by the
+ * first byte:
+ * - `{` (0x7B): the UTF-8 itself (as the ingest stores it, until the scheduled compaction compresses it; rows copied
+ *   from before compression; batches DEFLATE would not make smaller — every event text is a JSON object, so it
+ *   starts with `{`);
+ * - 0x01: codec 1, raw DEFLATE (RFC 1951) of the UTF-8 with the preset dictionary PAYLOAD_DICTIONARY_V1.
  *
- * A preset dictionary is what makes a single small event compress: Okta events repeat the same members and values
- * (`"authenticationContext":{"authenticationProvider":null,…`), and a 2 KB event shrinks to about a quarter instead
- * of a half. Workers' CompressionStream has no dictionary option, so this uses fflate (a small, maintained,
+ * Compressing a whole Okta delivery at once, instead of each event on its own, is what makes events small: the
+ * events of one delivery share their members and much of their values (org, apps, user agents, policies), and a
+ * 20-event delivery of 2-4 KB events keeps about 390 bytes per event instead of about 550 (docs/storage.md has
+ * the measurements). The preset dictionary does the same for what all Okta events share, which helps most the
+ * small deliveries. Workers' CompressionStream has no dictionary option, so this uses fflate (a small, maintained,
  * dependency-free DEFLATE implementation that supports one).
  */
 import { deflateSync, inflateSync } from "fflate";
@@ -19,32 +24,68 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const dictionaryV1 = encoder.encode(PAYLOAD_DICTIONARY_V1);
 
-/** The stored form of one event's text. */
-export function encodePayload(text: string): Uint8Array {
-  const raw = encoder.encode(text);
-  const packed = deflateSync(raw, { level: 6, dictionary: dictionaryV1 });
-  if (packed.byteLength + 1 >= raw.byteLength) return raw;
+/** Where one event's text is in its batch's payload, in bytes of the UTF-8. */
+export interface PayloadSpan {
+  offset: number;
+  bytes: number;
+}
+
+/** The UTF-8 of `texts`, one after another, and where each one is. */
+export function concatTexts(texts: readonly string[]): { utf8: Uint8Array; spans: PayloadSpan[] } {
+  const parts = texts.map((text) => encoder.encode(text));
+  const utf8 = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  const spans: PayloadSpan[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    utf8.set(part, offset);
+    spans.push({ offset, bytes: part.byteLength });
+    offset += part.byteLength;
+  }
+  return { utf8, spans };
+}
+
+/** The stored form of a batch's texts (the UTF-8 of concatTexts). */
+export function encodePayload(utf8: Uint8Array): Uint8Array {
+  const packed = deflateSync(utf8, { level: 6, dictionary: dictionaryV1 });
+  if (packed.byteLength + 1 >= utf8.byteLength) return utf8;
   const out = new Uint8Array(packed.byteLength + 1);
   out[0] = CODEC_DEFLATE_DICT_V1;
   out.set(packed, 1);
   return out;
 }
 
-/** An event's text from its stored form. Throws on a form it does not know (a corrupt row), never guesses. */
-export function decodePayload(stored: ArrayBuffer | Uint8Array | number[] | string): string {
-  // D1 returns BLOBs as arrays of numbers; legacy rows read through a TEXT path arrive as strings.
-  if (typeof stored === "string") return stored;
+/** Whether a stored payload is plain UTF-8 (not compressed yet, or not worth compressing). */
+export function isPlain(stored: ArrayBuffer | Uint8Array | number[]): boolean {
   const bytes = stored instanceof Uint8Array ? stored : new Uint8Array(stored);
-  if (bytes.byteLength === 0) throw new Error("empty stored payload");
-  if (bytes[0] === JSON_OBJECT_START) return decoder.decode(bytes);
-  if (bytes[0] === CODEC_DEFLATE_DICT_V1) return decoder.decode(inflateSync(bytes.subarray(1), { dictionary: dictionaryV1 }));
-  throw new Error(`unknown payload codec 0x${bytes[0]!.toString(16).padStart(2, "0")}`);
+  return bytes[0] === JSON_OBJECT_START;
 }
 
-/** Lower-case hex of `bytes`: how a BLOB rides inside the JSON parameter of a many-row insert (`unhex(…)`). */
-export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
-  return out;
+/** A stored payload as bytes (D1 returns BLOBs as arrays of numbers). */
+export function storedBytes(stored: ArrayBuffer | Uint8Array | number[]): Uint8Array {
+  return stored instanceof Uint8Array ? stored : new Uint8Array(stored);
 }
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** A batch's payload as read from D1, decoded once however many of its events are read. */
+export class BatchPayload {
+  private utf8: Uint8Array | undefined;
+
+  /** D1 returns BLOBs as arrays of numbers (or ArrayBuffers). */
+  constructor(private readonly stored: ArrayBuffer | Uint8Array | number[]) {}
+
+  /** The exact text of the event at `span`. Throws on a form it does not know or a span outside it (a corrupt row). */
+  text(span: PayloadSpan): string {
+    const utf8 = (this.utf8 ??= decodeStored(this.stored));
+    if (span.offset < 0 || span.bytes < 0 || span.offset + span.bytes > utf8.byteLength) {
+      throw new Error(`payload span ${span.offset}+${span.bytes} is outside the batch's ${utf8.byteLength} bytes`);
+    }
+    return decoder.decode(utf8.subarray(span.offset, span.offset + span.bytes));
+  }
+}
+
+function decodeStored(stored: ArrayBuffer | Uint8Array | number[]): Uint8Array {
+  const bytes = stored instanceof Uint8Array ? stored : new Uint8Array(stored);
+  if (bytes.byteLength === 0) throw new Error("empty stored payload");
+  if (bytes[0] === JSON_OBJECT_START) return bytes;
+  if (bytes[0] === CODEC_DEFLATE_DICT_V1) return inflateSync(bytes.subarray(1), { dictionary: dictionaryV1 });
+  throw new Error(`unknown payload codec 0x${bytes[0]!.toString(16).padStart(2, "0")}`);
+}

@@ -16,7 +16,7 @@ import { ApiError } from "../errors";
 import { describeError, log } from "../log";
 import { incomingEvent, parseDeliverySource, type EventHookDelivery } from "../okta/event-hook";
 import { routesTo } from "../okta/routing";
-import { enqueueBatch } from "../queue/enqueue";
+import { enqueueBatches } from "../queue/enqueue";
 import { EventTooLargeError, FORWARD, markOutboxNotEnqueued, storeDelivery, type ForwardFlag } from "../storage/events";
 import { isStale, refreshRouting, routingSnapshot } from "../storage/routing-cache";
 
@@ -38,8 +38,8 @@ export interface IngestResult {
   skipped: number;
   /** Stored, and no destination wanted them when they arrived. */
   unrouted: number;
-  /** The batch handed to the forward queue (null: nothing to forward, or the send failed). */
-  enqueuedBatch: number | null;
+  /** The batches handed to the forward queue (one per delivery; none when nothing is to be forwarded or the send failed). */
+  enqueuedBatches: number[];
   /** Why the queue refused the batch; it stays in the outbox for the sweeper. */
   enqueueError?: string;
 }
@@ -77,18 +77,13 @@ export async function ingestDelivery(deps: IngestDeps, delivery: EventHookDelive
     deps.background(refreshRouting(env.DB, Date.now()).catch((err: unknown) => log("warn", "routing refresh failed", { error: describeError(err) })));
   }
   const insertedFlags = countFlags(delivery, forward, new Set(stored.inserted));
-  let enqueuedBatch: number | null = null;
   let enqueueError: string | undefined;
-  if (stored.outboxBatchId !== null) {
-    const batchId = stored.outboxBatchId;
-    try {
-      await enqueueBatch(env.FORWARD_QUEUE, batchId);
-      enqueuedBatch = batchId;
-    } catch (error) {
-      enqueueError = describeError(error);
-      // So the sweeper's next pass takes it, instead of waiting out the lost-message grace.
-      deps.background(markOutboxNotEnqueued(env.DB, batchId).catch(() => undefined));
-    }
+  const { sent, error } = await enqueueBatches(env.FORWARD_QUEUE, stored.outboxBatchIds);
+  if (error !== undefined) {
+    enqueueError = describeError(error);
+    // So the sweeper's next pass takes them, instead of waiting out the lost-message grace.
+    const unsent = stored.outboxBatchIds.filter((id) => !sent.includes(id));
+    deps.background(Promise.all(unsent.map((id) => markOutboxNotEnqueued(env.DB, id))).catch(() => undefined));
   }
   return {
     envelopeEventId,
@@ -98,7 +93,7 @@ export async function ingestDelivery(deps: IngestDeps, delivery: EventHookDelive
     duplicates: stored.duplicates,
     skipped: insertedFlags.skipped,
     unrouted: insertedFlags.unrouted,
-    enqueuedBatch,
+    enqueuedBatches: sent,
     ...(enqueueError !== undefined && { enqueueError }),
   };
 }

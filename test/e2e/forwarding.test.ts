@@ -288,17 +288,19 @@ describe("forwarding, end to end through the real Worker", () => {
 
   it("an event stored but never enqueued (the outbox) reaches its destinations after one scheduled run", async () => {
     // As if the queue send had failed after the D1 write: a stored event whose batch is in the outbox, never
-    // enqueued, five minutes old (the payload as UTF-8 JSON, the form rows copied from before compression have).
+    // enqueued, five minutes old (its payload as UTF-8 JSON, the form rows copied from before compression have).
     const uuid = "bbbbbbbb-0000-4000-8000-000000000002";
     const event = { ...(JSON.parse(SESSION_START) as { data: { events: Array<Record<string, unknown>> } }).data.events[0], uuid };
     const sql = (s: string) => `'${s.replaceAll("'", "''")}'`;
     const at = Date.now() - 5 * 60_000;
     await gw.query(
-      `INSERT INTO events (uuid, event_type, published, actor_id, outcome_result, batch_id, received_at, forward, payload)
+      `INSERT INTO events (uuid, event_type, published, actor_id, outcome_result, batch_id, received_at, forward,
+                           payload_offset, payload_bytes)
        VALUES (${sql(uuid)}, 'user.session.start', ${Date.parse("2023-03-26T21:05:32.159Z")}, '00uz9fj5aT69fHVro1d6', 'SUCCESS',
-               (SELECT coalesce(max(id), 0) + 1 FROM event_batches), ${at}, 1, CAST(${sql(JSON.stringify(event))} AS BLOB));
+               (SELECT coalesce(max(id), 0) + 1 FROM event_batches), ${at}, 1, 0, ${Buffer.byteLength(JSON.stringify(event))});
        INSERT INTO event_batches (id, first_event_id, event_count, received_at)
        SELECT (SELECT coalesce(max(id), 0) + 1 FROM event_batches), id, 1, ${at} FROM events WHERE uuid = ${sql(uuid)};
+       INSERT INTO event_payloads (batch_id, data) SELECT max(id), CAST(${sql(JSON.stringify(event))} AS BLOB) FROM event_batches;
        INSERT INTO forward_outbox (batch_id, created_at) SELECT max(id), ${at} FROM event_batches;`,
     );
     await sleep(2_000);

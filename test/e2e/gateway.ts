@@ -4,7 +4,8 @@
  * until /healthz answers. Tests then talk plain HTTP to it, as Okta would.
  *
  * wrangler runs in its own process group (detached) and is stopped with the whole group, so no workerd is left
- * behind. Configuration is passed with `--var` (they override any developer `.dev.vars`).
+ * behind. Configuration is passed with `--var` (they override any developer `.dev.vars`). A gateway can also be
+ * crashed (SIGKILL) and started again on the same persistence directory, as a Worker restart.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -34,6 +35,8 @@ export const E2E_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLWUyZS1rZXktMzJie
 
 export interface Gateway {
   baseUrl: string;
+  /** The local state directory (wrangler's --persist-to): local D1's SQLite file and R2 live there; queues are in memory only. */
+  persistTo: string;
   /** Everything wrangler printed so far (the Worker's log lines included). */
   output(): string;
   /** Run SQL against the gateway's local D1 (wrangler d1 execute --local), returning the rows. */
@@ -41,6 +44,8 @@ export interface Gateway {
   /** Trigger the cron handler once, as Cloudflare would. */
   runScheduled(cron?: string): Promise<Response>;
   stop(): Promise<void>;
+  /** Kill wrangler dev and workerd at once (SIGKILL), as a crash: nothing is flushed, the persisted state stays. */
+  crash(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -55,7 +60,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function run(args: string[], cwd: string): Promise<string> {
+/** Run wrangler (offline, with the project's Node 22) and resolve to what it printed. */
+export function runWrangler(args: string[], cwd = ROOT): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(WRANGLER, args, { cwd, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -84,12 +90,20 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, output: () =>
 export interface StartOptions {
   /** Extra or overriding configuration (vars and secrets alike). */
   vars?: ConfigVars;
+  /** A wrangler config other than the repository's wrangler.toml (e.g. the benchmark's variant of it). */
+  config?: string;
+  /** Serve this existing persistence directory (a restart on the same state); the caller removes it. */
+  persistTo?: string;
+  /** Listen on this port (e.g. the one a crashed gateway used) instead of a free one. */
+  port?: number;
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
-  const persistTo = mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
-  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], ROOT);
-  const port = await freePort();
+  const ownsState = options.persistTo === undefined;
+  const persistTo = options.persistTo ?? mkdtempSync(path.join(tmpdir(), "okta-hooks-edge-e2e-"));
+  const configArgs = options.config ? ["--config", options.config] : [];
+  await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, ...configArgs], ROOT);
+  const port = options.port ?? (await freePort());
   // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
   const vars: Record<string, string> = isolatedConfig({
     EVENT_HOOK_SECRETS: E2E_EVENT_SECRET,
@@ -105,6 +119,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     "--port", String(port),
     "--inspector-port", String(await freePort()),
     "--persist-to", persistTo,
+    ...configArgs,
     "--show-interactive-dev-session=false",
     "--log-level", "log",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
@@ -115,16 +130,17 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
   const output = () => out;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.pid !== undefined) {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const end = async (signal: NodeJS.Signals) => {
+    if (running() && child.pid !== undefined) {
       const exited = new Promise((r) => child.once("exit", r));
       try {
-        process.kill(-child.pid, "SIGTERM");
+        process.kill(-child.pid, signal);
       } catch {
         // already gone
       }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      if (child.exitCode === null) {
+      if (running()) {
         try {
           process.kill(-child.pid, "SIGKILL");
         } catch {
@@ -132,7 +148,10 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         }
       }
     }
-    rmSync(persistTo, { recursive: true, force: true });
+  };
+  const stop = async () => {
+    await end("SIGTERM");
+    if (ownsState) rmSync(persistTo, { recursive: true, force: true });
   };
   try {
     await waitForHealth(baseUrl, child, output, 90_000);
@@ -141,16 +160,37 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     throw error;
   }
   const query = async <T,>(sql: string): Promise<T[]> => {
-    const out = await run(["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", sql], ROOT);
+    const out = await runWrangler(["d1", "execute", "DB", "--local", "--persist-to", persistTo, ...configArgs, "--json", "--command", sql], ROOT);
     const parsed = JSON.parse(out.slice(out.indexOf("["))) as Array<{ results: T[] }>;
     return parsed.flatMap((r) => r.results);
   };
   return {
     baseUrl,
+    persistTo,
     output,
     query,
     runScheduled: (cron = "*/5 * * * *") =>
       fetch(`${baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`),
     stop,
+    crash: () => end("SIGKILL"),
   };
+}
+
+/** A call to the gateway's admin API with the e2e admin token. */
+export function adminRequest(gw: Gateway, method: string, urlPath: string, body?: unknown): Promise<Response> {
+  return fetch(`${gw.baseUrl}/admin/api${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${E2E_ADMIN_TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** Poll `check` until it returns true: at most `timeoutMs` and `rounds` rounds. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 45_000, rounds = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < rounds && Date.now() < deadline; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
 }

@@ -65,8 +65,10 @@ export async function createDestination(input: Record<string, unknown>, e?: Env)
   return (await res.json()) as CreatedDestination;
 }
 
+/** POST a delivery: an envelope object, or its exact text. */
 export async function postOktaDelivery(envelope: unknown, e?: Env): Promise<Response> {
-  return call("/hooks/events", { method: "POST", headers: EVENT_HOOK_HEADERS, body: JSON.stringify(envelope) }, e);
+  const body = typeof envelope === "string" ? envelope : JSON.stringify(envelope);
+  return call("/hooks/events", { method: "POST", headers: EVENT_HOOK_HEADERS, body }, e);
 }
 
 export interface CapturedRequest {

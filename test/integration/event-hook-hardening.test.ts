@@ -135,3 +135,18 @@ describe("each event is kept and forwarded as the exact bytes Okta sent", () => 
     expect(await storedPayload(last)).toBe(eventText(last));
   });
 });
+
+describe("rows left under the next batch id never block ingest", () => {
+  it("a payload and an outbox row under the id the next batch gets (its batch gone) are replaced / kept, the delivery stored", async () => {
+    // As if an operator had deleted the newest batch by hand: its payload and outbox rows stay, and the next batch
+    // gets the same id (ids are max()+1). Ingest must not fail on the leftovers with 503 forever.
+    const next = ((await env.DB.prepare("SELECT coalesce(max(id), 0) + 1 AS id FROM event_batches").first<{ id: number }>())!).id;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO event_payloads (batch_id, data) VALUES (?1, CAST('{\"stale\":true}' AS BLOB))").bind(next),
+      env.DB.prepare("INSERT INTO forward_outbox (batch_id, created_at) VALUES (?1, 0)").bind(next),
+    ]);
+    const text = `{"uuid":"leftover-1","eventType":"user.session.start","published":"2026-11-30T10:00:00.000Z"}`;
+    expect((await post(`{"eventType":"com.okta.event_hook","data":{"events":[${text}]}}`)).status).toBe(204);
+    expect(await storedPayload("leftover-1")).toBe(text);
+  });
+});

@@ -249,18 +249,41 @@ describe("POST /hooks/events — no input answers 500", () => {
 
 describe("POST /hooks/events — an event too large for a D1 row", () => {
   it("413 naming the event, nothing stored: a retry could never succeed, so it is not a 5xx", async () => {
-    // Incompressible text (a seeded pseudo-random stream): 1.5 MB that stays over 900 KB after compression.
+    // Incompressible text (a seeded pseudo-random stream): 2.8 MB that stays over 1.9 MB after compression.
     let seed = 12345;
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const blob = Array.from({ length: 1_500_000 }, () => alphabet[(seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 26]).join("");
+    const blob = Array.from({ length: 2_800_000 }, () => alphabet[(seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 26]).join("");
     const big = logEvent(90, { debugContext: { debugData: { blob } } });
     await expectRefused(
       eventHookPost(envelope([logEvent(91), big])),
       413,
       "payload_too_large",
-      /^data\.events\[1\] is too large to store \(\d+ bytes compressed; at most 900000\); no event of this delivery was stored\.$/,
+      /^data\.events\[1\] is too large to store \(\d+ bytes compressed; at most 1900000\); no event of this delivery was stored\.$/,
       { MAX_BODY_BYTES: String(4 * 1024 * 1024) },
     );
+  });
+
+  it("stores a delivery larger than one payload row as several batches, in one transaction, each forwarded", async () => {
+    // Three events of ~700 KB of text each: more than one batch's 1.5 MB, so two batches (and two outbox rows).
+    let seed = 777;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const noise = () => Array.from({ length: 700_000 }, () => alphabet[(seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 26]).join("");
+    const events = [logEvent(93, { debugContext: { debugData: { blob: noise() } } }), logEvent(94, { debugContext: { debugData: { blob: noise() } } }), logEvent(95, { debugContext: { debugData: { blob: noise() } } })];
+    // Whatever this isolate's routing copy says, a destinations version it has not seen sends every batch to the
+    // outbox (fan-out decides afresh).
+    await env.DB.exec("UPDATE gateway_meta SET value = value + 1 WHERE key = 'destinations_version'");
+    const res = await callWorker(eventHookPost(envelope(events)), { MAX_BODY_BYTES: String(4 * 1024 * 1024) });
+    expect(res.status).toBe(204);
+    const { results } = await env.DB.prepare(
+      `SELECT e.uuid, e.batch_id, o.batch_id AS outbox FROM events e LEFT JOIN forward_outbox o ON o.batch_id = e.batch_id
+       WHERE e.uuid IN (?1, ?2, ?3) ORDER BY e.id`,
+    )
+      .bind(events[0]!.uuid, events[1]!.uuid, events[2]!.uuid)
+      .all<{ uuid: string; batch_id: number; outbox: number | null }>();
+    expect(results.map((r) => r.uuid)).toEqual(events.map((e) => e.uuid));
+    expect(new Set(results.map((r) => r.batch_id)).size).toBe(2);
+    expect(results.every((r) => r.outbox === r.batch_id)).toBe(true);
+    for (const event of events) expect(JSON.parse((await getEvent(env.DB, event.uuid as string))!.payload)).toEqual(event);
   });
 
   it("stores a large event that compresses under the limit (1.2 MB of repetitive text)", async () => {

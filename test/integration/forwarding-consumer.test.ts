@@ -114,6 +114,20 @@ describe("fan-out of a stored batch (one Okta delivery)", () => {
     expect(await deliveryRow(uuid, flaky.id)).toMatchObject({ state: "delivered", attempts: 2, last_status: 200 });
   });
 
+  it("toward auto-disable, a batch's failed first attempts to a destination count as one, and as none if any went through", async () => {
+    const down = await createDestination({ url: "https://down.example.com/okta" });
+    const picky = await createDestination({ url: "https://picky.example.com/okta" });
+    const { envelope, uuids } = oktaDelivery("user.session.start", [{}, {}, {}, {}, {}]);
+    expect((await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }))).status).toBe(204);
+    // The picky receiver refuses one of the five (a 400 for that event) and takes the rest.
+    stubDestinations((r) => new Response(null, { status: r.url.includes("down.") ? 503 : JSON.parse(r.body).data.uuid === uuids[0] ? 400 : 204 }));
+    await fanOut(uuids[0]!);
+    const failuresOf = async (id: string) => ((await (await adminCall("GET", `/destinations/${id}`)).json()) as { consecutiveFailures: number }).consecutiveFailures;
+    expect(await failuresOf(down.id)).toBe(1);
+    expect(await failuresOf(picky.id)).toBe(0);
+    expect(await deliveryRow(uuids[0]!, picky.id)).toMatchObject({ state: "dead", last_status: 400 });
+  });
+
   it("is idempotent: a second copy of the batch message sends nothing (the batch left the outbox with its outcomes)", async () => {
     await createDestination({});
     const uuid = await storeEvent();

@@ -106,7 +106,7 @@ describe("secrets stay secret", () => {
       await (await adminCall("GET", `/destinations/${okta.id}`)).text(),
       await (await adminCall("GET", `/events/${uuid}/deliveries`)).text(),
     ];
-    const { results } = await env.DB.prepare("SELECT * FROM delivery_attempts UNION ALL SELECT NULL, event_uuid, destination_id, attempts, updated_at, last_status, 0, state, last_error FROM deliveries").all();
+    const { results } = await env.DB.prepare("SELECT * FROM delivery_attempts UNION ALL SELECT NULL, event_uuid, destination_id, attempts, updated_at, last_status, 0, state, last_error, job_id FROM deliveries").all();
     const haystack = [...lines, ...responses, JSON.stringify(results)].join("\n");
     expect(lines.length).toBeGreaterThan(5);
     for (const secret of [okta.secret, standard.secret, rotated.secret, "okta-auth-value-must-not-leak"]) {

@@ -40,8 +40,8 @@ async function seedOutbox(count: number, ageMs: number, enqueuedAgoMs: number | 
     const slice = JSON.stringify(ids.slice(i, i + 200));
     await env.DB.batch([
       env.DB.prepare(
-        `INSERT INTO events (uuid, event_type, received_at, forward, payload, batch_id)
-         SELECT value, 'user.session.start', ?2, 1, CAST('{}' AS BLOB), NULL FROM json_each(?1)`,
+        `INSERT INTO events (uuid, event_type, received_at, forward, payload_offset, payload_bytes, batch_id)
+         SELECT value, 'user.session.start', ?2, 1, 0, 2, NULL FROM json_each(?1)`,
       ).bind(slice, at),
       env.DB.prepare(
         `INSERT INTO event_batches (first_event_id, event_count, received_at)
@@ -50,6 +50,9 @@ async function seedOutbox(count: number, ageMs: number, enqueuedAgoMs: number | 
       env.DB.prepare(
         `UPDATE events SET batch_id = (SELECT b.id FROM event_batches b WHERE b.first_event_id = events.id)
          WHERE uuid IN (SELECT value FROM json_each(?1))`,
+      ).bind(slice),
+      env.DB.prepare(
+        `INSERT INTO event_payloads (batch_id, data) SELECT batch_id, CAST('{}' AS BLOB) FROM events WHERE uuid IN (SELECT value FROM json_each(?1))`,
       ).bind(slice),
       env.DB.prepare(
         `INSERT INTO forward_outbox (batch_id, created_at, enqueued_at)
@@ -63,6 +66,7 @@ beforeEach(async () => {
   await env.DB.batch([
     env.DB.prepare("DELETE FROM events"),
     env.DB.prepare("DELETE FROM event_batches"),
+    env.DB.prepare("DELETE FROM event_payloads"),
     env.DB.prepare("DELETE FROM forward_outbox"),
     env.DB.prepare("DELETE FROM batch_deliveries"),
     env.DB.prepare("DELETE FROM deliveries"),

@@ -72,7 +72,7 @@ describe("GET /healthz with the admin token: the details", () => {
       status: "ok",
       version: pkg.version,
       problems: [],
-      d1: { reachable: true, ms: expect.any(Number) },
+      d1: { reachable: true, ms: expect.any(Number), sizeBytes: expect.any(Number), limitBytes: 10_000_000_000, usedPercent: expect.any(Number) },
       disabledDestinations: [],
     });
   });

@@ -4,13 +4,19 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../types";
 import { requireAdmin } from "./auth";
+import { deadLetterRoutes } from "./dead-letters";
 import { destinationRoutes } from "./destinations";
-import { eventDeliveryRoutes } from "./event-deliveries";
+import { eventRoutes } from "./events";
+import { replayRoutes } from "./replays";
 import { ruleRoutes } from "./rules";
+import { statsRoutes } from "./stats";
 
 export const adminApiRoutes = new Hono<AppEnv>();
 
 adminApiRoutes.use(requireAdmin);
 adminApiRoutes.route("/destinations", destinationRoutes);
-adminApiRoutes.route("/events", eventDeliveryRoutes);
+adminApiRoutes.route("/events", eventRoutes);
 adminApiRoutes.route("/rules", ruleRoutes);
+adminApiRoutes.route("/stats", statsRoutes);
+adminApiRoutes.route("/replays", replayRoutes);
+adminApiRoutes.route("/dead-letters", deadLetterRoutes);

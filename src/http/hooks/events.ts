@@ -82,7 +82,8 @@ eventHookRoutes.post("/", async (c) => {
   fields.duplicates = result.duplicates;
   fields.skipped = result.skipped;
   fields.unrouted = result.unrouted;
-  fields.batchId = result.enqueuedBatch ?? undefined;
+  if (result.enqueuedBatches.length === 1) fields.batchId = result.enqueuedBatches[0];
+  else if (result.enqueuedBatches.length > 1) fields.batchIds = result.enqueuedBatches.join(",");
   if (result.enqueueError !== undefined) {
     // Nothing is lost: the batch stays in the outbox and the sweeper enqueues it.
     fields.enqueueError = result.enqueueError;

@@ -1,0 +1,70 @@
+// Load from a second process on 127.0.0.1 (autocannon), and the bare baseline Worker under the same `wrangler dev`
+// and workerd as the gateway (bench/bare-worker.js: reads the body, answers a constant), so every figure can be
+// quoted as a ratio of what this machine does with no gateway code at all.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import autocannon from "autocannon";
+import { freePort } from "../test/e2e/gateway.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+/** One bounded autocannon run: `seconds` long, `connections` at once; `body()` makes each request's body. */
+export function load(baseUrl, scenario, { seconds, connections }) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `${baseUrl}${scenario.path}`,
+        connections,
+        duration: seconds,
+        method: scenario.method,
+        headers: scenario.headers,
+        requests: [
+          {
+            setupRequest(req) {
+              if (scenario.body) req.body = scenario.body();
+              return req;
+            },
+          },
+        ],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+  });
+}
+
+/** The bare baseline Worker under `wrangler dev`, on a free port of 127.0.0.1. */
+export async function startBare() {
+  const port = await freePort();
+  const child = spawn(
+    path.join(ROOT, "node_modules", ".bin", "wrangler"),
+    ["dev", "--config", "bench/bare-worker.toml", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` },
+      stdio: "ignore",
+      detached: true,
+    },
+  );
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let ready = false;
+  for (let i = 0; i < 360 && !ready; i++) {
+    try {
+      ready = (await fetch(baseUrl, { signal: AbortSignal.timeout(1000) })).ok;
+    } catch {
+      // not listening yet
+    }
+    if (!ready) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (!ready) throw new Error("the bare Worker did not start");
+  return {
+    baseUrl,
+    stop: () => {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    },
+  };
+}

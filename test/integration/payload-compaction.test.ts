@@ -1,0 +1,96 @@
+/**
+ * Payload compaction (src/jobs/compact-payloads.ts): the ingest stores a batch's texts plain, the cron compresses
+ * them, and every event reads back — and forwards — as Okta's exact bytes in either form. Bounded per run; the mark
+ * lets the next run continue; a failing D1 fails the run and loses nothing.
+ */
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { Env } from "../../src/env";
+import { compactPayloads } from "../../src/jobs/compact-payloads";
+import { getEvent } from "../../src/storage/events";
+import { batchOf, clearForwarding, createDestination, envWith, fanOut, postOktaDelivery, recordingQueue, stubDestinations } from "../helpers/forwarding";
+import { envelope, logEvent } from "../helpers/okta";
+
+const realEnv = env as unknown as Env;
+
+async function payloadRow(batchId: number): Promise<Uint8Array> {
+  const row = await env.DB.prepare("SELECT data FROM event_payloads WHERE batch_id = ?1").bind(batchId).first<{ data: number[] }>();
+  return new Uint8Array(row!.data);
+}
+
+/** Store `events` in one delivery (queue send recorded, not consumed); the batch id. */
+async function store(events: Array<Record<string, unknown>>): Promise<number> {
+  const res = await postOktaDelivery(envelope(events), envWith({ FORWARD_QUEUE: recordingQueue() }));
+  expect(res.status).toBe(204);
+  return batchOf(events[0]!.uuid as string);
+}
+
+beforeEach(async () => {
+  await clearForwarding();
+  await env.DB.batch([env.DB.prepare("DELETE FROM event_payloads"), env.DB.prepare("DELETE FROM gateway_meta WHERE key = 'payloads_compacted_through'")]);
+  vi.restoreAllMocks();
+});
+
+describe("payload compaction", () => {
+  it("the ingest stores plain UTF-8; the cron compresses it to a fraction and every event reads back byte for byte", async () => {
+    const events = Array.from({ length: 20 }, (_, i) => logEvent(5000 + i, { debugContext: { debugData: { n: 1e300, note: `é ${i}` } } }));
+    const batchId = await store(events);
+    const plain = await payloadRow(batchId);
+    expect(plain[0]).toBe(0x7b);
+    const before = await Promise.all(events.map((e) => getEvent(env.DB, e.uuid as string)));
+
+    const result = await compactPayloads(realEnv);
+    expect(result).toMatchObject({ compacted: 1, through: batchId, more: false });
+    const packed = await payloadRow(batchId);
+    expect(packed[0]).toBe(0x01);
+    expect(packed.byteLength).toBeLessThan(plain.byteLength / 3);
+    const after = await Promise.all(events.map((e) => getEvent(env.DB, e.uuid as string)));
+    expect(after.map((e) => e!.payload)).toEqual(before.map((e) => e!.payload));
+    for (const [i, e] of after.entries()) expect(JSON.parse(e!.payload)).toEqual(events[i]);
+  });
+
+  it("a compacted batch fans out with Okta's exact bytes", async () => {
+    await createDestination({ eventTypes: ["*"] });
+    const text = `{"uuid":"compact-exact-1","eventType":"user.session.start","published":"2026-11-30T10:00:00.000Z","n":1e400,"big":12345678901234567890123,"esc":"\\u00e9"}`;
+    const body = `{"eventType":"com.okta.event_hook","eventId":"e-1","data":{"events":[${text}]}}`;
+    const res = await postOktaDelivery(body, envWith({ FORWARD_QUEUE: recordingQueue() }));
+    expect(res.status).toBe(204);
+    await compactPayloads(realEnv);
+    expect((await payloadRow(await batchOf("compact-exact-1")))[0]).toBe(0x01);
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
+    await fanOut("compact-exact-1");
+    expect(captured).toHaveLength(1);
+    expect(captured[0]!.body).toBe(`{"type":"user.session.start","timestamp":"2026-11-30T10:00:00.000Z","data":${text}}`);
+  });
+
+  it("works a page at a time from its mark, within its budget, and the next run continues where it stopped", async () => {
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await store([logEvent(6000 + i)]));
+    const first = await compactPayloads(realEnv, 60_000, 2);
+    // Pages of two: all five in three pages of one run.
+    expect(first).toMatchObject({ pages: 3, compacted: 5, through: ids.at(-1), more: false });
+    const newer = await store([logEvent(6100)]);
+    const second = await compactPayloads(realEnv, 60_000, 2);
+    expect(second).toMatchObject({ pages: 1, compacted: 1, through: newer });
+    // A budget already spent does no page: the mark stays.
+    await store([logEvent(6101)]);
+    expect(await compactPayloads(realEnv, -1, 2)).toMatchObject({ pages: 0, compacted: 0, through: newer });
+  });
+
+  it("a failing D1 fails the run, changes nothing, and the next run compacts everything", async () => {
+    const batchId = await store([logEvent(7000)]);
+    const failing = envWith({
+      DB: new Proxy(env.DB, {
+        get(target, prop) {
+          if (prop === "batch") return () => Promise.reject(new Error("D1_ERROR: simulated outage"));
+          const value = Reflect.get(target, prop);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      }),
+    });
+    await expect(compactPayloads(failing)).rejects.toThrow(/simulated outage/);
+    expect((await payloadRow(batchId))[0]).toBe(0x7b);
+    expect(await compactPayloads(realEnv)).toMatchObject({ compacted: 1, through: batchId });
+    expect((await payloadRow(batchId))[0]).toBe(0x01);
+  });
+});
