@@ -188,6 +188,26 @@ describe("listInlineCalls", () => {
   });
 });
 
+describe("retention of the audit (RETENTION_INLINE_CALL_DAYS)", () => {
+  const T0 = 50 * HOUR;
+
+  it("deletes the rows whose latest call is before the cutoff, reading them and not the young ones", async () => {
+    for (let i = 0; i < 3; i++) await insertInlineCallBatch(env.DB, "user-import", [call("user-import", T0 + i)]);
+    for (let i = 0; i < 40; i++) await insertInlineCallBatch(env.DB, "user-import", [call("user-import", T0 + HOUR + i)]);
+    const { inlineCallRetention } = await import("../../src/storage/retention-inline-calls");
+    // Everything before T0 + 1 h: the three rows above, and the older rows the blocks above wrote.
+    const deleted = await inlineCallRetention.purge(env.DB, T0 + HOUR, 1000);
+    expect(deleted).toBeGreaterThanOrEqual(3);
+    const { calls } = await everyPage(env.DB, { type: "user-import", from: 0, to: T0 + 2 * HOUR, limit: 100 });
+    expect(calls.map((c) => c.receivedAt)).toEqual(Array.from({ length: 40 }, (_, i) => T0 + HOUR + 39 - i));
+    // Nothing left to purge: finding that out costs two rows read per type (the list of types, and the seek to the
+    // end of the type's old range, as D1 counts them), not the 40 young rows.
+    const usage = newUsage();
+    expect(await inlineCallRetention.purge(meteredDatabase(env.DB, usage), T0 + HOUR, 1000)).toBe(0);
+    expect(usage.rowsRead).toBeLessThanOrEqual(2 * INLINE_HOOK_TYPES.length + 1);
+  });
+});
+
 describe("migration 0005 moves the rows of inline_hook_calls", () => {
   const T0 = 40 * HOUR;
 
