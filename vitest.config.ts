@@ -51,7 +51,9 @@ function workerd(migrations: D1Migration[]) {
       // Test-only bindings: the migrations to apply, and the configuration (known secrets, nothing else set).
       bindings: {
         TEST_MIGRATIONS: migrations,
-        ...isolatedConfig(TEST_SECRETS),
+        // Tests read the inline hook audit right after each call; the buffering itself is tested with its own values
+        // (test/integration/inline-audit.test.ts).
+        ...isolatedConfig({ ...TEST_SECRETS, INLINE_AUDIT_FLUSH_MS: "0" }),
       },
       compatibilityFlags: ["service_binding_extra_handlers"],
       // A local R2 bucket for the retention archive's tests, bound under its own name: tests that want an archive

@@ -15,6 +15,7 @@ export interface ConfigVars {
   INLINE_HOOK_DEADLINE_MS?: string;
   INLINE_HOOK_FALLBACKS?: string;
   INLINE_RULES_CACHE_TTL_SECONDS?: string;
+  INLINE_AUDIT_FLUSH_MS?: string;
   ADMIN_TOKEN?: string;
   MAX_BODY_BYTES?: string;
   IGNORE_ACTOR_IDS?: string;

@@ -272,6 +272,13 @@ export const MAX_INLINE_DEADLINE_MS = 2800;
 /** How long an isolate keeps the rules (and looked-up values) before reading D1 again. */
 export const DEFAULT_RULES_CACHE_TTL_SECONDS = 30;
 export const MAX_RULES_CACHE_TTL_SECONDS = 3600;
+/**
+ * How long an isolate gathers inline hook calls of one type before writing them as one audit row (src/storage/
+ * inline-call-buffer.ts); a full buffer is written at once. 0 writes on the next tick (a row per call unless
+ * calls arrive together). Longer means fewer D1 rows and a later audit.
+ */
+export const DEFAULT_INLINE_AUDIT_FLUSH_MS = 1000;
+export const MAX_INLINE_AUDIT_FLUSH_MS = 10_000;
 
 /**
  * What to answer when a handler or lookup throws or runs past the deadline. "open": let Okta go on as if the hook
@@ -307,6 +314,8 @@ export interface InlineHookConfig {
   deadlineMs: number;
   fallbacks: Record<InlineHookType, FallbackMode>;
   rulesCacheTtlMs: number;
+  /** INLINE_AUDIT_FLUSH_MS: the audit buffer's longest wait before it is written. */
+  auditFlushMs: number;
 }
 
 /** https, or http to a loopback host (local development and tests). */
@@ -388,6 +397,12 @@ function parseInlineHookConfig(env: Env, secrets: string[], problems: string[]):
         { min: 0, max: MAX_RULES_CACHE_TTL_SECONDS, fallback: DEFAULT_RULES_CACHE_TTL_SECONDS },
         problems,
       ),
+    auditFlushMs: parseIntInRange(
+      "INLINE_AUDIT_FLUSH_MS",
+      env.INLINE_AUDIT_FLUSH_MS,
+      { min: 0, max: MAX_INLINE_AUDIT_FLUSH_MS, fallback: DEFAULT_INLINE_AUDIT_FLUSH_MS },
+      problems,
+    ),
   };
 }
 

@@ -28,6 +28,7 @@ export function isolatedConfig(values: ConfigVars): Required<ConfigVars> {
     INLINE_HOOK_DEADLINE_MS: "",
     INLINE_HOOK_FALLBACKS: "",
     INLINE_RULES_CACHE_TTL_SECONDS: "",
+    INLINE_AUDIT_FLUSH_MS: "",
     ADMIN_TOKEN: "",
     MAX_BODY_BYTES: "",
     IGNORE_ACTOR_IDS: "",

@@ -7,8 +7,8 @@
  * - Several secrets are accepted (comma-separated), so a secret can be rotated without downtime: add the new one,
  *   change it in Okta, remove the old one.
  * - Comparison is constant-time: both values are hashed with SHA-256 (fixed length, so the comparison does not
- *   leak the secret's length) and compared with crypto.subtle.timingSafeEqual, against every configured secret
- *   without stopping at the first match.
+ *   leak the secret's length; the configured ones once per isolate) and compared with
+ *   crypto.subtle.timingSafeEqual, against every configured secret without stopping at the first match.
  * - A missing header and a wrong value get the same 401 and the same message.
  */
 import { createMiddleware } from "hono/factory";
@@ -29,12 +29,27 @@ async function sha256(value: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(value));
 }
 
+/**
+ * The digests of an accepted list, computed once per list: the configuration (and so each list) is parsed once per
+ * isolate (src/config.ts), so a request hashes only what it presents.
+ */
+const acceptedDigests = new WeakMap<readonly string[], Promise<ArrayBuffer[]>>();
+
+function digestsOf(accepted: readonly string[]): Promise<ArrayBuffer[]> {
+  let digests = acceptedDigests.get(accepted);
+  if (digests === undefined) {
+    digests = Promise.all(accepted.map(sha256));
+    acceptedDigests.set(accepted, digests);
+  }
+  return digests;
+}
+
 /** True when `presented` equals one of `accepted`, in time independent of where (or whether) it matches. */
 export async function matchesAnySecret(presented: string, accepted: readonly string[]): Promise<boolean> {
-  const presentedHash = await sha256(presented);
+  const [presentedHash, acceptedHashes] = await Promise.all([sha256(presented), digestsOf(accepted)]);
   let matched = false;
-  for (const secret of accepted) {
-    const equal = crypto.subtle.timingSafeEqual(presentedHash, await sha256(secret));
+  for (const secretHash of acceptedHashes) {
+    const equal = crypto.subtle.timingSafeEqual(presentedHash, secretHash);
     matched = equal || matched;
   }
   return matched;

@@ -45,7 +45,7 @@ export const STEP_PAGES_PER_RUN = 20;
 /** No page starts after this much wall time in one run. */
 export const RUN_BUDGET_MS = 120_000;
 
-/** The age-only purges and the age each uses. Another store of inline call records replaces inlineCallRetention. */
+/** The age-only purges and the age each uses. */
 export function retentionSteps(config: Config): Array<{ step: RetentionStep; days: number }> {
   return [
     { step: deadLetterRetention, days: config.retention.deadLetterDays },

@@ -115,6 +115,35 @@ describe("inline hooks over HTTP", () => {
     expect(((await res.json()) as Record<string, any>).error.code).toBe("invalid_body");
   });
 
+  it("records calls arriving together in one audit row, written after the answers, across requests", async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `e2e-audit-${i}`);
+    const answers = await Promise.all(
+      ids.map((id) =>
+        fetch(`${gateway.baseUrl}/hooks/inline/token`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: E2E_INLINE_SECRET, "x-okta-request-id": id },
+          body: JSON.stringify(fixture("token-hook.request.json")),
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual(ids.map(() => 204));
+    // Written within INLINE_AUDIT_FLUSH_MS (1 s by default) of the first call; bounded wait.
+    type Row = { call_count: number; calls: string };
+    let rows: Row[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      rows = await gateway.query<Row>("SELECT call_count, calls FROM inline_call_batches WHERE calls LIKE '%e2e-audit-%'");
+      if (rows.map((r) => r.calls.match(/e2e-audit-/g)?.length ?? 0).reduce((a, b) => a + b, 0) >= ids.length) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // (A token call of an earlier test may share the row: it is less than a second older.)
+    const recorded = rows.flatMap((r) => (JSON.parse(r.calls) as Array<{ oktaRequestId: string }>).map((c) => c.oktaRequestId));
+    expect(recorded.filter((id) => id.startsWith("e2e-audit-")).sort()).toEqual([...ids].sort());
+    // Coalesced: far fewer rows than calls (requests spread over more than a second may start a second row).
+    expect(rows.length).toBeLessThanOrEqual(3);
+    // workerd says so when a promise crosses requests in a way it cannot follow.
+    expect(gateway.output()).not.toMatch(/different request|request context/i);
+  });
+
   it("never logs the password or the OTP", () => {
     const output = gateway.output();
     expect(output).toContain('"inlineType":"password-import"');

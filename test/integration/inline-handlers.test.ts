@@ -15,6 +15,7 @@ import { assertionPatch, samlSessionLifetime } from "../../src/okta/inline/saml"
 import { telephonyAction } from "../../src/okta/inline/telephony";
 import { accessPatch, addClaim } from "../../src/okta/inline/token";
 import { linkUser } from "../../src/okta/inline/user-import";
+import { listInlineCalls, type InlineCallRecord } from "../../src/storage/inline-calls";
 import { fixture } from "../helpers/fixtures";
 import { postInline } from "../helpers/inline";
 
@@ -59,8 +60,9 @@ async function call(type: InlineHookType, handlers: InlineHookHandlers, vars: Re
   return { status: res.status, body };
 }
 
-async function lastCall(): Promise<Json> {
-  return (await env.DB.prepare("SELECT * FROM inline_hook_calls ORDER BY id DESC LIMIT 1").first<Json>())!;
+async function lastCall(): Promise<InlineCallRecord> {
+  const { calls } = await listInlineCalls(env.DB, { limit: 1 });
+  return calls[0]!;
 }
 
 describe("deadline and fallback, per type", () => {
@@ -77,7 +79,7 @@ describe("deadline and fallback, per type", () => {
       const res = await call(type, handlers);
       expect(res.status).toBe(DEFAULT_FALLBACK[type] ? 200 : 204);
       expect(res.body).toEqual(DEFAULT_FALLBACK[type]);
-      expect(await lastCall()).toMatchObject({ hook_type: type, decided_by: "fallback", fallback_reason: "deadline" });
+      expect(await lastCall()).toMatchObject({ hookType: type, decidedBy: "fallback", fallbackReason: "deadline" });
       await new Promise((r) => setTimeout(r, 0));
       expect(aborted).toBe(true);
     });
@@ -86,7 +88,7 @@ describe("deadline and fallback, per type", () => {
       const handlers = { [type]: () => { throw new Error("legacy system down"); } } as InlineHookHandlers;
       const res = await call(type, handlers);
       expect(res.body).toEqual(DEFAULT_FALLBACK[type]);
-      expect(await lastCall()).toMatchObject({ hook_type: type, decided_by: "fallback", fallback_reason: "handler_error" });
+      expect(await lastCall()).toMatchObject({ hookType: type, decidedBy: "fallback", fallbackReason: "handler_error" });
     });
   }
 
@@ -122,10 +124,10 @@ describe("deadline and fallback, per type", () => {
   it("a response Okta would refuse is never sent: invalid shape, or 256 KB and more", async () => {
     const invalid = { token: () => ({ commands: [{ type: "com.okta.identity.patch", value: [{ op: "add", path: "/claims/iss", value: "x" }] }] }) } as InlineHookHandlers;
     expect((await call("token", invalid)).status).toBe(204);
-    expect(await lastCall()).toMatchObject({ fallback_reason: "invalid_response" });
+    expect(await lastCall()).toMatchObject({ fallbackReason: "invalid_response" });
     const huge = { token: () => ({ commands: [accessPatch([addClaim("blob", "x".repeat(300 * 1024))])] }) } as InlineHookHandlers;
     expect((await call("token", huge)).status).toBe(204);
-    expect(await lastCall()).toMatchObject({ fallback_reason: "response_too_large" });
+    expect(await lastCall()).toMatchObject({ fallbackReason: "response_too_large" });
   });
 });
 
@@ -155,7 +157,7 @@ describe("handlers decide with the builders", () => {
       const res = await call(type, handlers, { INLINE_HOOK_DEADLINE_MS: "2000" });
       expect(res.status, type).toBe(200);
       const row = await lastCall();
-      expect(row, type).toMatchObject({ hook_type: type, decided_by: "handler", decision: expected[type], fallback_reason: null });
+      expect(row, type).toMatchObject({ hookType: type, decidedBy: "handler", decision: expected[type], fallbackReason: null });
       const text = JSON.stringify(row);
       for (const secret of ["Okta", "11111", "9876543210", "America/Los_Angeles"]) expect(text, type).not.toContain(secret);
     }
@@ -163,7 +165,7 @@ describe("handlers decide with the builders", () => {
 
   it("a handler returning undefined keeps the default, and an empty telephony answer becomes FAILED", async () => {
     expect((await call("token", { token: () => undefined })).status).toBe(204);
-    expect(await lastCall()).toMatchObject({ decided_by: "default" });
+    expect(await lastCall()).toMatchObject({ decidedBy: "default" });
     expect((await call("telephony", { telephony: () => ({}) })).body).toEqual(FAILED);
   });
 });
@@ -185,7 +187,7 @@ describe("Okta's one retry gets the same answer", () => {
     const second = await postInline("registration", body, { handlers });
     expect(await first.json()).toEqual({ commands: [{ type: "com.okta.user.profile.update", value: { attempt: 1 } }] });
     expect(await second.json()).toEqual({ commands: [{ type: "com.okta.user.profile.update", value: { attempt: 1 } }] });
-    expect(await lastCall()).toMatchObject({ decided_by: "repeat:handler" });
+    expect(await lastCall()).toMatchObject({ decidedBy: "repeat:handler" });
     const other = { ...body, eventId: `retry-${crypto.randomUUID()}` };
     expect(await (await postInline("registration", other, { handlers })).json()).toEqual({
       commands: [{ type: "com.okta.user.profile.update", value: { attempt: 2 } }],

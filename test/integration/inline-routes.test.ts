@@ -7,6 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { INLINE_HOOK_SCHEMAS } from "../../src/okta/inline/index";
+import { listInlineCalls } from "../../src/storage/inline-calls";
 import { fixture, requestFixtures } from "../helpers/fixtures";
 import { INLINE_SECRET, callWorker, postInline } from "../helpers/inline";
 
@@ -41,25 +42,24 @@ describe("every documented inline hook request", () => {
   });
 
   it("records each call without the password, OTP code, phone number or token claims", async () => {
-    const before = await env.DB.prepare("SELECT max(id) AS id FROM inline_hook_calls").first<{ id: number | null }>();
     const captured = fixture("captured/registration-hook.request.classic-ssr.json");
     await postInline("password-import", fixture("password-import-hook.request.json"), { headers: { "x-okta-request-id": "req-pwd-1" } });
     await postInline("telephony", fixture("telephony-hook.request.json"));
     await postInline("token", fixture("token-hook.request.json"));
     await postInline("registration", captured);
-    const { results } = await env.DB.prepare("SELECT * FROM inline_hook_calls WHERE id > ?1 ORDER BY id")
-      .bind(before?.id ?? 0)
-      .all<Record<string, unknown>>();
-    expect(results.map((r) => [r.hook_type, r.decision, r.decided_by, r.status])).toEqual([
+    const results = (await listInlineCalls(env.DB, { limit: 4 })).calls.reverse();
+    expect(results.map((r) => [r.hookType, r.decision, r.decidedBy, r.status])).toEqual([
       ["password-import", "UNVERIFIED", "default", 200],
       ["telephony", "FAILED", "default", 200],
       ["token", "empty", "default", 204],
       ["registration", "empty", "default", 204],
     ]);
-    expect(results[0]).toMatchObject({ okta_request_id: "req-pwd-1", event_id: "3o9jBzq1SmOGmmsDsqyyeQ", fallback_reason: null });
-    expect(results[1]).toMatchObject({ okta_request_id: "reqRgSk8IBBRhuo0YdlEDTmUw", request_type: "com.okta.user.telephony.pre-enrollment" });
-    expect(results[3]).toMatchObject({ okta_request_id: "Xa87Lk0UCZ2i524oTJp@IgAABzM" });
-    const rows = JSON.stringify(results);
+    expect(results[0]).toMatchObject({ oktaRequestId: "req-pwd-1", eventId: "3o9jBzq1SmOGmmsDsqyyeQ", fallbackReason: null });
+    expect(results[1]).toMatchObject({ oktaRequestId: "reqRgSk8IBBRhuo0YdlEDTmUw", requestType: "com.okta.user.telephony.pre-enrollment" });
+    expect(results[3]).toMatchObject({ oktaRequestId: "Xa87Lk0UCZ2i524oTJp@IgAABzM" });
+    // What is stored, not only what the reader returns.
+    const stored = await env.DB.prepare("SELECT calls FROM inline_call_batches").all<{ calls: string }>();
+    const rows = JSON.stringify(stored.results);
     for (const secret of ["Okta", "11111", "9876543210", "(HOOK)", "ID.YxF2wh", "AT.W-rrB", "isaac.brock", INLINE_SECRET]) {
       expect(rows).not.toContain(secret);
     }
@@ -114,6 +114,18 @@ describe("requests we cannot use get our JSON error", () => {
     const big = { ...token(), padding: "x".repeat(5000) };
     const res = await postInline("token", big, { vars: { MAX_BODY_BYTES: "4096" } });
     expect(res.status).toBe(413);
+  });
+
+  it("413 too when a body is longer than the Content-Length it declared (never read past the limit unchecked)", async () => {
+    const big = JSON.stringify({ ...token(), padding: "x".repeat(5000) });
+    const res = await postInline("token", null, { rawBody: big, headers: { "content-length": "100" }, vars: { MAX_BODY_BYTES: "4096" } });
+    expect(res.status).toBe(413);
+  });
+
+  it("a body with a declared Content-Length within the limit is read whole", async () => {
+    const body = JSON.stringify(token());
+    const res = await postInline("token", null, { rawBody: body, headers: { "content-length": String(new TextEncoder().encode(body).byteLength) } });
+    expect(res.status).toBe(204);
   });
 
   it("404 for an unknown type and for GET", async () => {

@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { RETENTION_CRON, runRetention, type RetentionOptions } from "../../src/jobs/retention";
+import type { InlineHookType } from "../../src/okta/inline/common";
+import { insertInlineCallBatch, listInlineCalls, type InlineCallRecord } from "../../src/storage/inline-calls";
 import { EVENT_HOLDS } from "../../src/storage/retention-holds";
 import { envWith } from "../helpers/forwarding";
 import {
@@ -195,21 +197,40 @@ describe("age-only purges: dead letters, inline hook calls, the stats rollup", (
     expect(results.map((r) => r.event_uuid)).toEqual(["c"]);
   });
 
-  it("removes inline hook call records older than RETENTION_INLINE_CALL_DAYS (7 by default), in pages", async () => {
-    await env.DB.prepare("DELETE FROM inline_hook_calls").run();
-    const insert = (at: number) =>
-      env.DB.prepare(
-        `INSERT INTO inline_hook_calls (hook_type, decision, decided_by, commands, status, latency_ms, received_at)
-         VALUES ('token', 'empty', 'default', '[]', 204, 1, ?1)`,
-      ).bind(at);
-    await env.DB.batch([...Array.from({ length: 5 }, (_, i) => insert(NOW - 8 * DAY_MS - i)), insert(NOW - 6 * DAY_MS)]);
+  it("removes inline hook call rows whose latest call is older than RETENTION_INLINE_CALL_DAYS (7 by default), in pages", async () => {
+    await env.DB.prepare("DELETE FROM inline_call_batches").run();
+    const call = (hookType: InlineHookType, receivedAt: number): InlineCallRecord => ({
+      hookType,
+      requestType: null,
+      oktaRequestId: null,
+      eventId: null,
+      decision: "empty",
+      decidedBy: "default",
+      fallbackReason: null,
+      commands: [],
+      status: 204,
+      latencyMs: 1,
+      receivedAt,
+    });
+    // Five old rows of two types, one row straddling the cutoff (kept: its latest call is young), one young row.
+    const cutoff = NOW - 7 * DAY_MS;
+    for (let i = 0; i < 5; i++) {
+      const type = i % 2 === 0 ? "token" : "registration";
+      await insertInlineCallBatch(env.DB, type, [call(type, NOW - 8 * DAY_MS - i), call(type, NOW - 8 * DAY_MS - i + 1)]);
+    }
+    await insertInlineCallBatch(env.DB, "saml", [call("saml", cutoff - 10_000), call("saml", cutoff + 10_000)]);
+    await insertInlineCallBatch(env.DB, "token", [call("token", NOW - 6 * DAY_MS)]);
     const { report } = await retain({ limits: { stepPage: 2, stepPagesPerRun: 2 } });
     expect(report.steps.inlineCalls).toBe(4);
     expect(report.more).toBe(true);
     const again = await retain({ limits: { stepPage: 2, stepPagesPerRun: 2 } });
     expect(again.report.steps.inlineCalls).toBe(1);
-    const left = await env.DB.prepare("SELECT received_at FROM inline_hook_calls").all<{ received_at: number }>();
-    expect(left.results.map((r) => r.received_at)).toEqual([NOW - 6 * DAY_MS]);
+    const left = await listInlineCalls(env.DB, { limit: 10 });
+    expect(left.calls.map((c) => [c.hookType, c.receivedAt])).toEqual([
+      ["token", NOW - 6 * DAY_MS],
+      ["saml", cutoff + 10_000],
+      ["saml", cutoff - 10_000],
+    ]);
   });
 
   it("removes rollup hours older than RETENTION_STATS_DAYS, keeps events' counts while young", async () => {

@@ -5,7 +5,15 @@
  * type's Okta guide; https://developer.okta.com/docs/concepts/inline-hooks/).
  */
 import { describe, expect, it } from "vitest";
-import { errorResponse, escapePointerSegment, InlineCommandError, parsePointer } from "../../src/okta/inline/common";
+import {
+  MAX_RESPONSE_BYTES,
+  errorResponse,
+  escapePointerSegment,
+  InlineCommandError,
+  isResponseTooLarge,
+  parsePointer,
+  responseBytes,
+} from "../../src/okta/inline/common";
 import { INLINE_HOOK_SCHEMAS } from "../../src/okta/inline/index";
 import { credentialUnverified, credentialVerified } from "../../src/okta/inline/password-import";
 import {
@@ -160,6 +168,29 @@ describe("documented responses (Okta's examples in test/fixtures/okta)", () => {
 });
 
 const tokenRequest = tokenHookRequestSchema.parse(fixture("token-hook.request.json"));
+
+describe("Okta's response size limit (< 256 KB as sent)", () => {
+  const utf8 = (text: string) => new TextEncoder().encode(text).byteLength;
+  /** {"v":"…"} of exactly `bytes` bytes as sent: `char` as often as fits, then ASCII (8 bytes are the braces and key). */
+  const sized = (bytes: number, char: string) => {
+    const n = Math.floor((bytes - 8) / utf8(char));
+    return { v: char.repeat(n) + "a".repeat(bytes - 8 - n * utf8(char)) };
+  };
+
+  it("counts UTF-8 bytes, not characters", () => {
+    for (const char of ["a", "é", "€", "😀"]) {
+      expect(responseBytes(sized(MAX_RESPONSE_BYTES - 1, char)), char).toBe(MAX_RESPONSE_BYTES - 1);
+      expect(isResponseTooLarge(sized(MAX_RESPONSE_BYTES - 1, char)), char).toBe(false);
+      expect(responseBytes(sized(MAX_RESPONSE_BYTES, char)), char).toBe(MAX_RESPONSE_BYTES);
+      expect(isResponseTooLarge(sized(MAX_RESPONSE_BYTES, char)), char).toBe(true);
+    }
+  });
+
+  it("a short response fits without being encoded; a third of the limit in 3-byte characters does not", () => {
+    expect(isResponseTooLarge({ commands: [] })).toBe(false);
+    expect(isResponseTooLarge({ v: "€".repeat(MAX_RESPONSE_BYTES / 3) })).toBe(true);
+  });
+});
 
 describe("token inline hook builders", () => {
   it.each(["iss", "exp", "jti", "groups", "scp", "device_foo", "okta_emailVerified"])("refuses reserved claim %s", (claim) => {

@@ -26,6 +26,17 @@ describe("inline hook configuration", () => {
     expect(problems.join("\n")).toMatch(/INLINE_RULES_CACHE_TTL_SECONDS/);
   });
 
+  it("INLINE_AUDIT_FLUSH_MS: 1000 ms by default, 0-10000, anything else named as a problem", () => {
+    expect(parse({}).config.inlineHook.auditFlushMs).toBe(1000);
+    expect(parse({ INLINE_AUDIT_FLUSH_MS: "0" }).config.inlineHook.auditFlushMs).toBe(0);
+    expect(parse({ INLINE_AUDIT_FLUSH_MS: "10000" }).config.inlineHook.auditFlushMs).toBe(10_000);
+    for (const raw of ["10001", "-1", "1.5", "soon"]) {
+      const { config, problems } = parse({ INLINE_AUDIT_FLUSH_MS: raw });
+      expect(config.inlineHook.auditFlushMs, raw).toBe(1000);
+      expect(problems.join("\n"), raw).toMatch(/INLINE_AUDIT_FLUSH_MS must be an integer between 0 and 10000/);
+    }
+  });
+
   it("parses per-type fallbacks, and never lets password import fail open", () => {
     const { config, problems } = parse({ INLINE_HOOK_FALLBACKS: "token=closed, password-import=open, bogus=open, saml=maybe" });
     expect(config.inlineHook.fallbacks).toMatchObject({ token: "closed", "password-import": "closed", saml: "open" });

@@ -6,8 +6,8 @@
  * - GET /stats/events      events received per hour or UTC day and type (the event_counts rollup)
  * - GET /stats/deliveries  per destination: delivered, retrying, waiting, dead, success rate, p50/p95 latency
  *
- * Inline hook decisions per type belong beside these as GET /stats/inline: they come with the inline call store
- * that replaces the inline_hook_calls table, whose router mounts on statsRoutes.
+ * Inline hook decisions per type belong beside these as GET /stats/inline, reading the inline call store
+ * (inline_call_batches) through listInlineCalls (src/storage/inline-calls.ts); its router mounts on statsRoutes.
  *
  * Every query is an exported zod schema (strict: an unknown parameter is refused), times are ISO 8601 date-times,
  * and a bad value is a 400 `bad_request` naming the parameter. Answers are camelCase with ISO times.

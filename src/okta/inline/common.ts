@@ -157,7 +157,18 @@ export function pathSegments(path: string | readonly PointerSegment[], what: str
   return segments;
 }
 
+const encoder = new TextEncoder();
+
 /** Bytes of the response as sent (UTF-8 JSON). */
 export function responseBytes(body: unknown): number {
-  return new TextEncoder().encode(JSON.stringify(body)).byteLength;
+  return encoder.encode(JSON.stringify(body)).byteLength;
+}
+
+/**
+ * True when the response as sent reaches MAX_RESPONSE_BYTES. A UTF-8 byte is at most 3 per UTF-16 unit, so a short
+ * text is known to fit without encoding it.
+ */
+export function isResponseTooLarge(body: unknown): boolean {
+  const text = JSON.stringify(body);
+  return text.length * 3 >= MAX_RESPONSE_BYTES && encoder.encode(text).byteLength >= MAX_RESPONSE_BYTES;
 }

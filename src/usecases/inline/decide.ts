@@ -13,7 +13,7 @@ import type { Config } from "../../config";
 import type { Env } from "../../env";
 import type { InlineHookHandler } from "../../handlers/types";
 import { describeError, log } from "../../log";
-import { MAX_RESPONSE_BYTES, isEmptyResponse, responseBytes, type InlineHookType } from "../../okta/inline/common";
+import { MAX_RESPONSE_BYTES, isEmptyResponse, isResponseTooLarge, responseBytes, type InlineHookType } from "../../okta/inline/common";
 import { INLINE_HOOK_SCHEMAS, type InlineHookRequest, type InlineHookResponses } from "../../okta/inline/index";
 import { defaultResponse, fallbackResponse } from "../../okta/inline/outcomes";
 import { decideByRules } from "../../okta/inline/rules/evaluate";
@@ -123,7 +123,7 @@ export async function decideInlineHook<T extends InlineHookType>(input: DecideIn
     logFailure("invalid_response", describeFirstIssue(valid.error, response));
     return fallback(input, "invalid_response");
   }
-  if (responseBytes(response) >= MAX_RESPONSE_BYTES) {
+  if (isResponseTooLarge(response)) {
     logFailure("response_too_large", `response is ${responseBytes(response)} bytes; Okta accepts < ${MAX_RESPONSE_BYTES}`);
     return fallback(input, "response_too_large");
   }

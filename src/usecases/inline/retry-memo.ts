@@ -6,8 +6,8 @@
  * isolate for RETRY_MEMO_TTL_MS and a repeat of the exact same body gets the same answer.
  *
  * Only handler decisions are remembered (rules are deterministic already, and an admin change must apply to the
- * next call), and only the SHA-256 of the body is kept, never the body (a password import body holds the
- * password). Fallback answers are not remembered: a retry deserves a real attempt. A retry that lands on another isolate is decided
+ * next call), and only the SHA-256 of the body's bytes is kept, never the body (a password import body holds
+ * the password). Fallback answers are not remembered: a retry deserves a real attempt. A retry that lands on another isolate is decided
  * again, so handlers should still be deterministic, or idempotent on the request's eventId.
  */
 import type { InlineHookType } from "../../okta/inline/common";
@@ -19,11 +19,18 @@ export const MAX_RETRY_MEMO_ENTRIES = 1000;
 
 const memo = new Map<string, { outcome: InlineOutcome<InlineHookType>; at: number }>();
 
-/** The memo key of a request of a retried type, or null for types Okta never retries. */
-export async function retryKey(type: InlineHookType, body: unknown): Promise<string | null> {
+const encoder = new TextEncoder();
+
+/**
+ * The memo key of a request of a retried type, or null for types Okta never retries: the SHA-256 of the body as
+ * received (Okta's retry sends the same bytes), computed only for the types that need it.
+ */
+export async function retryKey(type: InlineHookType, rawBody: string): Promise<string | null> {
   if (!RETRIED_TYPES.has(type)) return null;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${type}\n${JSON.stringify(body)}`));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(rawBody)));
+  let hex = "";
+  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
+  return `${type}:${hex}`;
 }
 
 export function recallOutcome<T extends InlineHookType>(key: string | null, now: number): InlineOutcome<T> | null {

@@ -15,7 +15,7 @@ import type { InlineHookHandlers } from "../../../handlers/types";
 import { INLINE_HOOK_EVENT_TYPES, INLINE_HOOK_TYPES, type InlineHookType } from "../../../okta/inline/common";
 import { INLINE_HOOK_SCHEMAS, type InlineHookRequest } from "../../../okta/inline/index";
 import { describeFirstIssue } from "../../../validation";
-import { readJsonBody } from "../../json-body";
+import { readJsonText } from "../../json-body";
 import type { AppEnv } from "../../types";
 import { requireInlineHookAuth } from "./auth";
 import { answerInlineCall } from "../../../usecases/inline/answer";
@@ -30,7 +30,7 @@ async function answerInlineHook<T extends InlineHookType>(c: Context<AppEnv>, ty
   const { config, requestId, receivedAt } = c.var;
   const fields = c.var.logFields;
   fields.inlineType = type;
-  const body = await readJsonBody(c.req.raw, config.maxBodyBytes);
+  const { text, value: body } = await readJsonText(c.req.raw, config.maxBodyBytes);
   const expected = INLINE_HOOK_EVENT_TYPES[type];
   const eventType = (body as { eventType?: unknown } | null)?.eventType;
   if (eventType !== expected) {
@@ -57,7 +57,7 @@ async function answerInlineHook<T extends InlineHookType>(c: Context<AppEnv>, ty
     },
     type,
     request,
-    body,
+    text,
   );
   fields.decision = summary.decision;
   fields.decidedBy = outcome.decidedBy;

@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+// A short, bounded A/B of the hot paths that should cost little more than a bare Worker: the verification GET and
+// the token and registration inline hooks deciding from cached rules. It starts the bare Worker
+// (bench/bare-worker.js), this checkout's gateway and, with `--baseline <dir>`, a second checkout's gateway (e.g. a
+// `git worktree` of main with node_modules linked), all under `wrangler dev` in their own process groups, then runs
+// ROUNDS rounds in which every scenario is loaded on each target in turn, S seconds each. Targets alternate within a
+// round, so a shared machine's load falls on all of them alike; the figure to quote is the median ratio to the bare
+// Worker, with every round's ratio beside it. On Linux it also reads, from /proc, the CPU time each target's process
+// group (wrangler's Node process and its workerd processes) spent per request: unlike req/s, that hardly moves when
+// other work shares the machine, and bare CPU / target CPU is the ratio a CPU-bound run would show. Also prints the
+// in-Worker `ms` of the gateway's log lines.
+//
+//   node bench/inline-ab.mjs [--baseline ../main-checkout] [--rounds 3] [--seconds 4] [--connections 8]
+//
+// This is a developer's A/B tool; `npm run bench` (scripts/bench.mjs) is the benchmark the docs quote.
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, freePort, startGateway } from "../test/e2e/gateway.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    baseline: { type: "string" },
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "4" },
+    connections: { type: "string", default: "8" },
+  },
+});
+const rounds = Math.min(10, Math.max(1, Number(args.rounds)));
+const seconds = Math.min(30, Math.max(1, Number(args.seconds)));
+const connections = Math.min(64, Math.max(1, Number(args.connections)));
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const fixture = (name) => readFileSync(path.join(ROOT, "test/fixtures/okta", name), "utf8");
+const inlineHeaders = { "content-type": "application/json", authorization: E2E_INLINE_SECRET };
+const scenarios = [
+  { name: "GET verification", path: "/hooks/events", method: "GET", headers: { authorization: E2E_EVENT_SECRET, "x-okta-verification-challenge": "bench" } },
+  { name: "inline token, 2 claim rules", path: "/hooks/inline/token", method: "POST", headers: inlineHeaders, body: fixture("token-hook.request.json") },
+  { name: "inline registration, domain rule", path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: fixture("registration-hook.request.ssr.json") },
+];
+
+/** The process group of the wrangler dev listening on `port` (Linux), or undefined. */
+function processGroupOf(port) {
+  if (!existsSync("/proc")) return undefined;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (args.some((a) => a.endsWith("wrangler") || a.endsWith("cli.js")) && args[args.indexOf("--port") + 1] === String(port)) {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
+}
+
+/** CPU milliseconds (user + system) used so far by every process of group `pgid`, or NaN. */
+function cpuMsOfGroup(pgid) {
+  if (pgid === undefined) return NaN;
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+function load(baseUrl, scenario, duration) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url: `${baseUrl}${scenario.path}`, connections, duration, method: scenario.method, headers: scenario.headers, body: scenario.body },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+async function startBare(name = "bare", config = "bench/bare-worker.toml") {
+  const port = await freePort();
+  const child = spawn(
+    path.join(ROOT, "node_modules", ".bin", "wrangler"),
+    ["dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` },
+      stdio: ["ignore", "pipe", "ignore"],
+      detached: true,
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (d) => (out += d.toString()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(baseUrl, { signal: AbortSignal.timeout(1000) })).ok) return { name, baseUrl, stop, output: () => out };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`${config} did not start`);
+}
+
+async function admin(gw, route, body) {
+  const res = await fetch(`${gw.baseUrl}/admin/api${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`admin ${route}: ${res.status} ${await res.text()}`);
+}
+
+/** A gateway from `root` (its own test/e2e/gateway.ts, so it runs its own code), with the scenarios' rules. */
+async function startGatewayFrom(name, start) {
+  const gw = await start({ vars: {} });
+  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "access", claim: "department", value: { from: "static", value: "engineering" } } });
+  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "identity", claim: "employee_type", value: { from: "profile", attribute: "locale" } } });
+  await admin(gw, "/rules", { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "Use your work email.", fieldMessage: "Only example.com addresses can register." } });
+  return { name, baseUrl: gw.baseUrl, stop: () => gw.stop(), output: () => gw.output() };
+}
+
+const targets = [];
+try {
+  targets.push(await startBare());
+  targets.push(await startBare("bare+log", "bench/bare-worker-logging.toml"));
+  targets.push(await startGatewayFrom("this", startGateway));
+  if (args.baseline) {
+    const other = await import(path.join(path.resolve(args.baseline), "test/e2e/gateway.ts"));
+    targets.push(await startGatewayFrom("baseline", other.startGateway));
+  }
+  for (const t of targets) t.group = processGroupOf(new URL(t.baseUrl).port);
+  for (const t of targets) for (const s of scenarios) await load(t.baseUrl, s, 1); // warm-up: compile, fill caches
+  const figures = new Map(); // scenario → target → [req/s per round]
+  for (let round = 0; round < rounds; round++) {
+    for (const s of scenarios) {
+      // Rotate who goes first, so no target always runs right after another one's load.
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const t of order) {
+        const cpuBefore = cpuMsOfGroup(t.group);
+        const r = await load(t.baseUrl, s, seconds);
+        // Work after the answers (the audit's waitUntil) belongs to these requests too.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const cpuMs = (cpuMsOfGroup(t.group) - cpuBefore) / Math.max(1, r.requests.total);
+        if (r.non2xx > 0 || r.errors > 0) console.warn(`${t.name} ${s.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        const perTarget = figures.get(s.name) ?? new Map();
+        figures.set(s.name, perTarget);
+        perTarget.set(t.name, [...(perTarget.get(t.name) ?? []), { rps: r.requests.average, p99: r.latency.p99, cpuMs }]);
+      }
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const rows = [];
+  for (const [scenario, perTarget] of figures) {
+    const bare = perTarget.get("bare");
+    const logging = perTarget.get("bare+log");
+    for (const t of targets.filter((x) => x.name !== "bare")) {
+      const runs = perTarget.get(t.name);
+      const ratios = runs.map((r, i) => r.rps / bare[i].rps);
+      const loggingRatios = runs.map((r, i) => r.rps / logging[i].rps);
+      rows.push({
+        scenario,
+        target: t.name,
+        "req/s (median)": Math.round(median(runs.map((r) => r.rps))),
+        "bare req/s (median)": Math.round(median(bare.map((r) => r.rps))),
+        "× bare (median)": Math.round(median(ratios) * 100) / 100,
+        "× bare per round": ratios.map((x) => x.toFixed(2)).join(" "),
+        "× bare+log (median)": t.name === "bare+log" ? "" : Math.round(median(loggingRatios) * 100) / 100,
+        "p99 ms": median(runs.map((r) => r.p99)),
+        "CPU ms/req": Math.round(median(runs.map((r) => r.cpuMs)) * 100) / 100,
+        "bare CPU ms/req": Math.round(median(bare.map((r) => r.cpuMs)) * 100) / 100,
+        "bare CPU / CPU": Math.round((median(bare.map((r) => r.cpuMs)) / median(runs.map((r) => r.cpuMs))) * 100) / 100,
+      });
+    }
+  }
+  console.log(`\ninline A/B — wrangler dev, ${connections} connections, ${rounds} rounds × ${seconds} s, node ${process.version}`);
+  console.table(rows);
+  for (const t of targets.filter((x) => x.name !== "bare")) {
+    const ms = new Map();
+    for (const line of t.output().split("\n")) {
+      if (!line.startsWith("{")) continue;
+      try {
+        const l = JSON.parse(line);
+        if (l.msg !== "request" || typeof l.ms !== "number") continue;
+        if (!ms.has(l.route)) ms.set(l.route, []);
+        ms.get(l.route).push(l.ms);
+      } catch {
+        // a line that only looks like JSON
+      }
+    }
+    const at = (xs, q) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+    console.log(`in-Worker ms (log line), ${t.name}:`);
+    console.table([...ms].map(([route, xs]) => (xs.sort((a, b) => a - b), { route, requests: xs.length, p50: at(xs, 0.5), p99: at(xs, 0.99) })));
+  }
+} finally {
+  for (const t of targets) await t.stop();
+}
