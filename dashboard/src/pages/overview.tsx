@@ -89,10 +89,11 @@ async function countMatching(search: EventSearch): Promise<{ events: EventSummar
 /** "12" or "1,000+" events matching a search in the last 24 hours, the newest three, linking to the Events page. */
 function Highlight({ label, search }: { label: string; search: EventSearch }) {
   const since = new Date(Math.floor(Date.now() / HOUR) * HOUR - 23 * HOUR).toISOString();
-  const found = useLoad(() => countMatching({ ...search, since }), []);
+  // By arrival, as the chart counts: the last 24 hours of what reached the gateway.
+  const found = useLoad(() => countMatching({ ...search, since, timeField: "received" }), []);
   if (found.error) return isMissingEndpoint(found.error) ? null : <Problem error={found.error} retry={found.reload} />;
   const n = found.data?.events.length;
-  const params = new URLSearchParams({ ...(search as Record<string, string>), since });
+  const params = new URLSearchParams({ ...(search as Record<string, string>), since, timeField: "received" });
   return (
     <div class={`tile${n ? " alert" : ""}`}>
       <a class="tile-value" href={`${href("events")}?${params}`} aria-label={`${label}: ${n === undefined ? "counting" : `${count(n)}${found.data!.more ? " or more" : ""}`}, last 24 hours`}>
