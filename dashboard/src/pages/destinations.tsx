@@ -75,8 +75,8 @@ function TestEvent({ d }: { d: Destination }) {
             {ok ? "" : result.outcome === "dead" ? " (forwarding would not retry this)" : " (forwarding would retry this)"}. <span class="hint">webhook-id {result.webhookId}</span>
           </p>
         ) : null}
+        {failure ? <Problem error={failure} /> : null}
       </div>
-      {failure ? <Problem error={failure} /> : null}
     </>
   );
 }

@@ -43,11 +43,12 @@ function Deliveries({ deliveries }: { deliveries: Delivery[] }) {
             <span class={`badge delivery-${d.state}`}>{d.state}</span>
           </div>
           <p class="hint">
-            {d.attempts} attempt{d.attempts === 1 ? "" : "s"}
+            {d.attemptLog.length} attempt{d.attemptLog.length === 1 ? "" : "s"}
             {d.deliveredAt ? ` · delivered ${when(d.deliveredAt)}` : ""}
             {d.nextAttemptAt ? ` · next attempt ${when(d.nextAttemptAt)}` : ""}
           </p>
-          <div class="table-wrap">
+          {/* Focusable: on a phone the table scrolls sideways, and its rows hold nothing else to reach it by keyboard. */}
+          <div class="table-wrap" tabIndex={0} role="region" aria-label={`Attempts to ${d.destinationName ?? d.destinationId}, scrollable`}>
             <table>
               <caption>Attempts to {d.destinationName ?? d.destinationId}</caption>
               <thead>
@@ -70,7 +71,7 @@ function Deliveries({ deliveries }: { deliveries: Delivery[] }) {
                     <td>{a.latencyMs} ms</td>
                     <td>{a.outcome}</td>
                     <td>{a.error ?? ""}</td>
-                    <td>{a.jobId ? `job ${a.jobId}` : "first delivery"}</td>
+                    <td>{a.jobId ?? "first delivery"}</td>
                   </tr>
                 ))}
               </tbody>
