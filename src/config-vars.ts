@@ -27,4 +27,7 @@ export interface ConfigVars {
   RETENTION_INLINE_CALL_DAYS?: string;
   RETENTION_STATS_DAYS?: string;
   D1_SIZE_LIMIT_MB?: string;
+  ALERT_DESTINATION_ID?: string;
+  ALERT_BACKLOG_MINUTES?: string;
+  ALERT_COOLDOWN_MINUTES?: string;
 }

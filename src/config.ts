@@ -55,6 +55,24 @@ export const MAX_RETENTION_DAYS = 3650;
  */
 export const DEFAULT_D1_SIZE_LIMIT_MB = 10_000;
 
+// ---- Health and alerts (docs/operations.md "Health" and "Alerts") -----------------------------------------------
+/**
+ * The backlog is late when the oldest batch not fanned out, or the oldest delivery past its scheduled attempt, is
+ * older than this many minutes: /healthz is "degraded" and the cron raises a backlog alert. A healthy gateway fans a
+ * batch out within seconds and sends a due retry at once; the outbox sweep re-sends lost batches after 30 minutes and
+ * lost deliveries after 10, so 15 minutes late means the queue is not being consumed (or the sweep cannot keep up).
+ */
+export const DEFAULT_ALERT_BACKLOG_MINUTES = 15;
+export const MAX_ALERT_BACKLOG_MINUTES = 1440;
+/**
+ * An alert of the same kind about the same subject (a destination, the backlog) is raised at most once per this
+ * many minutes: a backlog that stays late is a reminder an hour, not a message per cron run.
+ */
+export const DEFAULT_ALERT_COOLDOWN_MINUTES = 60;
+export const MAX_ALERT_COOLDOWN_MINUTES = 10_080;
+/** A destination id as src/storage/destinations.ts newDestinationId makes them (that module is a layer above). */
+const DESTINATION_ID_FORMAT = /^dst_[0-9a-f]{20}$/;
+
 const list = (raw: string | undefined): string[] =>
   (raw ?? "")
     .split(",")
@@ -91,6 +109,16 @@ export interface Config {
   retention: { eventDays: number; deadLetterDays: number; inlineCallDays: number; statsDays: number };
   /** D1's size limit for this account's plan, in bytes (D1_SIZE_LIMIT_MB): /healthz and stats compare the size to it. */
   d1SizeLimitBytes: number;
+  alerts: AlertConfig;
+}
+
+export interface AlertConfig {
+  /** The destination that receives `gateway.alert` events (ALERT_DESTINATION_ID); null: no alert is raised. */
+  destinationId: string | null;
+  /** The backlog is late past this age (ALERT_BACKLOG_MINUTES), in ms: /healthz degraded, and a backlog alert. */
+  backlogLateMs: number;
+  /** One alert per kind and subject within this time (ALERT_COOLDOWN_MINUTES), in ms. */
+  cooldownMs: number;
 }
 
 export interface ConfigResult {
@@ -161,6 +189,20 @@ export function parseSecretKeys(raw: string | undefined, problems: string[]): Ui
   return keys;
 }
 
+function parseAlertConfig(env: Env, problems: string[]): AlertConfig {
+  const raw = env.ALERT_DESTINATION_ID?.trim() ?? "";
+  let destinationId: string | null = null;
+  if (DESTINATION_ID_FORMAT.test(raw)) destinationId = raw;
+  else if (raw !== "") problems.push("ALERT_DESTINATION_ID is not a destination id (dst_ and 20 hex digits): no alert is sent");
+  const minutes = (name: string, value: string | undefined, max: number, fallback: number) =>
+    60_000 * parseIntInRange(name, value, { min: 1, max, fallback }, problems);
+  return {
+    destinationId,
+    backlogLateMs: minutes("ALERT_BACKLOG_MINUTES", env.ALERT_BACKLOG_MINUTES, MAX_ALERT_BACKLOG_MINUTES, DEFAULT_ALERT_BACKLOG_MINUTES),
+    cooldownMs: minutes("ALERT_COOLDOWN_MINUTES", env.ALERT_COOLDOWN_MINUTES, MAX_ALERT_COOLDOWN_MINUTES, DEFAULT_ALERT_COOLDOWN_MINUTES),
+  };
+}
+
 export function parseConfig(env: Env): ConfigResult {
   const problems: string[] = [];
   const eventSecrets = list(env.EVENT_HOOK_SECRETS);
@@ -211,6 +253,7 @@ export function parseConfig(env: Env): ConfigResult {
     d1SizeLimitBytes:
       1_000_000 *
       parseIntInRange("D1_SIZE_LIMIT_MB", env.D1_SIZE_LIMIT_MB, { min: 1, max: 1_000_000, fallback: DEFAULT_D1_SIZE_LIMIT_MB }, problems),
+    alerts: parseAlertConfig(env, problems),
   };
   return { config, problems };
 }

@@ -40,6 +40,9 @@ export function isolatedConfig(values: ConfigVars): Required<ConfigVars> {
     RETENTION_INLINE_CALL_DAYS: "",
     RETENTION_STATS_DAYS: "",
     D1_SIZE_LIMIT_MB: "",
+    ALERT_DESTINATION_ID: "",
+    ALERT_BACKLOG_MINUTES: "",
+    ALERT_COOLDOWN_MINUTES: "",
   } satisfies Required<ConfigVars>;
   return { ...blank, ...(values as Record<string, string>) };
 }

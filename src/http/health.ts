@@ -2,34 +2,50 @@
  * GET /healthz: 200 while the gateway can store events (status "ok", or "degraded" when something needs attention);
  * 503 with status "down" when D1 does not answer, so an uptime check notices what Okta would.
  *
- * Anyone gets the status alone (`{"status":"ok"}`: all a load balancer or uptime check needs). The details —
- * version, configuration problems (names, never secret values), D1 round trip, disabled destinations with their
- * names and reasons — describe the deployment to whoever reads them, so they are shown only with the admin token
+ * Anyone gets the status alone (`{"status":"ok"}`: all a load balancer or uptime check needs). The details
+ * describe the deployment to whoever reads them, so they are shown only with the admin token
  * (`Authorization: Bearer <ADMIN_TOKEN>`, checked exactly as the admin API checks it: a wrong token is a 401, not a
- * silent fallback to the short answer).
+ * silent fallback to the short answer): version, configuration problems (names, never secret values), D1 (round
+ * trip, size against D1_SIZE_LIMIT_MB), disabled destinations with reason and since when, the forwarding backlog
+ * (its oldest items and counts), dead letters of the last hour, and the alerts (./health-view.ts builds the answer
+ * and holds the rules of the status, docs/operations.md "Health").
  *
- * `disabledDestinations` lists destinations the gateway disabled after a run of failures (or an operator did);
- * any makes the status "degraded". It is read in the same D1 round trip as the ping. D1 reachable but the schema
- * not migrated is "degraded" with a problem naming the fix, not "down".
- *
- * `d1` also says how large the database is against D1_SIZE_LIMIT_MB: D1 reports the size with every result
- * (meta.size_after), so the ping learns it for free. From D1_SIZE_WARN_PERCENT on, a problem says so and the
- * status is "degraded": ingest fails once the database is full, and retention (docs/operations.md) is the remedy.
+ * One D1 round trip whatever the caller: one db.batch of bounded statements (each says what it reads:
+ * src/storage/health.ts, src/storage/alerts.ts). The status needs only reads of a few rows each — the ping, the
+ * disabled destinations, the backlog's oldest items, the newest alerts — so an uptime check polling anonymously
+ * costs a few rows; the counts and the dead letters are read for the admin token's answer only. D1 reachable but
+ * the schema not migrated is "degraded" with a problem naming the fix, not "down".
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import pkg from "../../package.json";
 import { describeError, log } from "../log";
 import { requireAdmin } from "./admin/auth";
-import { allRows } from "../storage/d1";
+import { allRows, firstRow } from "../storage/d1";
 import { sizeAfter } from "../storage/stats-d1-size";
 import { d1SizeView } from "./admin/stats";
 import { disabledDestinationsStatement, type DisabledDestinationSummary } from "../storage/destinations";
+import { recentAlertsStatement, type RecentAlertRow } from "../storage/alerts";
+import {
+  backlogCountsStatement,
+  backlogOldestStatement,
+  deadLettersSinceStatement,
+  readBacklogCounts,
+  readBacklogOldest,
+} from "../storage/health";
+import { healthAnswer, type HealthReads } from "./health-view";
 import type { AppEnv } from "./types";
 
 export const VERSION: string = pkg.version;
 /** From this share of D1_SIZE_LIMIT_MB on, /healthz is "degraded" with a problem naming the remedy. */
 export const D1_SIZE_WARN_PERCENT = 80;
+/** Disabled destinations listed (all of them count for the status). */
+export const DISABLED_DESTINATIONS_SHOWN = 20;
+/** Newest alerts listed, and looked at for one that could not be delivered. */
+export const RECENT_ALERTS_SHOWN = 10;
+/** Counts stop here: a count equal to it means at least that many (rows read stay bounded). */
+export const HEALTH_COUNT_LIMIT = 10_000;
+const HOUR_MS = 3_600_000;
 
 /** `healthDetails` is set once the admin token checked out. */
 type HealthEnv = AppEnv & { Variables: { healthDetails?: boolean } };
@@ -47,40 +63,59 @@ const adminWhenPresented = createMiddleware<HealthEnv>(async (c, next) => {
 
 healthRoutes.get("/", adminWhenPresented, async (c) => {
   const started = Date.now();
+  const details = c.get("healthDetails") === true;
+  const { config } = c.var;
+  const db = c.env.DB;
+  const alertDestinationId = config.alerts.destinationId;
+  const statements = [
+    db.prepare("SELECT 1"),
+    disabledDestinationsStatement(db, DISABLED_DESTINATIONS_SHOWN),
+    backlogOldestStatement(db, started),
+    recentAlertsStatement(db, RECENT_ALERTS_SHOWN),
+    db.prepare("SELECT id, name, state FROM destinations WHERE id = ?1").bind(alertDestinationId),
+    ...(details
+      ? [backlogCountsStatement(db, started, HEALTH_COUNT_LIMIT), deadLettersSinceStatement(db, started - HOUR_MS, HEALTH_COUNT_LIMIT)]
+      : []),
+  ];
+  let reads: HealthReads | null = null;
   let d1: { reachable: boolean; ms: number };
-  let sizeBytes: number | null = null;
-  let disabledDestinations: DisabledDestinationSummary[] = [];
   let storageProblem: string | undefined;
   try {
-    const [ping, disabled] = await c.env.DB.batch([
-      c.env.DB.prepare("SELECT 1"),
-      disabledDestinationsStatement(c.env.DB, 20),
-    ]);
-    disabledDestinations = allRows<DisabledDestinationSummary>(disabled);
-    sizeBytes = sizeAfter(ping);
+    const [ping, disabled, oldest, alerts, alertDestination, counts, deadLetters] = await db.batch(statements);
+    reads = {
+      sizeBytes: sizeAfter(ping),
+      disabledDestinations: allRows<DisabledDestinationSummary>(disabled),
+      backlogOldest: readBacklogOldest(oldest),
+      recentAlerts: allRows<RecentAlertRow>(alerts),
+      alertDestination: firstRow<{ id: string; name: string; state: string }>(alertDestination) ?? null,
+      counts: counts ? readBacklogCounts(counts) : null,
+      deadLettersLastHour: deadLetters ? (firstRow<{ n: number }>(deadLetters)?.n ?? 0) : null,
+    };
     d1 = { reachable: true, ms: Date.now() - started };
   } catch (error) {
-    // Unreachable, or reachable but missing the forwarding tables (migrations not applied)? Only this failure
+    // Unreachable, or reachable but missing the gateway's tables (migrations not applied)? Only this failure
     // path pays a second round trip to tell them apart.
     try {
-      await c.env.DB.prepare("SELECT 1").first();
+      await db.prepare("SELECT 1").first();
       d1 = { reachable: true, ms: Date.now() - started };
-      storageProblem = "D1 answers but the destinations table cannot be read: apply the migrations (wrangler d1 migrations apply DB)";
+      storageProblem = "D1 answers but the gateway's tables cannot be read: apply the migrations (wrangler d1 migrations apply DB)";
       log("error", "healthz: storage schema problem", { requestId: c.var.requestId, error: describeError(error) });
     } catch {
       log("error", "healthz: D1 unreachable", { requestId: c.var.requestId, error: describeError(error) });
       d1 = { reachable: false, ms: Date.now() - started };
     }
   }
-  const size = d1SizeView(sizeBytes, c.var.config.d1SizeLimitBytes);
-  const problems = [...c.var.configProblems, ...(storageProblem ? [storageProblem] : [])];
-  if (size.usedPercent !== null && size.usedPercent >= D1_SIZE_WARN_PERCENT) {
-    problems.push(
-      `D1 holds ${size.usedPercent} % of its ${size.limitBytes / 1e6} MB limit (D1_SIZE_LIMIT_MB): ingest fails when it is full; ` +
-        "lower RETENTION_EVENT_DAYS (docs/operations.md, Retention)",
-    );
-  }
-  const status = !d1.reachable ? "down" : problems.length > 0 || disabledDestinations.length > 0 ? "degraded" : "ok";
-  const body = c.get("healthDetails") === true ? { status, version: VERSION, problems, d1: { ...d1, ...size }, disabledDestinations } : { status };
+  const answer = healthAnswer({
+    now: started,
+    config,
+    configProblems: [...c.var.configProblems, ...(storageProblem ? [storageProblem] : [])],
+    d1,
+    size: d1SizeView(reads?.sizeBytes ?? null, config.d1SizeLimitBytes),
+    sizeWarnPercent: D1_SIZE_WARN_PERCENT,
+    reads,
+    countLimit: HEALTH_COUNT_LIMIT,
+  });
+  const { status, ...rest } = answer;
+  const body = details ? { status, version: VERSION, ...rest } : { status };
   return c.json(body, d1.reachable ? 200 : 503, { "cache-control": "no-store" });
 });

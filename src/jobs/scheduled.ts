@@ -1,10 +1,11 @@
 /**
  * Scheduled work (cron, wrangler.toml [triggers]): the hourly RETENTION_CRON runs retention (./retention.ts); every
- * other cron (the five-minute one) runs the outbox sweep (./outbox-sweep.ts), the replay job sweep
- * (./replay-sweep.ts), then payload compaction (./compact-payloads.ts). Compaction runs even when a sweep failed; a
- * failure of any still fails the invocation (after all ran), so it shows.
+ * other cron (the five-minute one) runs the alert checks (./alerts.ts), the outbox sweep (./outbox-sweep.ts), the
+ * replay job sweep (./replay-sweep.ts), then payload compaction (./compact-payloads.ts). Each runs even when one
+ * before it failed; a failure of any still fails the invocation (after all ran), so it shows.
  */
 import type { Env } from "../env";
+import { runAlertChecks } from "./alerts";
 import { compactPayloads } from "./compact-payloads";
 import { sweepOutbox } from "./outbox-sweep";
 import { sweepReplayJobs } from "./replay-sweep";
@@ -16,9 +17,13 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     return;
   }
   const failed = (error: unknown) => ({ error });
+  // The alert checks look at the backlog before the sweep repairs it: the sweep marks the deliveries it re-sends
+  // due now, which would hide how late they were.
+  const alerts = await runAlertChecks(env, controller.scheduledTime).then(() => undefined, failed);
   const sweep = await sweepOutbox(env, controller.scheduledTime).then(() => undefined, failed);
   const replays = await sweepReplayJobs(env, controller.scheduledTime).then(() => undefined, failed);
   await compactPayloads(env);
+  if (alerts) throw alerts.error;
   if (sweep) throw sweep.error;
   if (replays) throw replays.error;
 }

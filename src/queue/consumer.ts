@@ -1,5 +1,5 @@
 /**
- * Queue consumers: the forward queue (fan-out and delivery attempts) and its dead-letter queue.
+ * Queue consumers: the forward queue (fan-out, delivery attempts, alerts) and its dead-letter queue.
  *
  * Every message is decided on its own: ack when done (delivered, dead and dead-lettered, waiting on a paused
  * destination, nothing to do), retry with a delay when it failed transiently. A message whose handling throws
@@ -13,6 +13,7 @@ import { getConfig } from "../config";
 import type { Env } from "../env";
 import { describeError, log } from "../log";
 import { retryDelaySeconds } from "../forwarding/backoff";
+import { deliverAlert } from "./alert-delivery";
 import { recordDeadLetterMessage } from "./dead-letters";
 import { fanOutBatch } from "./fan-out";
 import { createLimit, type Limit } from "./limit";
@@ -67,7 +68,10 @@ async function handleForwardMessage(message: Message<unknown>, env: Env, limit: 
       message.ack();
       return;
     }
-    const decision = await forwardDelivery({ env, config, limit }, { eventUuid: body.uuid, destinationId: body.destinationId });
+    const decision =
+      body.kind === "alert"
+        ? await deliverAlert({ env, config, limit }, body.alertId)
+        : await forwardDelivery({ env, config, limit }, { eventUuid: body.uuid, destinationId: body.destinationId });
     if (decision.action === "ack") message.ack();
     else message.retry({ delaySeconds: decision.delaySeconds });
   } catch (error) {
@@ -77,6 +81,7 @@ async function handleForwardMessage(message: Message<unknown>, env: Env, limit: 
       kind: body.kind,
       eventUuid: "uuid" in body ? body.uuid : undefined,
       batchId: "batchId" in body ? body.batchId : undefined,
+      alertId: "alertId" in body ? body.alertId : undefined,
       jobId: "jobId" in body ? body.jobId : undefined,
       delaySeconds,
       error: describeError(error),

@@ -26,6 +26,10 @@ export async function recordDeadLetterMessage(env: Env, message: DeadLetterMessa
       // Nothing is lost: the batch is still in the outbox, and the sweeper enqueues it again.
       log("error", "batch fan-out dead-lettered by the platform; it stays in the outbox for the sweeper", { batchId: message.batchId });
       return;
+    case "alert":
+      // Nothing to record: the alert is still due in D1, and the alert cron sends it again (src/jobs/alerts.ts).
+      log("error", "alert dead-lettered by the platform; the alert cron sends it again", { alertId: message.alertId });
+      return;
     case "replay":
       // Nothing is lost: the job keeps its place, and the job sweep sends its step again.
       log("error", "replay step dead-lettered by the platform; the job sweep sends it again", { jobId: message.jobId, step: message.step });

@@ -1,6 +1,6 @@
 /**
  * The one module that puts work on the forward queue: stored batches (from the event route and the sweeper) and
- * deliveries (retries after a failed attempt, resume, the sweeper). Queues' sendBatch takes at most 100 messages
+ * deliveries (retries after a failed attempt, resume, the sweeper), and raised alerts. Queues' sendBatch takes at most 100 messages
  * (and 256 KB; ours are ~60 bytes each), so larger sets are sent in several batches.
  */
 import type { ForwardMessage } from "./messages";
@@ -43,3 +43,11 @@ export async function enqueueDeliveries(
 
 /** Queues' longest message delay (12 hours). */
 export const MAX_DELAY_SECONDS = 43_200;
+
+/** Enqueue one "alert" message per raised alert (src/queue/alert-delivery.ts sends it). Throws when a send fails. */
+export async function enqueueAlerts(queue: Queue<ForwardMessage>, alertIds: readonly number[]): Promise<void> {
+  for (let i = 0; i < alertIds.length; i += SEND_BATCH_MAX_MESSAGES) {
+    const slice = alertIds.slice(i, i + SEND_BATCH_MAX_MESSAGES);
+    await queue.sendBatch(slice.map((alertId) => ({ body: { kind: "alert", alertId } satisfies ForwardMessage })));
+  }
+}

@@ -52,6 +52,8 @@ import {
   type EventRow,
   type StoredEvent,
 } from "../storage/events";
+import { raisedAlerts } from "../storage/alerts";
+import { destinationDisabledAlertStatement, dispatchRaisedAlerts } from "./alert-raise";
 import { enqueueDeliveries } from "./enqueue";
 import { attemptDelivery } from "./forward";
 import type { Limit } from "./limit";
@@ -193,6 +195,13 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
     for (const destinationId of counted) {
       statements.push(countFailureStatement(env.DB, destinationId, config.forwarding.disableAfterFailures, now, 1));
     }
+    // The disable alert of a destination these failures disabled commits with them (src/queue/alert-raise.ts).
+    const alertsFrom = statements.length;
+    for (const destinationId of counted) {
+      const raise = destinationDisabledAlertStatement(env.DB, config, destinationId, 1, now);
+      if (raise) statements.push(raise);
+    }
+    const alertsTo = statements.length;
     statements.push(deleteOutboxStatement(env.DB, batchId));
     const written = await env.DB.batch<{ state: string; consecutive_failures: number }>(statements);
     counted.forEach((destinationId, i) => {
@@ -203,6 +212,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
       }
     });
     result.outcome = "fanned_out";
+    await dispatchRaisedAlerts(env.FORWARD_QUEUE, raisedAlerts(written.slice(alertsFrom, alertsTo)));
     // Recorded: a failure from here on leaves overdue deliveries, which the sweeper enqueues.
     await enqueueDeliveries(env.FORWARD_QUEUE, retries);
     return result;

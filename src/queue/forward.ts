@@ -34,6 +34,8 @@ import {
 import { openDeliverySecrets } from "../storage/destination-secrets";
 import { getEventStatement, toStoredEvent, type EventRow, type StoredEvent } from "../storage/events";
 import type { Limit } from "./limit";
+import { destinationDisabledAlertStatement, dispatchRaisedAlerts } from "./alert-raise";
+import { raisedAlerts } from "../storage/alerts";
 import { sendOnce } from "./send";
 
 /** How long past its timeout a claimed delivery stays leased (covers the D1 writes after the attempt). */
@@ -188,7 +190,10 @@ async function settle(
       nextAttemptAt: retrying ? attemptedAt + decision.delaySeconds * 1000 : null,
       ...(!retrying && { deadReason: decision.reason }),
     },
-    { disableAfterFailures: config.forwarding.disableAfterFailures },
+    {
+      disableAfterFailures: config.forwarding.disableAfterFailures,
+      afterFailureCount: destinationDisabledAlertStatement(env.DB, config, destination.id, 1, attemptedAt),
+    },
   );
   if (
     written.destination?.state === "disabled" &&
@@ -200,6 +205,7 @@ async function settle(
       consecutiveFailures: written.destination.consecutive_failures,
     });
   }
+  await dispatchRaisedAlerts(env.FORWARD_QUEUE, raisedAlerts([written.afterFailureCount]));
   if (retrying) {
     log("warn", "delivery failed; will retry", { ...fields, error: record.error ?? undefined, delaySeconds: decision.delaySeconds });
     return { action: "retry", delaySeconds: decision.delaySeconds };

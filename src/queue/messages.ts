@@ -11,7 +11,9 @@
  *                    {kind:"resume"}   move the next page of waiting deliveries of active destinations back to
  *                                      work (a resumed destination with a large backlog drains at queue speed);
  *                    {kind:"replay"}   run the next step of a replay or redrive job (src/queue/replay.ts): one page
- *                                      of its selection back to work, then the next step, delayed to keep its rate.
+ *                                      of its selection back to work, then the next step, delayed to keep its rate;
+ *                    {kind:"alert"}    send one raised `gateway.alert` to the alert destination, or retry it
+ *                                      (src/queue/alert-delivery.ts).
  * Dead-letter queue: only what the platform moves there: a forward message whose processing failed through all of
  *                    Queues' own retries (max_retries in wrangler.toml). A delivery the consumer gives up on
  *                    (permanent failure, retries exhausted) is dead-lettered in D1, in the transaction that records
@@ -56,7 +58,21 @@ export const replayMessage = z.object({
 });
 export type ReplayMessage = z.infer<typeof replayMessage>;
 
-export const forwardMessage = z.discriminatedUnion("kind", [batchMessage, forwardEventMessage, deliveryMessage, resumeMessage, replayMessage]);
+/** "Send this alert": one row of `alerts`, to the destination it was raised for. */
+export const alertMessage = z.object({
+  kind: z.literal("alert"),
+  alertId: z.number().int().positive(),
+});
+export type AlertMessage = z.infer<typeof alertMessage>;
+
+export const forwardMessage = z.discriminatedUnion("kind", [
+  batchMessage,
+  forwardEventMessage,
+  deliveryMessage,
+  resumeMessage,
+  replayMessage,
+  alertMessage,
+]);
 export type ForwardMessage = z.infer<typeof forwardMessage>;
 
 /** What the dead-letter queue holds: forward messages the platform gave up on. */

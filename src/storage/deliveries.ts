@@ -203,13 +203,19 @@ export interface AttemptRecord extends DeliveryKey {
 export interface AttemptWriteResult {
   /** The destination's state and failure run after this attempt (null on success or when it was deleted). */
   destination: { state: string; consecutive_failures: number } | null;
+  /** The result of `afterFailureCount`, when one was given and the attempt failed. */
+  afterFailureCount?: D1Result<unknown>;
 }
 
 /** Record one attempt and its consequences in one transaction. */
 export async function recordAttempt(
   db: D1Database,
   record: AttemptRecord,
-  options: { disableAfterFailures: number },
+  options: {
+    disableAfterFailures: number;
+    /** Runs right after a failed attempt's failure count, in the same transaction (the disable alert, src/queue/alert-raise.ts). */
+    afterFailureCount?: D1PreparedStatement | null;
+  },
 ): Promise<AttemptWriteResult> {
   const state: DeliveryState =
     record.outcome === "delivered" ? "delivered" : record.outcome === "retry" ? "failed" : "dead";
@@ -233,6 +239,7 @@ export async function recordAttempt(
       ? resetFailuresStatement(db, record.destinationId)
       : countFailureStatement(db, record.destinationId, options.disableAfterFailures, record.attemptedAt),
   ];
+  const afterFailureCountAt = options.afterFailureCount && record.outcome !== "delivered" ? statements.push(options.afterFailureCount) - 1 : -1;
   // A dead delivery's dead-letter record is written in the same transaction: it cannot go missing between two
   // writes (the dead-letter queue's consumer writes the same row again, idempotently).
   if (record.outcome === "dead") {
@@ -244,7 +251,7 @@ export async function recordAttempt(
   if (record.jobId != null && record.outcome !== "retry") statements.push(countJobOutcomeStatement(db, record.jobId, record.outcome, record.attemptedAt));
   const results = await db.batch<{ state: string; consecutive_failures: number }>(statements);
   const destination = record.outcome === "delivered" ? null : (results[2]?.results[0] ?? null);
-  return { destination };
+  return { destination, ...(afterFailureCountAt >= 0 && { afterFailureCount: results[afterFailureCountAt] }) };
 }
 
 /**

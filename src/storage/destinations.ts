@@ -114,7 +114,6 @@ export async function listDestinations(db: D1Database, limit: number): Promise<D
   return results.map(toDestination);
 }
 
-/** Destinations an event may fan out to: active ones (attempted) and paused ones (their deliveries wait). */
 /**
  * Every destination an event is routed to: active ones, and paused or disabled ones too, whose deliveries wait
  * (not attempted, not counted) until the destination is active again — so no event is lost while a receiver is
@@ -206,11 +205,17 @@ export interface DisabledDestinationSummary {
   id: string;
   name: string;
   disabledReason: string | null;
+  /** Epoch ms: when it became disabled (migrations/0008: kept by a trigger). */
+  disabledAt: number | null;
+  consecutiveFailures: number;
 }
 
 /** Statement for /healthz: disabled destinations (batched with the D1 ping, so health stays one round trip). */
 export function disabledDestinationsStatement(db: D1Database, limit: number): D1PreparedStatement {
   return db
-    .prepare("SELECT id, name, disabled_reason AS disabledReason FROM destinations WHERE state = 'disabled' ORDER BY id LIMIT ?1")
+    .prepare(
+      `SELECT id, name, disabled_reason AS disabledReason, disabled_at AS disabledAt, consecutive_failures AS consecutiveFailures
+       FROM destinations WHERE state = 'disabled' ORDER BY id LIMIT ?1`,
+    )
     .bind(limit);
 }

@@ -74,6 +74,14 @@ describe("GET /healthz with the admin token: the details", () => {
       problems: [],
       d1: { reachable: true, ms: expect.any(Number), sizeBytes: expect.any(Number), limitBytes: 10_000_000_000, usedPercent: expect.any(Number) },
       disabledDestinations: [],
+      backlog: {
+        lateAfterMinutes: 15,
+        countLimit: 10_000,
+        outbox: { batches: 0, oldestAt: null, oldestAgeSeconds: null },
+        deliveries: { retrying: 0, overdue: 0, waiting: 0, oldestOverdueSince: null, oldestOverdueSeconds: null },
+      },
+      deadLetters: { lastHour: 0 },
+      alerts: { destinationId: null, destination: null, cooldownMinutes: 60, recent: [] },
     });
   });
 
@@ -111,7 +119,7 @@ describe("GET /healthz with the admin token: the details", () => {
     expect(body.status).toBe("degraded");
     expect(body.d1.reachable).toBe(true);
     expect(body.problems).toContain(
-      "D1 answers but the destinations table cannot be read: apply the migrations (wrangler d1 migrations apply DB)",
+      "D1 answers but the gateway's tables cannot be read: apply the migrations (wrangler d1 migrations apply DB)",
     );
   });
 
