@@ -158,6 +158,10 @@ describe("Overview", () => {
     await tile.getByText("100 % delivered").waitFor();
     expect(await tile.textContent()).toContain("No failure standing");
     await page.getByText("Not available on this gateway yet: inline hook decisions and p95 latency per type.").waitFor();
+    // The detailed health: the forwarding backlog, the last hour's dead letters, alerts (none configured here).
+    const health = page.locator("section", { has: page.getByRole("heading", { name: "Gateway" }) });
+    expect(await health.locator("dt").allTextContents()).toEqual(expect.arrayContaining(["Waiting to fan out", "Dead letters (last hour)", "Alerts to"]));
+    await health.getByText("off (ALERT_DESTINATION_ID)").waitFor();
     await check(page, "overview");
 
     // The failed sign-ins tile opens the search it counted.

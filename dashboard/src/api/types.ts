@@ -13,7 +13,19 @@ export interface Health {
   version: string;
   problems: string[];
   d1: { reachable: boolean; ms: number };
-  disabledDestinations: Array<{ id: string; name: string; disabledReason: string | null }>;
+  disabledDestinations: Array<{ id: string; name: string; disabledReason: string | null; disabledAt?: string | null }>;
+  /** Gateways with detailed health (docs/operations.md "Health"); absent on older ones. */
+  backlog?: {
+    lateAfterMinutes: number;
+    outbox: { batches: number; oldestAt: string | null; oldestAgeSeconds: number | null };
+    deliveries: { retrying: number; overdue: number; waiting: number; oldestOverdueSeconds: number | null };
+  };
+  deadLetters?: { lastHour: number };
+  alerts?: {
+    destinationId: string | null;
+    destination: { name: string; state: string } | null;
+    recent: Array<{ id: number; kind: string; subject: string; raisedAt: string | null; state: string; lastError: string | null }>;
+  };
 }
 
 // ---- destinations (/admin/api/destinations) ----

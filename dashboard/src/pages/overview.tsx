@@ -1,5 +1,6 @@
 /**
- * Overview: the gateway's health (GET /healthz with the token), events per hour for 24 hours or 7 days by type
+ * Overview: the gateway's health (GET /healthz with the token: status, problems, the forwarding backlog, dead
+ * letters of the last hour, disabled destinations and recent alerts where the gateway reports them), events per hour for 24 hours or 7 days by type
  * group, failed sign-ins and security events of the last 24 hours (the event search's outcome filter and type
  * prefix: counted over a few pages, "+" when more may match, the newest listed), destination health tiles (state,
  * success rate, last failure, queued, dead), D1's size against its cap, and the inline hook rules. Inline hook
@@ -20,6 +21,7 @@ import { ConnectOkta } from "./connect-okta";
 import { lastFailureText, StateBadge } from "./destinations";
 
 const HOUR = 3_600_000;
+const minutes = (seconds: number) => (seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
 const orNull = <T,>(p: Promise<T>) => p.catch((e: unknown) => (isMissingEndpoint(e) ? null : Promise.reject(e)));
 
 function HealthCard() {
@@ -53,6 +55,45 @@ function HealthCard() {
           </ul>
         </div>
       ) : null}
+      {h.backlog ? (
+        <dl class="facts">
+          <div>
+            <dt>Waiting to fan out</dt>
+            <dd>
+              {count(h.backlog.outbox.batches)} deliveries{h.backlog.outbox.oldestAgeSeconds ? `, oldest ${minutes(h.backlog.outbox.oldestAgeSeconds)}` : ""}
+            </dd>
+          </div>
+          <div>
+            <dt>Retrying · overdue · queued</dt>
+            <dd>
+              {count(h.backlog.deliveries.retrying)} · {count(h.backlog.deliveries.overdue)} · {count(h.backlog.deliveries.waiting)}
+            </dd>
+          </div>
+          <div>
+            <dt>Dead letters (last hour)</dt>
+            <dd>
+              <a href={href("dead-letters")}>{count(h.deadLetters?.lastHour ?? 0)}</a>
+            </dd>
+          </div>
+          <div>
+            <dt>Alerts to</dt>
+            <dd>{h.alerts?.destination ? `${h.alerts.destination.name} (${h.alerts.destination.state})` : "off (ALERT_DESTINATION_ID)"}</dd>
+          </div>
+        </dl>
+      ) : null}
+      {h.alerts && h.alerts.recent.length > 0 ? (
+        <details>
+          <summary>Recent alerts ({h.alerts.recent.length})</summary>
+          <ul class="recent">
+            {h.alerts.recent.map((a) => (
+              <li key={a.id}>
+                <code>{a.kind}</code> {when(a.raisedAt)}: {a.state}
+                {a.lastError ? ` (${a.lastError})` : ""}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
       {h.disabledDestinations.length > 0 ? (
         <div class="notice warning">
           <p>Disabled destinations (their events wait):</p>
@@ -61,6 +102,7 @@ function HealthCard() {
               <li key={d.id}>
                 <a href={href("destinations")}>{d.name}</a>
                 {d.disabledReason ? `: ${d.disabledReason}` : ""}
+                {d.disabledAt ? ` (since ${when(d.disabledAt)})` : ""}
               </li>
             ))}
           </ul>
