@@ -18,7 +18,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, startGateway, type Gateway } from "../e2e/gateway.js";
-import { DESKTOP, launchChromium, PHONE, screenshot, seriousAccessibilityViolations, watchedPage, type PageWatch } from "./browser.js";
+import { DESKTOP, launchChromium, PHONE, screenshot, seriousAccessibilityViolations, signIn as signInAs, watchedPage, type PageWatch } from "./browser.js";
 
 const TOKEN_KEY = "okta-hooks-edge.admin-token";
 const SESSION_START = readFileSync(path.resolve(import.meta.dirname, "../fixtures/okta/event-hook.delivery.user-session-start.json"), "utf8");
@@ -42,12 +42,7 @@ async function newPage(options: { viewport?: { width: number; height: number }; 
   return page;
 }
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${gateway.baseUrl}/admin/`);
-  await page.getByLabel("Admin token").fill(E2E_ADMIN_TOKEN);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
-}
+const signIn = (page: Page) => signInAs(page, gateway.baseUrl, E2E_ADMIN_TOKEN);
 
 const storedToken = (page: Page) => page.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY);
 

@@ -25,7 +25,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminRequest, E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, startGateway, waitFor, type Gateway } from "../e2e/gateway.js";
-import { DESKTOP, launchChromium, PHONE, screenshot, seriousAccessibilityViolations, watchedPage, type PageWatch } from "./browser.js";
+import { DESKTOP, launchChromium, PHONE, screenshot, seriousAccessibilityViolations, signIn as signInAs, watchedPage, type PageWatch } from "./browser.js";
 
 type Json = Record<string, any>;
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/okta");
@@ -82,12 +82,7 @@ async function newPage(viewport = DESKTOP): Promise<Page> {
   return page;
 }
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${gateway.baseUrl}/admin/`);
-  await page.getByLabel("Admin token").fill(E2E_ADMIN_TOKEN);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
-}
+const signIn = (page: Page) => signInAs(page, gateway.baseUrl, E2E_ADMIN_TOKEN);
 
 async function settle(page: Page): Promise<void> {
   await page.locator(".loading").first().waitFor({ state: "detached", timeout: 20_000 }).catch(() => {});

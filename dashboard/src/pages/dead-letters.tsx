@@ -15,6 +15,7 @@ import { Select } from "../components/fields";
 import { when } from "../components/format";
 import { Page } from "../components/page";
 import { ReplayProgress } from "../components/replay-job";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { href, navigate } from "../router";
 
@@ -33,28 +34,11 @@ export function DeadLetters({ params }: { params: URLSearchParams }) {
     return page;
   }, [destination]);
   const [more, setMore] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [flash, setFlash] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
+  const { busy, flash, failure, setFailure, act } = useAction(first.reload);
   const [pending, setPending] = useState<Pending>(null);
   const [jobs, setJobs] = useState<ReplayJob[]>([]);
 
   const nameOf = (id: string) => (id === FAN_OUT ? "Whole event (fan-out)" : (destinations.data?.find((d) => d.id === id)?.name ?? id));
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    setFailure(null);
-    try {
-      await what();
-      setFlash(done);
-      first.reload();
-      return true;
-    } catch (error) {
-      setFailure(error);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
   const loadMore = async () => {
     setMore(true);
     try {

@@ -15,6 +15,7 @@ import { TextField } from "../components/fields";
 import { count, percent, when } from "../components/format";
 import { Page } from "../components/page";
 import { OneTimeSecret } from "../components/secret";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { href } from "../router";
 
@@ -138,29 +139,12 @@ type Pending = { kind: "delete" | "rotate"; destination: Destination } | null;
 
 export function Destinations() {
   const loaded = useLoad(load, []);
-  const [flash, setFlash] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
+  const { busy, flash, failure, act } = useAction(loaded.reload);
   const [pending, setPending] = useState<Pending>(null);
-  const [busy, setBusy] = useState(false);
   const [graceHours, setGraceHours] = useState("24");
   const [graceError, setGraceError] = useState<string | undefined>();
   const [rotated, setRotated] = useState<{ name: string; secret: string; previousSecretExpiresAt: string | null } | null>(null);
 
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    setFailure(null);
-    try {
-      await what();
-      setFlash(done);
-      loaded.reload();
-      return true;
-    } catch (error) {
-      setFailure(error);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const setState = (d: Destination, state: "active" | "paused") =>
     act(() => updateDestination(d.id, { state }), state === "paused" ? `${d.name} is paused: its events wait until you resume it.` : `${d.name} is active again.`);

@@ -11,6 +11,7 @@ import { ConfirmDialog } from "../components/dialog";
 import { EmptyState, Flash, Loading, Problem } from "../components/feedback";
 import { TextField } from "../components/fields";
 import { Page } from "../components/page";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { href, navigate } from "../router";
 import { describeRule, kindSpec, kindsOf, tablesOf } from "./rule-kinds";
@@ -87,29 +88,11 @@ export function InlineHooks({ params }: { params: URLSearchParams }) {
   const asked = params.get("type") as InlineHookType | null;
   const type: InlineHookType = asked && INLINE_HOOK_TYPES.includes(asked) ? asked : "token";
   const loaded = useLoad(() => listRules(), []);
-  const [flash, setFlash] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, flash, failure, act } = useAction(loaded.reload);
   const [deleting, setDeleting] = useState<Rule | null>(null);
   const rules = (loaded.data ?? []).filter((r) => r.hookType === type);
   const hasKinds = kindsOf(type).length > 0;
 
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    setFailure(null);
-    try {
-      await what();
-      setFlash(done);
-      loaded.reload();
-      return true;
-    } catch (error) {
-      setFailure(error);
-      loaded.reload();
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const label = (r: Rule) => r.name ?? kindSpec(r.kind)?.label ?? r.kind;
   const move = (index: number, step: -1 | 1) =>
