@@ -5,6 +5,7 @@
 import type { ComponentChildren } from "preact";
 import { href, route, sectionOf, type Route } from "./router";
 import { signOut, token } from "./session";
+import { DeadLetters } from "./pages/dead-letters";
 import { Destinations } from "./pages/destinations";
 import { DestinationEditor } from "./pages/destination-editor";
 import { EventDetailPage } from "./pages/event-detail";
@@ -37,6 +38,8 @@ function PageFor({ r }: { r: Route }) {
       return <DestinationEditor />;
     case "destination-edit":
       return <DestinationEditor id={r.id} />;
+    case "dead-letters":
+      return <DeadLetters params={r.params} />;
     case "inline-hooks":
       return <InlineHooks params={r.params} />;
     case "rule-new":

@@ -11,6 +11,7 @@ export type Route =
   | { page: "destinations" }
   | { page: "destination-new" }
   | { page: "destination-edit"; id: string }
+  | { page: "dead-letters"; params: URLSearchParams }
   | { page: "inline-hooks"; params: URLSearchParams }
   | { page: "rule-new"; params: URLSearchParams }
   | { page: "rule-edit"; id: string }
@@ -34,6 +35,7 @@ export function parseRoute(hash: string): Route {
   if (area === "destinations" && parts.length === 1) return { page: "destinations" };
   if (area === "destinations" && id === "new" && parts.length === 2) return { page: "destination-new" };
   if (area === "destinations" && id && parts.length === 2) return { page: "destination-edit", id };
+  if (area === "dead-letters" && parts.length === 1) return { page: "dead-letters", params };
   if (area === "inline-hooks" && parts.length === 1) return { page: "inline-hooks", params };
   if (area === "inline-hooks" && id === "rules" && more === "new" && parts.length === 3) return { page: "rule-new", params };
   if (area === "inline-hooks" && id === "rules" && more && parts.length === 3) return { page: "rule-edit", id: more };
@@ -68,6 +70,7 @@ export function sectionOf(r: Route): "overview" | "events" | "destinations" | "i
     case "destinations":
     case "destination-new":
     case "destination-edit":
+    case "dead-letters":
       return "destinations";
     case "inline-hooks":
     case "rule-new":

@@ -105,11 +105,12 @@ export async function getDestination(db: D1Database, id: string): Promise<Destin
 }
 
 /** At most `limit` destinations, oldest first. */
+export function listDestinationsStatement(db: D1Database, limit: number): D1PreparedStatement {
+  return db.prepare("SELECT * FROM destinations ORDER BY created_at, id LIMIT ?1").bind(limit);
+}
+
 export async function listDestinations(db: D1Database, limit: number): Promise<Destination[]> {
-  const { results } = await db
-    .prepare("SELECT * FROM destinations ORDER BY created_at, id LIMIT ?1")
-    .bind(limit)
-    .all<DestinationRow>();
+  const { results } = await listDestinationsStatement(db, limit).all<DestinationRow>();
   return results.map(toDestination);
 }
 

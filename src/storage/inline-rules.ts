@@ -77,6 +77,24 @@ export async function replaceRule(db: D1Database, id: string, input: RuleInput, 
   return row ? toRule(row) : null;
 }
 
+/** Change only whether a rule runs and where in the order (the definition stays); null when there is no such rule. */
+export async function patchRule(
+  db: D1Database,
+  id: string,
+  patch: { enabled?: boolean | undefined; priority?: number | undefined },
+  now: number,
+): Promise<StoredRule | null> {
+  const enabled = patch.enabled === undefined ? null : patch.enabled ? 1 : 0;
+  const row = await db
+    .prepare(
+      `UPDATE inline_rules SET enabled = coalesce(?2, enabled), priority = coalesce(?3, priority), updated_at = ?4
+       WHERE id = ?1 RETURNING *`,
+    )
+    .bind(id, enabled, patch.priority ?? null, now)
+    .first<RuleRow>();
+  return row ? toRule(row) : null;
+}
+
 export async function deleteRule(db: D1Database, id: string): Promise<boolean> {
   const result = await db.prepare("DELETE FROM inline_rules WHERE id = ?1").bind(id).run();
   return result.meta.changes > 0;
@@ -127,4 +145,42 @@ export async function listLookupEntries(db: D1Database, table: string, afterKey:
     .bind(table, afterKey, limit)
     .all<{ lookup_key: string; value: string; updated_at: number }>();
   return results.map((r) => ({ table, key: r.lookup_key, value: JSON.parse(r.value) as unknown, updatedAt: r.updated_at }));
+}
+
+/** Entries counted per table, at most: a count past it is reported as "at least" (it reads one row per entry). */
+export const LOOKUP_COUNT_CAP = 10_000;
+
+export interface LookupTableSummary {
+  table: string;
+  /** Entries in the table, up to LOOKUP_COUNT_CAP. */
+  entries: number;
+  /** True when the table holds more than `entries`. */
+  entriesCapped: boolean;
+}
+
+/**
+ * Tables that hold entries, in name order, `limit` after `afterTable`. One statement: the names by skipping through
+ * the primary key (one index entry read per table, however many entries it has), and each table's entries counted
+ * on the same index up to LOOKUP_COUNT_CAP + 1. What it reads: a table per row plus min(entries, cap + 1) each.
+ */
+export async function listLookupTables(db: D1Database, afterTable: string, limit: number): Promise<LookupTableSummary[]> {
+  const { results } = await db
+    .prepare(
+      `WITH RECURSIVE tables(name, n) AS (
+         SELECT (SELECT min(table_name) FROM inline_lookup_entries WHERE table_name > ?1), 1
+         UNION ALL
+         SELECT (SELECT min(table_name) FROM inline_lookup_entries WHERE table_name > tables.name), n + 1
+         FROM tables WHERE tables.name IS NOT NULL AND n < ?2
+       )
+       SELECT name,
+              (SELECT count(*) FROM (SELECT 1 FROM inline_lookup_entries e WHERE e.table_name = tables.name LIMIT ?3)) AS entries
+       FROM tables WHERE name IS NOT NULL ORDER BY name`,
+    )
+    .bind(afterTable, limit, LOOKUP_COUNT_CAP + 1)
+    .all<{ name: string; entries: number }>();
+  return results.map((r) => ({
+    table: r.name,
+    entries: Math.min(r.entries, LOOKUP_COUNT_CAP),
+    entriesCapped: r.entries > LOOKUP_COUNT_CAP,
+  }));
 }

@@ -9,6 +9,7 @@ import {
   deleteLookupEntry,
   deleteRule,
   insertRule,
+  patchRule,
   putLookupEntry,
   replaceRule,
   type StoredRule,
@@ -23,6 +24,19 @@ export async function createRule(db: D1Database, input: RuleInput, now: number):
 
 export async function changeRule(db: D1Database, id: string, input: RuleInput, now: number): Promise<StoredRule> {
   const rule = await replaceRule(db, id, input, now);
+  if (!rule) throw new ApiError("not_found", "No such rule.");
+  invalidateInlineRuleCache(db);
+  return rule;
+}
+
+/** Enable, disable or move a rule without resending its definition. */
+export async function changeRuleState(
+  db: D1Database,
+  id: string,
+  patch: { enabled?: boolean | undefined; priority?: number | undefined },
+  now: number,
+): Promise<StoredRule> {
+  const rule = await patchRule(db, id, patch, now);
   if (!rule) throw new ApiError("not_found", "No such rule.");
   invalidateInlineRuleCache(db);
   return rule;

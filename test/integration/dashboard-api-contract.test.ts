@@ -7,7 +7,10 @@ import { describe, expect, it } from "vitest";
 import { ApiFailure, formErrorsOf, formFieldFor, splitFieldMessage } from "../../dashboard/src/api/errors";
 import type * as Dashboard from "../../dashboard/src/api/types";
 import type { destinationView } from "../../src/http/admin/destination-view";
-import type { LookupEntry, StoredRule } from "../../src/storage/inline-rules";
+import type { eventSummaryView } from "../../src/http/admin/event-view";
+import type { replayJobView } from "../../src/http/admin/replay-view";
+import type { LookupEntry, LookupTableSummary, StoredRule } from "../../src/storage/inline-rules";
+import type { TestEventResult } from "../../src/usecases/test-event";
 import { request } from "../helpers/gateway";
 
 // Type-level: a change to the API's answers that the dashboard would misread fails `npm run typecheck`.
@@ -15,6 +18,10 @@ type Assignable<From, To> = From extends To ? true : false;
 const destinationsMatch: Assignable<ReturnType<typeof destinationView>, Dashboard.Destination> = true;
 const rulesMatch: Assignable<StoredRule, Dashboard.Rule> = true;
 const lookupEntriesMatch: Assignable<LookupEntry, Dashboard.LookupEntry> = true;
+const lookupTablesMatch: Assignable<{ tables: LookupTableSummary[]; next: string | null }, Dashboard.LookupTables> = true;
+const testEventsMatch: Assignable<TestEventResult, Dashboard.TestEventResult> = true;
+const jobsMatch: Assignable<ReturnType<typeof replayJobView>, Dashboard.ReplayJob> = true;
+const eventsMatch: Assignable<ReturnType<typeof eventSummaryView>, Dashboard.EventSummary> = true;
 
 /** The destination form's fields (dashboard/src/pages/destination-editor.tsx). */
 const DESTINATION_FIELDS = ["name", "url", "eventTypes", "conditions.outcomeResults", "conditions.actorIds", "conditions.targetTypes", "format", "oktaAuth", "oktaAuth.header", "oktaAuth.value", "timeoutMs"];
@@ -28,7 +35,7 @@ async function failureOf(path: string, body: unknown): Promise<ApiFailure> {
 
 describe("the dashboard's field mapping against the admin API's 400 messages", () => {
   it("holds the API's views as the dashboard's types", () => {
-    expect([destinationsMatch, rulesMatch, lookupEntriesMatch]).toEqual([true, true, true]);
+    expect([destinationsMatch, rulesMatch, lookupEntriesMatch, lookupTablesMatch, testEventsMatch, jobsMatch, eventsMatch]).toEqual([true, true, true, true, true, true, true]);
   });
 
   it("puts a bad event type beside the event types, naming which one", async () => {

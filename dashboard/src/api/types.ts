@@ -13,7 +13,19 @@ export interface Health {
   version: string;
   problems: string[];
   d1: { reachable: boolean; ms: number };
-  disabledDestinations: Array<{ id: string; name: string; disabledReason: string | null }>;
+  disabledDestinations: Array<{ id: string; name: string; disabledReason: string | null; disabledAt?: string | null }>;
+  /** Gateways with detailed health (docs/operations.md "Health"); absent on older ones. */
+  backlog?: {
+    lateAfterMinutes: number;
+    outbox: { batches: number; oldestAt: string | null; oldestAgeSeconds: number | null };
+    deliveries: { retrying: number; overdue: number; waiting: number; oldestOverdueSeconds: number | null };
+  };
+  deadLetters?: { lastHour: number };
+  alerts?: {
+    destinationId: string | null;
+    destination: { name: string; state: string } | null;
+    recent: Array<{ id: number; kind: string; subject: string; raisedAt: string | null; state: string; lastError: string | null }>;
+  };
 }
 
 // ---- destinations (/admin/api/destinations) ----
@@ -36,9 +48,23 @@ export interface Destination {
   state: DestinationState;
   consecutiveFailures: number;
   disabledReason: string | null;
+  /** The newest failure still standing (a delivery retrying, or dead); null when none. */
+  lastFailure?: { at: string | null; status: number | null; error: string | null; delivery: "retrying" | "dead" } | null;
   previousSecretExpiresAt: string | null;
   createdAt: string | null;
   updatedAt: string | null;
+}
+/** POST /admin/api/destinations/{id}/test-event */
+export interface TestEventResult {
+  destinationId: string;
+  eventUuid: string;
+  eventType: string;
+  webhookId: string;
+  outcome: "delivered" | "retry" | "dead";
+  status: number | null;
+  latencyMs: number;
+  error: string | null;
+  attemptedAt: string;
 }
 export interface DestinationInput {
   name: string;
@@ -85,6 +111,11 @@ export interface LookupEntry {
 export interface LookupPage {
   table: string;
   entries: LookupEntry[];
+  next: string | null;
+}
+/** GET /admin/api/rules/lookup-tables */
+export interface LookupTables {
+  tables: Array<{ table: string; entries: number; entriesCapped: boolean }>;
   next: string | null;
 }
 
@@ -151,6 +182,21 @@ export interface EventSearch {
   outcome?: string;
 }
 
+// ---- operations API: dead letters (/admin/api/dead-letters) ----
+export interface DeadLetter {
+  destinationId: string;
+  destinationName: string | null;
+  eventUuid: string;
+  eventType: string | null;
+  reason: string;
+  attempts: number;
+  recordedAt: string;
+}
+export interface DeadLetterPage {
+  deadLetters: DeadLetter[];
+  nextCursor: string | null;
+}
+
 // ---- operations API: replays (/admin/api/replays) ----
 export interface ReplayJob {
   id: string;
@@ -158,11 +204,18 @@ export interface ReplayJob {
   state: string;
   eventUuid: string | null;
   destinationId: string | null;
+  filter?: Record<string, string | null> | null;
   ratePerSecond: number;
   progress: { matched: number; enqueued: number; skipped: number; delivered: number; failed: number; scanned: number | null };
   createdAt: string | null;
   updatedAt: string | null;
   finishedAt: string | null;
+}
+export interface ReplayDryRun {
+  dryRun: true;
+  events: number;
+  destinations: Array<{ destinationId: string; name: string; events: number; exact: boolean }>;
+  complete: boolean;
 }
 
 // ---- operations API: stats (/admin/api/stats…) ----

@@ -59,7 +59,7 @@ export function EventsChart({ stats, bucketLabel }: { stats: EventStats; bucketL
         </button>
       </figcaption>
       {asTable ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={`Events per ${stats.bucket}, scrollable`}>
           <table>
             <caption>Events per {stats.bucket}</caption>
             <thead>

@@ -1,19 +1,21 @@
 /**
  * Destinations: each with its state and health, and the actions the admin API offers — pause/resume (or re-enable
- * a disabled one), rotate the signing secret (the new one shown once), delete with confirmation. Health comes from
- * the destination itself (consecutive failures, why it was disabled) and, when the gateway has the operations
- * API's delivery stats, from the last 24 hours of deliveries.
+ * a disabled one), send a test event (its outcome shown on the card), its dead letters, rotate the signing secret
+ * (the new one shown once), delete with confirmation. Health comes from the destination itself (consecutive
+ * failures, why it was disabled, its last failure still standing) and, when the gateway has the operations API's
+ * delivery stats, from the last 24 hours of deliveries.
  */
 import { useState } from "preact/hooks";
 import { isMissingEndpoint } from "../api/client";
-import { deleteDestination, getDeliveryStats, listDestinations, rotateDestinationSecret, updateDestination } from "../api/gateway";
-import type { DeliveryStats, Destination } from "../api/types";
+import { deleteDestination, getDeliveryStats, listDestinations, rotateDestinationSecret, sendTestEvent, updateDestination } from "../api/gateway";
+import type { DeliveryStats, Destination, TestEventResult } from "../api/types";
 import { ConfirmDialog } from "../components/dialog";
 import { EmptyState, Flash, Loading, Problem } from "../components/feedback";
 import { TextField } from "../components/fields";
 import { count, percent, when } from "../components/format";
 import { Page } from "../components/page";
 import { OneTimeSecret } from "../components/secret";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { href } from "../router";
 
@@ -40,6 +42,46 @@ export function StateBadge({ state }: { state: Destination["state"] }) {
   return <span class={`badge state-${state}`}>{state}</span>;
 }
 
+/** "HTTP 503, 5 min ago, retrying" — a destination's last failure still standing. */
+export function lastFailureText(f: NonNullable<Destination["lastFailure"]>): string {
+  return `${f.error ?? (f.status === null ? "no response" : `HTTP ${f.status}`)} · ${when(f.at)} · ${f.delivery === "dead" ? "dead letter" : "retrying"}`;
+}
+
+function TestEvent({ d }: { d: Destination }) {
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<TestEventResult | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const send = async () => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      setResult(await sendTestEvent(d.id));
+    } catch (error) {
+      setFailure(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const ok = result?.outcome === "delivered";
+  return (
+    <>
+      <button type="button" class="secondary" disabled={busy} onClick={send}>
+        {busy ? "Sending…" : "Send test event"}
+      </button>
+      <div class="test-result" role="status" aria-live="polite">
+        {result ? (
+          <p class={ok ? "ok" : "bad"}>
+            Test event {ok ? "delivered" : "not delivered"}: {result.status === null ? "no response" : `HTTP ${result.status}`} in {result.latencyMs} ms
+            {result.error ? ` — ${result.error}` : ""}
+            {ok ? "" : result.outcome === "dead" ? " (forwarding would not retry this)" : " (forwarding would retry this)"}. <span class="hint">webhook-id {result.webhookId}</span>
+          </p>
+        ) : null}
+        {failure ? <Problem error={failure} /> : null}
+      </div>
+    </>
+  );
+}
+
 function HealthFacts({ d, health }: { d: Destination; health: Health | undefined | null }) {
   return (
     <dl class="facts">
@@ -53,6 +95,10 @@ function HealthFacts({ d, health }: { d: Destination; health: Health | undefined
           <dd>{d.disabledReason}</dd>
         </div>
       ) : null}
+      <div>
+        <dt>Last failure</dt>
+        <dd>{d.lastFailure ? lastFailureText(d.lastFailure) : "none standing"}</dd>
+      </div>
       {health ? (
         <>
           <div>
@@ -64,7 +110,7 @@ function HealthFacts({ d, health }: { d: Destination; health: Health | undefined
             <dd>{percent(health.successRate)}</dd>
           </div>
           <div>
-            <dt>Retrying · waiting · dead</dt>
+            <dt>Retrying · queued · dead (24 h)</dt>
             <dd>
               {count(health.retrying)} · {count(health.waiting)} · {count(health.dead)}
             </dd>
@@ -93,29 +139,12 @@ type Pending = { kind: "delete" | "rotate"; destination: Destination } | null;
 
 export function Destinations() {
   const loaded = useLoad(load, []);
-  const [flash, setFlash] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
+  const { busy, flash, failure, act } = useAction(loaded.reload);
   const [pending, setPending] = useState<Pending>(null);
-  const [busy, setBusy] = useState(false);
   const [graceHours, setGraceHours] = useState("24");
   const [graceError, setGraceError] = useState<string | undefined>();
   const [rotated, setRotated] = useState<{ name: string; secret: string; previousSecretExpiresAt: string | null } | null>(null);
 
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    setFailure(null);
-    try {
-      await what();
-      setFlash(done);
-      loaded.reload();
-      return true;
-    } catch (error) {
-      setFailure(error);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const setState = (d: Destination, state: "active" | "paused") =>
     act(() => updateDestination(d.id, { state }), state === "paused" ? `${d.name} is paused: its events wait until you resume it.` : `${d.name} is active again.`);
@@ -207,6 +236,10 @@ export function Destinations() {
                     {d.state === "disabled" ? "Re-enable" : "Resume"}
                   </button>
                 )}
+                <TestEvent d={d} />
+                <a class="button secondary" href={`${href("dead-letters")}?destination=${encodeURIComponent(d.id)}`}>
+                  Dead letters
+                </a>
                 <button type="button" class="secondary" disabled={busy} onClick={() => setPending({ kind: "rotate", destination: d })}>
                   Rotate secret
                 </button>

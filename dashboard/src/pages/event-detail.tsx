@@ -1,24 +1,23 @@
 /**
  * One event: its facts and Okta's payload pretty-printed (operations API), and where it went — each destination's
- * delivery with every attempt (status, latency, error). On a gateway without the event detail, the deliveries come
- * from GET /admin/api/events/{uuid}/deliveries. Replay (operations API) sends it again to one destination or to
- * every destination whose filter matches now, after a confirmation, and follows the job until it finishes.
+ * delivery with every attempt (status, latency, error, and the replay or redrive job it belonged to). On a gateway
+ * without the event detail, the deliveries come from GET /admin/api/events/{uuid}/deliveries. Replay (operations
+ * API) sends it again to one destination or to every destination whose filter matches now, after a confirmation;
+ * the job is followed until its deliveries end, and the deliveries are read again as it goes, so the new attempt
+ * appears here when it is made.
  */
 import { useState } from "preact/hooks";
 import { isMissingEndpoint } from "../api/client";
-import { getEvent, getEventDeliveries, getReplay, listDestinations, startReplay } from "../api/gateway";
-import type { Delivery, Destination, EventDetail } from "../api/types";
+import { getEvent, getEventDeliveries, listDestinations, startReplay } from "../api/gateway";
+import type { Delivery, Destination, EventDetail, ReplayJob } from "../api/types";
 import { ConfirmDialog } from "../components/dialog";
-import { Flash, Loading, Problem, Unavailable } from "../components/feedback";
+import { Loading, Problem, Unavailable } from "../components/feedback";
 import { Select } from "../components/fields";
 import { when } from "../components/format";
 import { Page } from "../components/page";
+import { ReplayProgress } from "../components/replay-job";
 import { useLoad } from "../components/use-load";
 import { href } from "../router";
-
-/** How often and how long a replay job is followed. */
-const JOB_POLL_MS = 2_000;
-const JOB_POLLS = 30;
 
 type Loaded = { detail: EventDetail; partial: false } | { detail: Pick<EventDetail, "uuid" | "eventType" | "forwardState" | "deliveries">; partial: true };
 
@@ -44,11 +43,12 @@ function Deliveries({ deliveries }: { deliveries: Delivery[] }) {
             <span class={`badge delivery-${d.state}`}>{d.state}</span>
           </div>
           <p class="hint">
-            {d.attempts} attempt{d.attempts === 1 ? "" : "s"}
+            {d.attemptLog.length} attempt{d.attemptLog.length === 1 ? "" : "s"}
             {d.deliveredAt ? ` · delivered ${when(d.deliveredAt)}` : ""}
             {d.nextAttemptAt ? ` · next attempt ${when(d.nextAttemptAt)}` : ""}
           </p>
-          <div class="table-wrap">
+          {/* Focusable: on a phone the table scrolls sideways, and its rows hold nothing else to reach it by keyboard. */}
+          <div class="table-wrap" tabIndex={0} role="region" aria-label={`Attempts to ${d.destinationName ?? d.destinationId}, scrollable`}>
             <table>
               <caption>Attempts to {d.destinationName ?? d.destinationId}</caption>
               <thead>
@@ -59,20 +59,19 @@ function Deliveries({ deliveries }: { deliveries: Delivery[] }) {
                   <th scope="col">Latency</th>
                   <th scope="col">Outcome</th>
                   <th scope="col">Error</th>
+                  <th scope="col">Run</th>
                 </tr>
               </thead>
               <tbody>
                 {d.attemptLog.map((a, i) => (
                   <tr key={i}>
-                    <td>
-                      {a.attempt}
-                      {a.jobId ? ` (${a.jobId})` : ""}
-                    </td>
+                    <td>{a.attempt}</td>
                     <td>{when(a.attemptedAt)}</td>
                     <td>{a.status ?? "—"}</td>
                     <td>{a.latencyMs} ms</td>
                     <td>{a.outcome}</td>
                     <td>{a.error ?? ""}</td>
+                    <td>{a.jobId ?? "first delivery"}</td>
                   </tr>
                 ))}
               </tbody>
@@ -84,34 +83,22 @@ function Deliveries({ deliveries }: { deliveries: Delivery[] }) {
   );
 }
 
-function Replay({ uuid, onDone }: { uuid: string; onDone: () => void }) {
+function Replay({ uuid, onStarted }: { uuid: string; onStarted: (job: ReplayJob) => void }) {
   const [open, setOpen] = useState(false);
   const [target, setTarget] = useState("");
   const [busy, setBusy] = useState(false);
-  const [flash, setFlash] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const destinations = useLoad<Destination[]>(() => (open ? listDestinations() : Promise.resolve([])), [open]);
-
-  const follow = async (jobId: string) => {
-    for (let i = 0; i < JOB_POLLS; i++) {
-      await new Promise((r) => setTimeout(r, JOB_POLL_MS));
-      const job = await getReplay(jobId);
-      setFlash(`Replay ${job.id}: ${job.state}, ${job.progress.delivered} delivered, ${job.progress.failed} failed.`);
-      if (job.state !== "running" && job.state !== "pending") break;
-    }
-    onDone();
-  };
 
   const confirm = async () => {
     setBusy(true);
     setFailure(null);
     try {
-      const job = await startReplay(uuid, target || undefined);
+      onStarted(await startReplay(uuid, target || undefined));
       setOpen(false);
-      setFlash(`Replay ${job.id} started.`);
-      void follow(job.id).catch(setFailure);
     } catch (error) {
       setFailure(error);
+      setOpen(false);
     } finally {
       setBusy(false);
     }
@@ -122,7 +109,6 @@ function Replay({ uuid, onDone }: { uuid: string; onDone: () => void }) {
       <button type="button" onClick={() => setOpen(true)}>
         Replay…
       </button>
-      <Flash message={flash} />
       {failure ? isMissingEndpoint(failure) ? <Unavailable feature="replay" endpoint="POST /admin/api/replays" /> : <Problem error={failure} /> : null}
       <ConfirmDialog open={open} title="Replay this event?" confirmLabel="Replay" busy={busy} onConfirm={confirm} onCancel={() => setOpen(false)}>
         <p>It is sent again with a new webhook-id, and a header naming the original delivery, so the receiver can tell a replay from a first delivery.</p>
@@ -140,12 +126,16 @@ function Replay({ uuid, onDone }: { uuid: string; onDone: () => void }) {
 
 export function EventDetailPage({ uuid }: { uuid: string }) {
   const loaded = useLoad(() => load(uuid), [uuid]);
+  const [jobs, setJobs] = useState<ReplayJob[]>([]);
   const data = loaded.data;
   return (
-    <Page title={data ? data.detail.eventType : "Event"} actions={data && !data.partial ? <Replay uuid={uuid} onDone={loaded.reload} /> : undefined}>
+    <Page title={data ? data.detail.eventType : "Event"} actions={data && !data.partial ? <Replay uuid={uuid} onStarted={(job) => setJobs((j) => [job, ...j])} /> : undefined}>
       <p>
         <a href={href("events")}>← Events</a>
       </p>
+      {jobs.map((job) => (
+        <ReplayProgress key={job.id} job={job} onProgress={loaded.reload} />
+      ))}
       {loaded.loading && !data ? <Loading what="the event" /> : null}
       {loaded.error ? isMissingEndpoint(loaded.error) ? <Problem error={new Error(`No stored event has the uuid ${uuid}.`)} /> : <Problem error={loaded.error} retry={loaded.reload} /> : null}
       {data ? (

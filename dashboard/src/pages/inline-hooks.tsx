@@ -1,14 +1,17 @@
 /**
  * Inline hooks: the rules of each hook type in the order they are evaluated (priority, lower first), with
- * create, edit, enable/disable, move up/down and delete; and the lookup tables rules read values from.
+ * create, edit, enable/disable and move up/down (PATCH: the definition is not sent again), delete; and the lookup
+ * tables rules read values from, with their entry counts.
  */
 import { useState } from "preact/hooks";
-import { deleteRule, listRules, replaceRule } from "../api/gateway";
-import { INLINE_HOOK_TYPES, type InlineHookType, type Rule, type RuleInput } from "../api/types";
+import { isMissingEndpoint } from "../api/client";
+import { deleteRule, listLookupTables, listRules, patchRule } from "../api/gateway";
+import { INLINE_HOOK_TYPES, type InlineHookType, type Rule } from "../api/types";
 import { ConfirmDialog } from "../components/dialog";
 import { EmptyState, Flash, Loading, Problem } from "../components/feedback";
 import { TextField } from "../components/fields";
 import { Page } from "../components/page";
+import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { href, navigate } from "../router";
 import { describeRule, kindSpec, kindsOf, tablesOf } from "./rule-kinds";
@@ -22,15 +25,6 @@ const TYPE_LABELS: Record<InlineHookType, string> = {
   telephony: "Telephony",
 };
 
-const inputOf = (rule: Rule, change: Partial<RuleInput> = {}): RuleInput => ({
-  kind: rule.kind,
-  ...(rule.name !== undefined && { name: rule.name }),
-  priority: rule.priority,
-  enabled: rule.enabled,
-  definition: rule.definition,
-  ...change,
-});
-
 /** New priorities after moving `index` by `step`: the list's order, renumbered 10, 20, 30… where needed. */
 export function reorder(rules: Rule[], index: number, step: -1 | 1): Array<{ rule: Rule; priority: number }> {
   const order = [...rules];
@@ -42,22 +36,34 @@ export function reorder(rules: Rule[], index: number, step: -1 | 1): Array<{ rul
 function LookupTables({ rules }: { rules: Rule[] }) {
   const [table, setTable] = useState("");
   const [error, setError] = useState<string | undefined>();
-  const used = [...new Set(rules.flatMap(tablesOf))].sort();
+  const stored = useLoad(() => listLookupTables().catch((e: unknown) => (isMissingEndpoint(e) ? null : Promise.reject(e))), []);
+  const counts = new Map((stored.data?.tables ?? []).map((t) => [t.table, t]));
+  const used = new Set(rules.flatMap(tablesOf));
+  const names = [...new Set([...counts.keys(), ...used])].sort();
   return (
     <section aria-labelledby="lookup-title" class="card">
       <h2 id="lookup-title">Lookup tables</h2>
       <p class="hint">Key → JSON value tables kept in D1, which rules read claim and attribute values from, and user import links with.</p>
-      {used.length > 0 ? (
-        <p>
-          Used by rules:{" "}
-          {used.map((t, i) => (
-            <>
-              {i > 0 ? ", " : ""}
-              <a href={href("inline-hooks", "lookup-tables", t)}>{t}</a>
-            </>
-          ))}
-        </p>
+      {stored.error ? <Problem error={stored.error} retry={stored.reload} /> : null}
+      {names.length > 0 ? (
+        <ul class="table-list">
+          {names.map((t) => {
+            const c = counts.get(t);
+            return (
+              <li key={t}>
+                <a href={href("inline-hooks", "lookup-tables", t)}>{t}</a>{" "}
+                <span class="hint">
+                  {c ? `${c.entries.toLocaleString()}${c.entriesCapped ? "+" : ""} entr${c.entries === 1 ? "y" : "ies"}` : stored.data === null ? "" : "no entries"}
+                  {used.has(t) ? " · read by rules" : ""}
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+      ) : stored.data ? (
+        <p>No table holds entries yet, and no rule reads one.</p>
       ) : null}
+      {stored.data?.next ? <p class="hint">The first {stored.data.tables.length} tables are listed; open any other by its name.</p> : null}
       <form
         class="inline-form"
         onSubmit={(e) => {
@@ -82,34 +88,16 @@ export function InlineHooks({ params }: { params: URLSearchParams }) {
   const asked = params.get("type") as InlineHookType | null;
   const type: InlineHookType = asked && INLINE_HOOK_TYPES.includes(asked) ? asked : "token";
   const loaded = useLoad(() => listRules(), []);
-  const [flash, setFlash] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, flash, failure, act } = useAction(loaded.reload);
   const [deleting, setDeleting] = useState<Rule | null>(null);
   const rules = (loaded.data ?? []).filter((r) => r.hookType === type);
   const hasKinds = kindsOf(type).length > 0;
 
-  const act = async (what: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    setFailure(null);
-    try {
-      await what();
-      setFlash(done);
-      loaded.reload();
-      return true;
-    } catch (error) {
-      setFailure(error);
-      loaded.reload();
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const label = (r: Rule) => r.name ?? kindSpec(r.kind)?.label ?? r.kind;
   const move = (index: number, step: -1 | 1) =>
     act(async () => {
-      for (const { rule, priority } of reorder(rules, index, step)) await replaceRule(rule.id, inputOf(rule, { priority }));
+      for (const { rule, priority } of reorder(rules, index, step)) await patchRule(rule.id, { priority });
     }, `${label(rules[index]!)} moved ${step < 0 ? "up" : "down"}.`);
 
   return (
@@ -207,7 +195,7 @@ export function InlineHooks({ params }: { params: URLSearchParams }) {
                       type="button"
                       class="secondary small"
                       disabled={busy}
-                      onClick={() => act(() => replaceRule(r.id, inputOf(r, { enabled: !r.enabled })), `${label(r)} ${r.enabled ? "disabled" : "enabled"}.`)}
+                      onClick={() => act(() => patchRule(r.id, { enabled: !r.enabled }), `${label(r)} ${r.enabled ? "disabled" : "enabled"}.`)}
                     >
                       {r.enabled ? "Disable" : "Enable"}
                     </button>

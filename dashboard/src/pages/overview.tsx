@@ -1,12 +1,16 @@
 /**
- * Overview: the gateway's health (GET /healthz with the token), events per hour or day by type group, failed
- * sign-ins and security events of the last 24 hours, destination health tiles, D1's size against its cap, and the
- * inline hook rules. Parts that need the operations API (stats, event search) say so when the gateway lacks it.
+ * Overview: the gateway's health (GET /healthz with the token: status, problems, the forwarding backlog, dead
+ * letters of the last hour, disabled destinations and recent alerts where the gateway reports them), events per hour for 24 hours or 7 days by type
+ * group, failed sign-ins and security events of the last 24 hours (the event search's outcome filter and type
+ * prefix: counted over a few pages, "+" when more may match, the newest listed), destination health tiles (state,
+ * success rate, last failure, queued, dead), D1's size against its cap, and the inline hook rules. Inline hook
+ * decisions per type need GET /admin/api/stats/inline, which no gateway has yet: that tile says so. Parts that
+ * need the operations API say so when the gateway lacks it.
  */
 import { useState } from "preact/hooks";
 import { isMissingEndpoint } from "../api/client";
-import { getDeliveryStats, getEventStats, getHealth, getStats, listDestinations, listRules, searchEvents } from "../api/gateway";
-import type { EventSearch } from "../api/types";
+import { getDeliveryStats, getEventStats, getHealth, getInlineStats, getStats, listDestinations, listRules, searchEvents } from "../api/gateway";
+import type { EventSearch, EventSummary } from "../api/types";
 import { EventsChart } from "../components/chart";
 import { LoadFailure, Loading, Problem, Unavailable } from "../components/feedback";
 import { bytes, count, percent, when } from "../components/format";
@@ -14,9 +18,10 @@ import { Page } from "../components/page";
 import { useLoad } from "../components/use-load";
 import { href } from "../router";
 import { ConnectOkta } from "./connect-okta";
-import { StateBadge } from "./destinations";
+import { lastFailureText, StateBadge } from "./destinations";
 
 const HOUR = 3_600_000;
+const minutes = (seconds: number) => (seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
 const orNull = <T,>(p: Promise<T>) => p.catch((e: unknown) => (isMissingEndpoint(e) ? null : Promise.reject(e)));
 
 function HealthCard() {
@@ -50,6 +55,45 @@ function HealthCard() {
           </ul>
         </div>
       ) : null}
+      {h.backlog ? (
+        <dl class="facts">
+          <div>
+            <dt>Waiting to fan out</dt>
+            <dd>
+              {count(h.backlog.outbox.batches)} deliveries{h.backlog.outbox.oldestAgeSeconds ? `, oldest ${minutes(h.backlog.outbox.oldestAgeSeconds)}` : ""}
+            </dd>
+          </div>
+          <div>
+            <dt>Retrying · overdue · queued</dt>
+            <dd>
+              {count(h.backlog.deliveries.retrying)} · {count(h.backlog.deliveries.overdue)} · {count(h.backlog.deliveries.waiting)}
+            </dd>
+          </div>
+          <div>
+            <dt>Dead letters (last hour)</dt>
+            <dd>
+              <a href={href("dead-letters")}>{count(h.deadLetters?.lastHour ?? 0)}</a>
+            </dd>
+          </div>
+          <div>
+            <dt>Alerts to</dt>
+            <dd>{h.alerts?.destination ? `${h.alerts.destination.name} (${h.alerts.destination.state})` : "off (ALERT_DESTINATION_ID)"}</dd>
+          </div>
+        </dl>
+      ) : null}
+      {h.alerts && h.alerts.recent.length > 0 ? (
+        <details>
+          <summary>Recent alerts ({h.alerts.recent.length})</summary>
+          <ul class="recent">
+            {h.alerts.recent.map((a) => (
+              <li key={a.id}>
+                <code>{a.kind}</code> {when(a.raisedAt)}: {a.state}
+                {a.lastError ? ` (${a.lastError})` : ""}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
       {h.disabledDestinations.length > 0 ? (
         <div class="notice warning">
           <p>Disabled destinations (their events wait):</p>
@@ -58,6 +102,7 @@ function HealthCard() {
               <li key={d.id}>
                 <a href={href("destinations")}>{d.name}</a>
                 {d.disabledReason ? `: ${d.disabledReason}` : ""}
+                {d.disabledAt ? ` (since ${when(d.disabledAt)})` : ""}
               </li>
             ))}
           </ul>
@@ -67,19 +112,46 @@ function HealthCard() {
   );
 }
 
-/** "12" or "200+" events matching a search in the last 24 hours, linking to the Events page with it. */
-function Highlight({ label, search, alert }: { label: string; search: EventSearch; alert: boolean }) {
+/** Pages of 200 a highlight reads at most: past 1,000 matches it says "1,000+". */
+const HIGHLIGHT_PAGES = 5;
+
+/** Events matching `search`, up to HIGHLIGHT_PAGES pages; `more` when the search could go on. */
+async function countMatching(search: EventSearch): Promise<{ events: EventSummary[]; more: boolean }> {
+  const events: EventSummary[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < HIGHLIGHT_PAGES; i++) {
+    const page = await searchEvents(search, cursor, 200);
+    events.push(...page.events);
+    if (page.nextCursor === null) return { events, more: false };
+    cursor = page.nextCursor;
+  }
+  return { events, more: true };
+}
+
+/** "12" or "1,000+" events matching a search in the last 24 hours, the newest three, linking to the Events page. */
+function Highlight({ label, search }: { label: string; search: EventSearch }) {
   const since = new Date(Math.floor(Date.now() / HOUR) * HOUR - 23 * HOUR).toISOString();
-  const found = useLoad(() => searchEvents({ ...search, since }, undefined, 200), []);
+  // By arrival, as the chart counts: the last 24 hours of what reached the gateway.
+  const found = useLoad(() => countMatching({ ...search, since, timeField: "received" }), []);
   if (found.error) return isMissingEndpoint(found.error) ? null : <Problem error={found.error} retry={found.reload} />;
   const n = found.data?.events.length;
-  const more = found.data?.nextCursor !== null && found.data?.nextCursor !== undefined;
-  const params = new URLSearchParams({ ...(search as Record<string, string>), since });
+  const params = new URLSearchParams({ ...(search as Record<string, string>), since, timeField: "received" });
   return (
-    <a class={`tile${alert && n ? " alert" : ""}`} href={`${href("events")}?${params}`}>
-      <span class="tile-value">{n === undefined ? "…" : `${count(n)}${more ? "+" : ""}`}</span>
+    <div class={`tile${n ? " alert" : ""}`}>
+      <a class="tile-value" href={`${href("events")}?${params}`} aria-label={`${label}: ${n === undefined ? "counting" : `${count(n)}${found.data!.more ? " or more" : ""}`}, last 24 hours`}>
+        {n === undefined ? "…" : `${count(n)}${found.data!.more ? "+" : ""}`}
+      </a>
       <span class="tile-label">{label} (24 h)</span>
-    </a>
+      {n ? (
+        <ul class="recent">
+          {found.data!.events.slice(0, 3).map((e) => (
+            <li key={e.uuid}>
+              <a href={href("events", e.uuid)}>{e.actorAlternateId ?? e.actorId ?? e.eventType}</a> <span class="hint">{when(e.published)}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
   );
 }
 
@@ -116,8 +188,8 @@ function EventsCard() {
               <span class="tile-value">{count(stats.data.events.receivedLast24Hours)}</span>
               <span class="tile-label">Events (24 h)</span>
             </div>
-            <Highlight label="Failed sign-ins" search={{ type: "user.session.start", outcome: "FAILURE" }} alert />
-            <Highlight label="Security events" search={{ type: "security.*" }} alert />
+            <Highlight label="Failed sign-ins" search={{ type: "user.session.start", outcome: "FAILURE" }} />
+            <Highlight label="Security events" search={{ type: "security.*" }} />
             <div class="tile">
               <span class="tile-value">{count(stats.data.outbox.batches)}</span>
               <span class="tile-label">Deliveries waiting to fan out</span>
@@ -167,14 +239,21 @@ function DestinationTiles() {
           {destinations.map((d) => {
             const h = health.get(d.id);
             return (
-              <li key={d.id} class={`tile${d.state === "disabled" || (h?.dead ?? 0) > 0 ? " alert" : ""}`}>
-                <a href={href("destinations", d.id)} class="tile-title">
-                  {d.name}
-                </a>
-                <StateBadge state={d.state} />
+              <li key={d.id} class={`tile${d.state === "disabled" || (h?.dead ?? 0) > 0 || d.lastFailure ? " alert" : ""}`} data-destination-id={d.id}>
+                <span>
+                  <a href={href("destinations", d.id)} class="tile-title">
+                    {d.name}
+                  </a>{" "}
+                  <StateBadge state={d.state} />
+                </span>
+                {h ? (
+                  <span class="tile-label">
+                    {percent(h.successRate)} delivered · {count(h.retrying)} retrying · {count(h.waiting)} queued · {count(h.dead)} dead (24 h)
+                  </span>
+                ) : null}
                 <span class="tile-label">
-                  {h ? `${percent(h.successRate)} delivered · ${count(h.retrying)} retrying · ${count(h.waiting)} queued · ${count(h.dead)} dead` : ""}
-                  {d.consecutiveFailures > 0 ? ` ${count(d.consecutiveFailures)} failures in a row` : ""}
+                  {d.lastFailure ? `Last failure: ${lastFailureText(d.lastFailure)}` : "No failure standing"}
+                  {d.consecutiveFailures > 0 ? ` · ${count(d.consecutiveFailures)} in a row` : ""}
                 </span>
               </li>
             );
@@ -188,6 +267,7 @@ function DestinationTiles() {
 
 function InlineCard() {
   const rules = useLoad(() => listRules(), []);
+  const stats = useLoad(() => getInlineStats().then(() => true, (e: unknown) => (isMissingEndpoint(e) ? false : Promise.reject(e))), []);
   return (
     <section class="card" aria-labelledby="inline-title">
       <h2 id="inline-title">Inline hooks</h2>
@@ -198,7 +278,9 @@ function InlineCard() {
           <a href={href("inline-hooks")}>Manage rules</a>
         </p>
       ) : null}
-      <p class="hint">Decisions and p95 latency per hook type appear here once the gateway keeps inline call statistics.</p>
+      {stats.data === false ? <Unavailable feature="inline hook decisions and p95 latency per type" endpoint="GET /admin/api/stats/inline" /> : null}
+      {stats.data === true ? <p class="hint">This gateway has inline call statistics; this version of the dashboard does not show them yet.</p> : null}
+      {stats.error ? <Problem error={stats.error} retry={stats.reload} /> : null}
     </section>
   );
 }

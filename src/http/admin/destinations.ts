@@ -1,9 +1,13 @@
 /**
  * /admin/api/destinations (docs/forwarding.md): parse the request, call the use case (src/usecases/destinations.ts),
  * answer. Create and rotate answer the new signing secret this once, with `cache-control: no-store`.
+ * POST /{id}/test-event sends one synthetic `gateway.test` event now and answers the attempt (src/usecases/test-event.ts).
  */
 import { Hono, type Context } from "hono";
-import { listDestinations } from "../../storage/destinations";
+import * as z from "zod";
+import { allRows } from "../../storage/d1";
+import { lastFailuresOf, lastFailuresStatement, readLastFailures } from "../../storage/destination-last-failure";
+import { listDestinationsStatement, toDestination, type DestinationRow } from "../../storage/destinations";
 import { createDestinationSchema, rotateSecretSchema, updateDestinationSchema } from "../../usecases/destination-input";
 import {
   createDestination,
@@ -13,6 +17,7 @@ import {
   updateDestination,
   type DestinationDeps,
 } from "../../usecases/destinations";
+import { sendTestEvent } from "../../usecases/test-event";
 import type { AppEnv } from "../types";
 import { readValidatedJson } from "../validated-json";
 import { destinationView } from "./destination-view";
@@ -20,7 +25,13 @@ import { destinationView } from "./destination-view";
 /** Most destinations one list answers with (a gateway has a handful; the bound keeps the response small). */
 export const LIST_LIMIT = 500;
 
+/** POST /{id}/test-event: the body is optional and, when sent, an empty object (nothing to choose yet). */
+export const testEventRequestSchema = z.strictObject({});
+
 export const destinationRoutes = new Hono<AppEnv>();
+
+/** Whether the request carries a body (a POST whose body is optional). */
+const hasBody = (c: Context<AppEnv>) => c.req.header("content-type") !== undefined || (c.req.header("content-length") ?? "0") !== "0";
 
 const deps = (c: Context<AppEnv>): DestinationDeps => ({ env: c.env, config: c.var.config, now: Date.now(), requestId: c.var.requestId });
 
@@ -37,13 +48,20 @@ destinationRoutes.post("/", async (c) => {
 
 destinationRoutes.get("/", async (c) => {
   const now = Date.now();
-  const destinations = await listDestinations(c.env.DB, LIST_LIMIT);
-  return c.json({ destinations: destinations.map((d) => destinationView(d, now)) });
+  // One round trip: the list and every destination's last failure (a few rows read each).
+  const [listed, failures] = await c.env.DB.batch<Record<string, unknown>>([
+    listDestinationsStatement(c.env.DB, LIST_LIMIT),
+    lastFailuresStatement(c.env.DB),
+  ]);
+  const lastFailures = lastFailuresOf(failures!);
+  const destinations = allRows<DestinationRow>(listed).map(toDestination);
+  return c.json({ destinations: destinations.map((d) => destinationView(d, now, lastFailures.get(d.id) ?? null)) });
 });
 
 destinationRoutes.get("/:id", async (c) => {
   const destination = await findDestination(c.env.DB, c.req.param("id"));
-  return c.json(destinationView(destination, Date.now()));
+  const lastFailure = (await readLastFailures(c.env.DB, [destination.id])).get(destination.id) ?? null;
+  return c.json(destinationView(destination, Date.now(), lastFailure));
 });
 
 destinationRoutes.patch("/:id", async (c) => {
@@ -58,7 +76,8 @@ destinationRoutes.patch("/:id", async (c) => {
     c.var.logFields.resumed = result.resumed.resumed;
     c.var.logFields.resumeContinues = result.resumed.more;
   }
-  return c.json(destinationView(result.destination, d.now));
+  const lastFailure = (await readLastFailures(c.env.DB, [result.destination.id])).get(result.destination.id) ?? null;
+  return c.json(destinationView(result.destination, d.now, lastFailure));
 });
 
 destinationRoutes.delete("/:id", async (c) => {
@@ -70,8 +89,7 @@ destinationRoutes.delete("/:id", async (c) => {
 
 destinationRoutes.post("/:id/rotate-secret", async (c) => {
   await findDestination(c.env.DB, c.req.param("id"));
-  const hasBody = c.req.header("content-type") !== undefined || (c.req.header("content-length") ?? "0") !== "0";
-  const input = hasBody ? await readValidatedJson(c.req.raw, rotateSecretSchema) : rotateSecretSchema.parse({});
+  const input = hasBody(c) ? await readValidatedJson(c.req.raw, rotateSecretSchema) : rotateSecretSchema.parse({});
   const rotated = await rotateSecret(deps(c), c.req.param("id"), input);
   c.var.logFields.destinationId = rotated.id;
   c.var.logFields.gracePeriodSeconds = input.gracePeriodSeconds;
@@ -84,4 +102,15 @@ destinationRoutes.post("/:id/rotate-secret", async (c) => {
     200,
     { "cache-control": "no-store" },
   );
+});
+
+destinationRoutes.post("/:id/test-event", async (c) => {
+  await findDestination(c.env.DB, c.req.param("id"));
+  if (hasBody(c)) await readValidatedJson(c.req.raw, testEventRequestSchema);
+  const result = await sendTestEvent({ env: c.env, config: c.var.config, now: Date.now() }, c.req.param("id"));
+  c.var.logFields.destinationId = result.destinationId;
+  c.var.logFields.testEventUuid = result.eventUuid;
+  c.var.logFields.testOutcome = result.outcome;
+  if (result.status !== null) c.var.logFields.testStatus = result.status;
+  return c.json(result, 200, { "cache-control": "no-store" });
 });

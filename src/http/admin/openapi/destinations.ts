@@ -3,7 +3,7 @@ import * as z from "zod";
 import { destinationConditionsSchema } from "../../../okta/routing";
 import { createDestinationSchema, rotateSecretSchema, updateDestinationSchema } from "../../../usecases/destination-input";
 import type { destinationView } from "../destination-view";
-import { LIST_LIMIT } from "../destinations";
+import { LIST_LIMIT, testEventRequestSchema } from "../destinations";
 import { count, destinationIdParam, isoTime } from "./common";
 import type { Assert, RouteDescription, Same } from "./describe";
 
@@ -23,6 +23,15 @@ export const destination = z
     state: z.enum(["active", "paused", "disabled"]),
     consecutiveFailures: count,
     disabledReason: z.string().nullable(),
+    lastFailure: z
+      .object({
+        at: isoTime.nullable(),
+        status: z.number().int().nullable().describe("HTTP status of the failed attempt; null: no response."),
+        error: z.string().nullable(),
+        delivery: z.enum(["retrying", "dead"]).describe("Whether that failure left its delivery retrying or dead."),
+      })
+      .nullable()
+      .describe("The newest dead letter, or the newest still-retrying delivery's last attempt; null: none."),
     previousSecretExpiresAt: isoTime.nullable().describe("While a rotated-out secret still signs (as a second signature)."),
     createdAt: isoTime.nullable(),
     updatedAt: isoTime.nullable(),
@@ -119,5 +128,35 @@ export const destinationRouteDescriptions: RouteDescription[] = [
       conflict: "Rotated by another request at the same time.",
       not_configured: "SECRETS_ENCRYPTION_KEY is not set.",
     },
+  },
+  {
+    method: "post",
+    path: "/admin/api/destinations/:id/test-event",
+    operationId: "sendDestinationTestEvent",
+    tag: "Destinations",
+    summary: "Send a test event to a destination now",
+    description:
+      "One synthetic `gateway.test` event (LogEvent-shaped, marked as a test), signed and formatted like a real delivery, sent now through the same attempt code as forwarding — also to a paused or disabled destination. Nothing is recorded: no event, delivery, attempt or dead letter, and no failure counted. The body is optional (`{}`).",
+    params: id,
+    body: { schema: testEventRequestSchema.meta({ id: "TestEventRequest" }), optional: true },
+    responses: {
+      200: {
+        description: "The attempt's outcome.",
+        schema: z
+          .object({
+            destinationId: z.string(),
+            eventUuid: z.string(),
+            eventType: z.literal("gateway.test"),
+            webhookId: z.string(),
+            outcome: z.enum(["delivered", "retry", "dead"]).describe("What forwarding would make of the answer."),
+            status: z.number().int().nullable().describe("The receiver's HTTP status; null: no response (timeout, network, URL refused)."),
+            latencyMs: z.number().int(),
+            error: z.string().nullable(),
+            attemptedAt: isoTime,
+          })
+          .meta({ id: "TestEventResult" }),
+      },
+    },
+    errors: ["not_found"],
   },
 ];

@@ -6,7 +6,7 @@
 import * as z from "zod";
 import { INLINE_HOOK_TYPES, type InlineHookType } from "../../../okta/inline/common";
 import { ruleInputSchema } from "../../../okta/inline/rules/schema";
-import { DEFAULT_LOOKUP_PAGE, MAX_LOOKUP_PAGE } from "../rules";
+import { DEFAULT_LOOKUP_PAGE, lookupTablesQuerySchema, MAX_LOOKUP_PAGE, rulePatchSchema } from "../rules";
 import type { RouteDescription } from "./describe";
 
 const hookType = z.enum(INLINE_HOOK_TYPES as [InlineHookType, ...InlineHookType[]]);
@@ -81,6 +81,48 @@ export const ruleRouteDescriptions: RouteDescription[] = [
     params: ruleId,
     responses: { 204: { description: "Deleted." } },
     errors: ["not_found"],
+  },
+  {
+    method: "patch",
+    path: "/admin/api/rules/:id",
+    operationId: "patchRule",
+    tag: "Inline hook rules",
+    summary: "Enable, disable or move a rule",
+    description: "Changes `enabled` and/or `priority` and leaves the definition as it is; the isolate's rule cache is dropped at once.",
+    params: ruleId,
+    body: { schema: rulePatchSchema.meta({ id: "RulePatch" }) },
+    responses: { 200: { description: "The rule as stored.", schema: storedRule } },
+    errors: ["not_found"],
+  },
+  {
+    method: "get",
+    path: "/admin/api/rules/lookup-tables",
+    operationId: "listLookupTables",
+    tag: "Inline hook rules",
+    summary: "List lookup tables",
+    description: "Tables that hold entries, in name order, with their entry counts (counted up to 10,000).",
+    query: {
+      schema: lookupTablesQuerySchema,
+      descriptions: { after: "The previous page's `next`: tables after this name.", limit: "Page size, 1–100 (default 100)." },
+      errorCode: "invalid_query",
+    },
+    responses: {
+      200: {
+        description: "A page of tables.",
+        schema: z
+          .object({
+            tables: z.array(
+              z.object({
+                table: z.string(),
+                entries: z.number().int().describe("Entries in the table, counted up to 10,000."),
+                entriesCapped: z.boolean().describe("True when the table holds more than `entries`."),
+              }),
+            ),
+            next: z.string().nullable().describe("Pass as `after` for the next page; null: the last page."),
+          })
+          .meta({ id: "LookupTablePage" }),
+      },
+    },
   },
   {
     method: "get",
