@@ -33,12 +33,16 @@ export function load(baseUrl, scenario, { seconds, connections }) {
   });
 }
 
-/** The bare baseline Worker under `wrangler dev`, on a free port of 127.0.0.1. */
-export async function startBare() {
+/**
+ * A baseline Worker under `wrangler dev`, on a free port of 127.0.0.1: bench/bare-worker.toml (reads the body,
+ * answers a constant) or bench/bare-worker-logging.toml (the same plus one log line per request, which under
+ * `wrangler dev` is most of what the gateway must do beyond it: docs/testing.md).
+ */
+export async function startBare(config = "bench/bare-worker.toml") {
   const port = await freePort();
   const child = spawn(
     path.join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["dev", "--config", "bench/bare-worker.toml", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+    ["dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
     {
       cwd: ROOT,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` },

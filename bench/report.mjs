@@ -14,15 +14,17 @@ function table(headers, rows) {
 export function markdown(run) {
   const out = [`# Benchmark run ${run.date}`, "", `${run.machine}. ${run.method}`, ""];
   if (run.http) {
-    out.push("## Requests against a bare Worker (same wrangler, workerd and load, alternating)", "");
+    out.push("## Requests against bare Workers (same wrangler, workerd and load, taking turns)", "");
     out.push(
       table(
-        ["scenario", "gateway req/s", "bare req/s", "× bare (median of rounds)", "p50 / p99 ms", "bare p50 / p99 ms", "events/s", "in-Worker ms p50 / p99", "D1 rows read / written per request"],
+        ["scenario", "gateway req/s", "bare req/s", "× bare (median of rounds)", "bare+log req/s", "× bare+log", "p50 / p99 ms", "bare p50 / p99 ms", "events/s", "in-Worker ms p50 / p99", "D1 rows read / written per request"],
         run.http.map((s) => [
           s.name,
           fmt(s.gatewayRps),
           fmt(s.bareRps),
           `**${fmt(s.ratio, 2)}** (${s.ratios.map((r) => fmt(r, 2)).join(", ")})`,
+          fmt(s.bareLoggingRps),
+          `**${fmt(s.loggingRatio, 2)}** (${s.loggingRatios.map((r) => fmt(r, 2)).join(", ")})`,
           `${fmt(s.p50)} / ${fmt(s.p99)}`,
           `${fmt(s.bareP50)} / ${fmt(s.bareP99)}`,
           s.eventsPerSecond ? fmt(s.eventsPerSecond) : "",

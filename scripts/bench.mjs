@@ -66,23 +66,33 @@ async function inlineRules(gw) {
   await admin(gw, "/rules", { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "Use your work email.", fieldMessage: "Only example.com addresses can register." } });
 }
 
-async function httpSection(gw, bare) {
+async function httpSection(gw, bare, bareLogging) {
   const warm = SCENARIOS[0];
-  await load(gw.baseUrl, warm, { seconds: 2, connections });
-  await load(bare.baseUrl, warm, { seconds: 2, connections });
+  for (const target of [gw, bare, bareLogging]) await load(target.baseUrl, warm, { seconds: 2, connections });
   const results = [];
   for (const scenario of SCENARIOS.filter((s) => onlyScenarios.length === 0 || onlyScenarios.includes(s.id))) {
     const gatewayRuns = [];
     const bareRuns = [];
+    const loggingRuns = [];
     const from = gw.output().length;
     for (let round = 0; round < rounds; round++) {
-      // Alternate who goes first, so a machine getting busier or quieter does not favour either side.
-      const pair = round % 2 === 0 ? [[gw, gatewayRuns], [bare, bareRuns]] : [[bare, bareRuns], [gw, gatewayRuns]];
-      for (const [target, runs] of pair) runs.push(await load(target.baseUrl, scenario, { seconds, connections }));
+      // Rotate who goes first, so a machine getting busier or quieter does not favour any side.
+      const order = [[gw, gatewayRuns], [bare, bareRuns], [bareLogging, loggingRuns]];
+      for (let k = 0; k < round % 3; k++) order.push(order.shift());
+      for (const [target, runs] of order) runs.push(await load(target.baseUrl, scenario, { seconds, connections }));
     }
     const inWorker = requestCost(logLines(gw.output().slice(from)), scenario);
+    // The inline audit is written after the answers (coalesced, src/storage/inline-call-buffer.ts), so it is not in
+    // the requests' own D1 counts: its rows, each with one index entry, over the calls they hold.
+    let auditRowsWrittenPerCall;
+    if (scenario.id.startsWith("inline-")) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      const [audit] = await gw.query(`SELECT count(*) AS rows, coalesce(sum(call_count), 0) AS calls FROM inline_call_batches WHERE hook_type = '${scenario.id.slice("inline-".length)}'`);
+      auditRowsWrittenPerCall = audit.calls > 0 ? (2 * audit.rows) / audit.calls : undefined;
+    }
     const rps = (r) => r.requests.average;
     const ratios = gatewayRuns.map((g, i) => rps(g) / rps(bareRuns[i]));
+    const loggingRatios = gatewayRuns.map((g, i) => rps(g) / rps(loggingRuns[i]));
     const mid = (runs, f) => median(runs.map(f));
     const failures = gatewayRuns.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
     results.push({
@@ -92,6 +102,9 @@ async function httpSection(gw, bare) {
       bareRps: mid(bareRuns, rps),
       ratio: median(ratios),
       ratios,
+      bareLoggingRps: mid(loggingRuns, rps),
+      loggingRatio: median(loggingRatios),
+      loggingRatios,
       p50: mid(gatewayRuns, (r) => r.latency.p50),
       p99: mid(gatewayRuns, (r) => r.latency.p99),
       bareP50: mid(bareRuns, (r) => r.latency.p50),
@@ -99,8 +112,9 @@ async function httpSection(gw, bare) {
       eventsPerSecond: scenario.events ? mid(gatewayRuns, rps) * scenario.events : null,
       failures,
       inWorker,
+      ...(auditRowsWrittenPerCall !== undefined && { auditRowsWrittenPerCall }),
     });
-    console.log(`${scenario.name}: ${Math.round(results.at(-1).gatewayRps)} req/s, ${results.at(-1).ratio.toFixed(2)}× bare${failures ? `, ${failures} failures` : ""}`);
+    console.log(`${scenario.name}: ${Math.round(results.at(-1).gatewayRps)} req/s, ${results.at(-1).ratio.toFixed(2)}× bare, ${results.at(-1).loggingRatio.toFixed(2)}× bare+log${failures ? `, ${failures} failures` : ""}`);
   }
   return results;
 }
@@ -207,19 +221,21 @@ async function storageSection() {
 const run = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), Node ${process.version}, wrangler dev --local`,
-  method: `${connections} connections, ${rounds} rounds of ${seconds} s per scenario, gateway and bare Worker alternating; ratios are per round, the table shows their median.`,
+  method: `${connections} connections, ${rounds} rounds of ${seconds} s per scenario, the gateway and both baselines taking turns going first; ratios are per round, the table shows their median. "bare": reads the body and answers a constant (bench/bare-worker.js); "bare+log": the same plus one log line per request (bench/bare-worker-logging.js), the fairer reference under wrangler dev, whose inspector session relays every console call (docs/testing.md).`,
 };
 if (sections.has("http") || sections.has("forwarding")) {
   const bare = sections.has("http") ? await startBare() : null;
+  const bareLogging = sections.has("http") ? await startBare("bench/bare-worker-logging.toml") : null;
   const gw = await startGateway({ vars: GATEWAY_VARS });
   try {
     await inlineRules(gw);
     // Forwarding first, while the queue is idle; the load scenarios after it run with no destination.
     if (sections.has("forwarding")) run.forwarding = await forwardingSection(gw);
-    if (sections.has("http")) run.http = await httpSection(gw, bare);
+    if (sections.has("http")) run.http = await httpSection(gw, bare, bareLogging);
   } finally {
     await gw.stop();
     bare?.stop();
+    bareLogging?.stop();
   }
 }
 if (sections.has("storage")) run.storage = await storageSection();
