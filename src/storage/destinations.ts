@@ -129,7 +129,7 @@ export async function saveDestination(db: D1Database, d: Destination): Promise<b
     .prepare(
       `UPDATE destinations SET name = ?2, url = ?3, event_types = ?4, conditions = ?5, format = ?6,
          okta_auth_header = ?7, okta_auth_value = ?8, timeout_ms = ?9, state = ?10, consecutive_failures = ?11,
-         disabled_reason = ?12, updated_at = ?13
+         failing_since = CASE WHEN ?11 = 0 THEN NULL ELSE failing_since END, disabled_reason = ?12, updated_at = ?13
        WHERE id = ?1`,
     )
     .bind(
@@ -177,28 +177,41 @@ export async function deleteDestination(db: D1Database, id: string): Promise<boo
 /** Statement: a 2xx reset the run of failures (written only when there was one). */
 export function resetFailuresStatement(db: D1Database, id: string): D1PreparedStatement {
   return db
-    .prepare("UPDATE destinations SET consecutive_failures = 0 WHERE id = ?1 AND consecutive_failures <> 0")
+    .prepare("UPDATE destinations SET consecutive_failures = 0, failing_since = NULL WHERE id = ?1 AND consecutive_failures <> 0")
     .bind(id);
 }
 
+/** When a run of failures disables a destination (DESTINATION_DISABLE_AFTER_FAILURES and …_MINUTES). */
+export interface DisableRule {
+  /** Consecutive failed attempts. */
+  afterFailures: number;
+  /** Ms since the first of them (0: the count alone). */
+  afterMs: number;
+}
+
 /**
- * Statement: `failures` more failed attempts (one by default); an active destination reaching `disableAfter` consecutive failures is
- * disabled. RETURNING tells the caller the resulting state and count.
+ * Statement: `failures` more failed attempts at `now`. An active destination is disabled when its run of failures
+ * reaches `rule.afterFailures` attempts AND began at least `rule.afterMs` ago (`failing_since`, migration 0009):
+ * both, so neither a hundred failures of a few seconds' blip nor one slow failure an hour disables it. RETURNING
+ * the resulting state and count, and `updated_at` (= `now` exactly when this statement disabled it).
  */
-export function countFailureStatement(db: D1Database, id: string, disableAfter: number, now: number, failures = 1): D1PreparedStatement {
+export function countFailureStatement(db: D1Database, id: string, rule: DisableRule, now: number, failures = 1): D1PreparedStatement {
+  const disables = "state = 'active' AND consecutive_failures + ?4 >= ?2 AND ?3 - coalesce(failing_since, ?3) >= ?5";
   return db
     .prepare(
       `UPDATE destinations SET
          consecutive_failures = consecutive_failures + ?4,
-         state = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2 THEN 'disabled' ELSE state END,
-         disabled_reason = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2
-                                THEN 'disabled automatically after ' || CAST(?2 AS INTEGER) || ' consecutive failed attempts'
+         failing_since = coalesce(failing_since, ?3),
+         state = CASE WHEN ${disables} THEN 'disabled' ELSE state END,
+         disabled_reason = CASE WHEN ${disables}
+                                THEN 'disabled automatically after ' || CAST(consecutive_failures + ?4 AS INTEGER) || ' consecutive failed attempts'
+                                     || CASE WHEN ?5 > 0 THEN ' over ' || CAST((?3 - failing_since) / 60000 AS INTEGER) || ' minutes' ELSE '' END
                                 ELSE disabled_reason END,
-         updated_at = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2 THEN ?3 ELSE updated_at END
+         updated_at = CASE WHEN ${disables} THEN ?3 ELSE updated_at END
        WHERE id = ?1
-       RETURNING state, consecutive_failures`,
+       RETURNING state, consecutive_failures, updated_at`,
     )
-    .bind(id, disableAfter, now, failures);
+    .bind(id, rule.afterFailures, now, failures, rule.afterMs);
 }
 
 export interface DisabledDestinationSummary {
