@@ -196,7 +196,8 @@ export interface DisableRule {
  * the resulting state and count, and `updated_at` (= `now` exactly when this statement disabled it).
  */
 export function countFailureStatement(db: D1Database, id: string, rule: DisableRule, now: number, failures = 1): D1PreparedStatement {
-  const disables = "state = 'active' AND consecutive_failures + ?4 >= ?2 AND ?3 - coalesce(failing_since, ?3) >= ?5";
+  // ?5 = 0 is the count alone, even for an attempt that settles after a later one began the run (its `now` is older).
+  const disables = "state = 'active' AND consecutive_failures + ?4 >= ?2 AND (?5 = 0 OR ?3 - coalesce(failing_since, ?3) >= ?5)";
   return db
     .prepare(
       `UPDATE destinations SET

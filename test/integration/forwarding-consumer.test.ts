@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/forwarding/backoff";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { signV1 } from "../../src/forwarding/signing";
+import { countFailureStatement } from "../../src/storage/destinations";
 import {
   ADMIN_HEADERS,
   adminCall,
@@ -514,6 +515,15 @@ describe("paused and disabled destinations", () => {
     stubDestinations(() => new Response(null, { status: 204 }));
     await attempt(uuids[1]!, d.id);
     expect(await since()).toEqual({ n: 0, at: null });
+  });
+
+  it("the count alone (DESTINATION_DISABLE_AFTER_MINUTES=0) disables even when the failure settling last began before the run's first", async () => {
+    const d = await createDestination({});
+    const now = Date.now();
+    // Two attempts in flight at once: the later-started one settles first and begins the run.
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 2, failing_since = ?2 WHERE id = ?1").bind(d.id, now).run();
+    const after = await countFailureStatement(env.DB, d.id, { afterFailures: 3, afterMs: 0 }, now - 5).first<{ state: string; consecutive_failures: number }>();
+    expect(after).toMatchObject({ state: "disabled", consecutive_failures: 3 });
   });
 
   it("a success resets the run of failures", async () => {
