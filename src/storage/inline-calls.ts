@@ -149,10 +149,12 @@ const FAR_FUTURE = Number.MAX_SAFE_INTEGER;
 function rowsStatement(db: D1Database, type: InlineHookType, query: InlineCallQuery): D1PreparedStatement {
   const from = query.from ?? 0;
   const to = query.to ?? FAR_FUTURE;
-  // Rows whose latest call is at or after `to` may still hold earlier calls, but at most MAX_BATCH_SPAN_MS earlier.
-  const lastBelow = Math.min(FAR_FUTURE, to + MAX_BATCH_SPAN_MS);
   const cursorLast = query.cursor?.lastReceivedAt ?? FAR_FUTURE;
   const cursorId = query.cursor?.batchId ?? FAR_FUTURE;
+  // Rows whose latest call is at or after `to` may still hold earlier calls, but at most MAX_BATCH_SPAN_MS earlier.
+  // The cursor bounds the index range too: SQLite does not start an index range at a row value, so without it a
+  // page deep in the results would walk (and pay for) every entry above the cursor again.
+  const lastBelow = Math.min(FAR_FUTURE, to + MAX_BATCH_SPAN_MS, cursorLast + 1);
   return db
     .prepare(
       `SELECT id, hook_type, last_received_at, calls FROM inline_call_batches
