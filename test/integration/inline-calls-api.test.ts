@@ -89,7 +89,7 @@ describe("real inline hook calls, found by every filter", () => {
     const { page } = await searchPage({ since });
     expect(ids(page)).toEqual(["real-fallback", "real-token", "real-allow", "real-deny-2", "real-deny-1"]);
     expect(page.nextCursor).toBeNull();
-    const [fallback, , allow, deny] = page.calls;
+    const [fallback, , allow, deny] = page.calls as [Json, Json, Json, Json, Json];
     expect(deny).toMatchObject({ type: "registration", decision: "DENY", decidedBy: `rules:${ruleId}`, fallbackReason: null, status: 200 });
     expect(deny.commands).toEqual(["com.okta.action.update DENY"]);
     expect(allow).toMatchObject({ type: "registration", decision: "empty", decidedBy: "default", status: 204, commands: [] });
