@@ -7,7 +7,9 @@
  *
  * `listInlineCalls` is the one reader of calls: newest first, narrowed by type and time (and, optionally, by a
  * predicate on the decoded call), a page at a time with a keyset cursor, reading at most MAX_BATCH_ROWS_PER_PAGE rows
- * per type per page whatever the table holds. The stats (./stats-inline.ts) read rows through `decodeCalls`. "Newest first"
+ * per type per page whatever the table holds (with `to`, the index range also walks the rows ending within
+ * MAX_BATCH_SPAN_MS after it: the index does not hold first_received_at to skip them). The stats
+ * (./stats-inline.ts) read rows through `decodeCalls`. "Newest first"
  * is by row, then by call within a row: rows are ordered by their latest call, so calls of rows written by
  * different isolates in the same few seconds may interleave.
  */

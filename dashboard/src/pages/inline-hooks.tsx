@@ -17,7 +17,7 @@ import { href, navigate } from "../router";
 import { RecentCalls } from "./inline-calls";
 import { describeRule, kindSpec, kindsOf, tablesOf } from "./rule-kinds";
 
-const TYPE_LABELS: Record<InlineHookType, string> = {
+export const TYPE_LABELS: Record<InlineHookType, string> = {
   token: "Token",
   registration: "Registration",
   saml: "SAML",

@@ -19,6 +19,7 @@ import { useLoad } from "../components/use-load";
 import { href } from "../router";
 import { ConnectOkta } from "./connect-okta";
 import { lastFailureText, StateBadge } from "./destinations";
+import { TYPE_LABELS } from "./inline-hooks";
 
 const HOUR = 3_600_000;
 const minutes = (seconds: number) => (seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
@@ -265,15 +266,6 @@ function DestinationTiles() {
   );
 }
 
-const INLINE_LABELS: Record<InlineTypeStats["type"], string> = {
-  token: "Token",
-  registration: "Registration",
-  saml: "SAML",
-  "user-import": "User import",
-  "password-import": "Password import",
-  telephony: "Telephony",
-};
-
 /** "DENY 12 · empty 3" — the type's decisions, most first (the first three, then "…"). */
 function decisionsText(t: InlineTypeStats): string {
   const shown = t.decisions.slice(0, 3).map((d) => `${d.decision} ${count(d.count)}`);
@@ -305,7 +297,7 @@ function InlineDecisions({ types }: { types: InlineTypeStats[] }) {
               return (
                 <tr key={t.type} data-inline-type={t.type}>
                   <th scope="row">
-                    <a href={`${href("inline-hooks")}?type=${t.type}`}>{INLINE_LABELS[t.type]}</a>
+                    <a href={`${href("inline-hooks")}?type=${t.type}`}>{TYPE_LABELS[t.type]}</a>
                   </th>
                   <td>
                     {count(t.calls)}
