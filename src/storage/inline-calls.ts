@@ -5,8 +5,11 @@
  * The caller passes only the shape of a decision (see summarizeResponse in src/okta/inline/outcomes.ts): no
  * password, OTP, token or claim value ever reaches this table.
  *
- * `listInlineCalls` is the one reader: calls newest first, narrowed by type and time, a page at a time with a keyset
- * cursor, reading at most MAX_BATCH_ROWS_PER_PAGE rows per type per page whatever the table holds. "Newest first"
+ * `listInlineCalls` is the one reader of calls: newest first, narrowed by type and time (and, optionally, by a
+ * predicate on the decoded call), a page at a time with a keyset cursor, reading at most MAX_BATCH_ROWS_PER_PAGE rows
+ * per type per page whatever the table holds (with `to`, the index range also walks the rows ending within
+ * MAX_BATCH_SPAN_MS after it: the index does not hold first_received_at to skip them). The stats
+ * (./stats-inline.ts) read rows through `decodeCalls`. "Newest first"
  * is by row, then by call within a row: rows are ordered by their latest call, so calls of rows written by
  * different isolates in the same few seconds may interleave.
  */
@@ -112,6 +115,8 @@ export interface InlineCallQuery {
   /** Calls wanted, 1 – MAX_CALLS_PER_PAGE. A page may hold fewer and still have a cursor (rows read are bounded). */
   limit: number;
   cursor?: InlineCallCursor;
+  /** Only calls this accepts (applied to the decoded calls of the rows read: it narrows the page, not the rows read). */
+  match?: (call: InlineCallRecord) => boolean;
 }
 
 export interface InlineCallPage {
@@ -146,10 +151,12 @@ const FAR_FUTURE = Number.MAX_SAFE_INTEGER;
 function rowsStatement(db: D1Database, type: InlineHookType, query: InlineCallQuery): D1PreparedStatement {
   const from = query.from ?? 0;
   const to = query.to ?? FAR_FUTURE;
-  // Rows whose latest call is at or after `to` may still hold earlier calls, but at most MAX_BATCH_SPAN_MS earlier.
-  const lastBelow = Math.min(FAR_FUTURE, to + MAX_BATCH_SPAN_MS);
   const cursorLast = query.cursor?.lastReceivedAt ?? FAR_FUTURE;
   const cursorId = query.cursor?.batchId ?? FAR_FUTURE;
+  // Rows whose latest call is at or after `to` may still hold earlier calls, but at most MAX_BATCH_SPAN_MS earlier.
+  // The cursor bounds the index range too: SQLite does not start an index range at a row value, so without it a
+  // page deep in the results would walk (and pay for) every entry above the cursor again.
+  const lastBelow = Math.min(FAR_FUTURE, to + MAX_BATCH_SPAN_MS, cursorLast + 1);
   return db
     .prepare(
       `SELECT id, hook_type, last_received_at, calls FROM inline_call_batches
@@ -166,19 +173,24 @@ function newerRowFirst(a: BatchRow, b: BatchRow): number {
   return b.last_received_at - a.last_received_at || b.id - a.id;
 }
 
+/** The calls of a row's `calls` column, as written (oldest first). */
+export function decodeCalls(hookType: InlineHookType, text: string): InlineCallRecord[] {
+  return (JSON.parse(text) as StoredCall[]).map((call) => fromStored(hookType, call));
+}
+
 /** A row's calls, newest first (ties: the later written first), as a reader pages through them. */
 function callsOf(row: BatchRow): InlineCallRecord[] {
-  const stored = JSON.parse(row.calls) as StoredCall[];
-  return stored
+  return decodeCalls(row.hook_type, row.calls)
     .map((call, index) => ({ call, index }))
     .sort((a, b) => b.call.receivedAt - a.call.receivedAt || b.index - a.index)
-    .map(({ call }) => fromStored(row.hook_type, call));
+    .map(({ call }) => call);
 }
 
 /**
  * One page of inline hook calls, newest first, narrowed by type and [from, to). Reads at most
  * MAX_BATCH_ROWS_PER_PAGE rows per type (all six types in one round trip when no type is given), so a page can come
- * back shorter than `limit` — even empty — with a cursor: keep paging while the cursor is not null.
+ * back shorter than `limit` — even empty — with a cursor: keep paging while the cursor is not null. `match` skips
+ * calls without changing what is read, so a rare match makes short pages, never more rows read.
  */
 export async function listInlineCalls(db: D1Database, query: InlineCallQuery): Promise<InlineCallPage> {
   const limit = Math.min(MAX_CALLS_PER_PAGE, Math.max(1, Math.floor(query.limit)));
@@ -207,7 +219,7 @@ export async function listInlineCalls(db: D1Database, query: InlineCallQuery): P
     const resumeAt = isCursorRow(row, query.cursor) ? query.cursor!.taken : 0;
     for (let i = resumeAt; i < rowCalls.length; i++) {
       const call = rowCalls[i]!;
-      if (call.receivedAt < from || call.receivedAt >= to) continue;
+      if (call.receivedAt < from || call.receivedAt >= to || (query.match && !query.match(call))) continue;
       calls.push(call);
       if (calls.length === limit) {
         const more = i + 1 < rowCalls.length || position + 1 < rows.length || floor !== undefined;

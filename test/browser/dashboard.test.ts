@@ -415,8 +415,8 @@ describe("dashboard: every page, at both widths and in both schemes", () => {
     expect(watches.length).toBeGreaterThan(5);
     expect(watches.flatMap((w) => w.cspViolations)).toEqual([]);
     expect(watches.flatMap((w) => w.pageErrors)).toEqual([]);
-    // The only console errors are the browser's notes of answers these tests asked for: the 404 of the inline
-    // decisions' stats (not on this gateway), the refused tokens' 401s and the refused inputs' 400s.
+    // The only console errors are the browser's notes of answers these tests asked for: 404s of things looked up
+    // that do not exist, the refused tokens' 401s and the refused inputs' 400s.
     const unexpected = watches.flatMap((w) => w.consoleErrors).filter((e) => !/^Failed to load resource: the server responded with a status of (400|401|404)\b/.test(e));
     expect(unexpected).toEqual([]);
   });

@@ -5,14 +5,15 @@
  * deliveries from test/fixtures/okta, and copies of its example events with fresh uuids):
  *
  * - Overview: the chart of events per hour by type group, failed sign-ins and security events counted and listed,
- *   destination tiles with their last failure, D1's size, and the inline decisions tile's "not available" state
- *   (GET /admin/api/stats/inline is not on this gateway);
+ *   destination tiles with their last failure, D1's size, and the inline decisions tile (none yet);
  * - Events: filtered by type and outcome (the filters in the URL), a live update while the page is open, "Load
  *   more" through the API's cursor; one event opened (payload pretty-printed, its attempts), replayed after a
  *   confirmation, the new attempt arriving at the receiver and then in the event's detail;
  * - Destinations: pause and resume, "Send test event" (delivered, then refused by a failing receiver);
  * - Dead letters: made by a receiver answering 410, shown as the destination's last failure, redriven one by one
  *   and all together (the job's progress) once the receiver is fixed, and deleted after a confirmation;
+ * - Inline hooks: Okta's token and registration example calls (one denied by a rule) in the type's recent calls,
+ *   filtered, a bad filter refused at its field, and in the Overview's decisions and p95 latency per type;
  * - sign-out;
  * and, with answers given in the browser (page.route) because the real API cannot produce them on demand, a gateway
  * without the operations API (its 404s) and a storage failure (503).
@@ -24,7 +25,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminRequest, E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, startGateway, waitFor, type Gateway } from "../e2e/gateway.js";
+import { adminRequest, E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway, waitFor, type Gateway } from "../e2e/gateway.js";
 import { DESKTOP, launchChromium, PHONE, screenshot, seriousAccessibilityViolations, signIn as signInAs, watchedPage, type PageWatch } from "./browser.js";
 
 type Json = Record<string, any>;
@@ -152,7 +153,7 @@ describe("Overview", () => {
     const tile = page.locator(`.tile[data-destination-id="${destinationId}"]`);
     await tile.getByText("100 % delivered").waitFor();
     expect(await tile.textContent()).toContain("No failure standing");
-    await page.getByText("Not available on this gateway yet: inline hook decisions and p95 latency per type.").waitFor();
+    await page.getByText("No inline hook call in the last 24 hours.", { exact: false }).waitFor();
     // The detailed health: the forwarding backlog, the last hour's dead letters, alerts (none configured here).
     const health = page.locator("section", { has: page.getByRole("heading", { name: "Gateway" }) });
     expect(await health.locator("dt").allTextContents()).toEqual(expect.arrayContaining(["Waiting to fan out", "Dead letters (last hour)", "Alerts to"]));
@@ -332,16 +333,101 @@ describe("Destinations and dead letters", () => {
   });
 });
 
+describe("Inline hooks: recent calls and the Overview's decisions per type", () => {
+  let ruleId: string;
+
+  /** An inline hook call as Okta makes it, with its fixture's body; the answer's status. */
+  async function inlineCall(type: string, fixture: string, requestId: string): Promise<number> {
+    const res = await fetch(`${gateway.baseUrl}/hooks/inline/${type}`, {
+      method: "POST",
+      headers: { authorization: E2E_INLINE_SECRET, "content-type": "application/json", "x-okta-request-id": requestId },
+      body: fixtureText(fixture),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  beforeAll(async () => {
+    // The registration example's email is at example.com: this rule denies it.
+    ruleId = (
+      await api<Json>("POST", "/rules", {
+        kind: "registration.email-domain",
+        name: "No example.com",
+        definition: { deny: ["example.com"], errorSummary: "Registration refused.", fieldMessage: "Use your work email." },
+      })
+    ).id;
+    expect(await inlineCall("token", "token-hook.request.json", "browser-token-1")).toBe(204);
+    expect(await inlineCall("token", "token-hook.request.json", "browser-token-2")).toBe(204);
+    expect(await inlineCall("registration", "registration-hook.request.ssr.json", "browser-registration")).toBe(200);
+    // The audit is written within INLINE_AUDIT_FLUSH_MS (1 s) of each call.
+    await waitFor(async () => (await api<{ calls: unknown[] }>("GET", "/inline-calls")).calls.length === 3, "the three inline hook calls in the audit");
+  });
+
+  it("lists a type's recent calls with decision, decided-by, fallback, latency and time, and filters them", async () => {
+    const page = await newPage();
+    await signIn(page);
+    await nav(page, "Inline hooks");
+    await page.getByRole("link", { name: /^Registration/ }).click();
+    const calls = page.getByRole("table", { name: "Registration hook calls, newest first" });
+    const row = calls.locator('tr[data-okta-request-id="browser-registration"]');
+    await row.waitFor();
+    const cells = await row.locator("td").allTextContents();
+    expect(cells.slice(1)).toEqual(["DENY", `rules:${ruleId}`, "—", expect.stringMatching(/^\d[\d,]* ms$/), "200"]);
+    expect(cells[0]).not.toBe("—");
+    await check(page, "inline-calls");
+
+    // Decided by a handler: none of these.
+    await page.getByLabel("Decided by").selectOption("handler");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("No call matches these filters.").waitFor();
+    await page.getByRole("button", { name: "Clear" }).click();
+    await row.waitFor();
+
+    // The token tab: its two calls, answered by the default.
+    await page.getByRole("link", { name: /^Token/ }).click();
+    const tokens = page.getByRole("table", { name: "Token hook calls, newest first" });
+    await tokens.locator('tr[data-okta-request-id="browser-token-1"]').waitFor();
+    expect(await tokens.locator("tbody tr").count()).toBe(2);
+    expect(await tokens.locator("tbody tr td:nth-child(3)").allTextContents()).toEqual(["default", "default"]);
+    // A decision the API refuses is shown at its field.
+    await page.getByLabel("Decision").fill("not a decision");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.locator("#call-decision-error").getByText(/must be a decision/).waitFor();
+    expect(await page.getByLabel("Decision").getAttribute("aria-invalid")).toBe("true");
+  });
+
+  it("shows decisions and p95 latency per type on the Overview", async () => {
+    for (const viewport of [DESKTOP, PHONE]) {
+      const page = await newPage(viewport);
+      await signIn(page);
+      const table = page.getByRole("table", { name: "Inline hook calls, last 24 hours" });
+      const token = table.locator('tr[data-inline-type="token"]');
+      await token.waitFor();
+      expect((await token.locator("td").allTextContents()).slice(0, 3)).toEqual(["2", "empty 2", "—"]);
+      expect(await token.locator("td").nth(3).textContent()).toMatch(/^\d[\d,]*$/);
+      expect((await table.locator('tr[data-inline-type="registration"] td').allTextContents()).slice(0, 2)).toEqual(["1", "DENY 1"]);
+      expect(await table.locator("tbody tr").count()).toBe(2);
+      await check(page, "overview-inline");
+      if (viewport === PHONE) {
+        await page.goto(`${gateway.baseUrl}/admin/#/inline-hooks?type=registration`);
+        await page.locator('tr[data-okta-request-id="browser-registration"]').waitFor();
+        await check(page, "inline-calls");
+      }
+    }
+  });
+});
+
 describe("states the real API cannot produce on demand (its answers given in the browser with page.route)", () => {
   it("a gateway without the operations API: each page says what is not available and what still works", async () => {
     const page = await newPage();
     // An older gateway answers 404 for the operations API's routes; an event's deliveries are still there.
     await page.route(
-      (url) => /^\/admin\/api\/(events|replays|stats|dead-letters)(\/|$)/.test(url.pathname) && !url.pathname.endsWith("/deliveries"),
+      (url) => /^\/admin\/api\/(events|replays|stats|dead-letters|inline-calls)(\/|$)/.test(url.pathname) && !url.pathname.endsWith("/deliveries"),
       (route) => route.fulfill({ status: 404, contentType: "application/json", body: JSON.stringify({ error: { code: "not_found", message: "No such route." } }) }),
     );
     await signIn(page);
     await page.getByText("Not available on this gateway yet: event statistics.").waitFor();
+    await page.getByText("Not available on this gateway yet: inline hook decisions and p95 latency per type.").waitFor();
     await nav(page, "Events");
     await page.getByText("Not available on this gateway yet: event search.").waitFor();
     await page.getByLabel("Open an event by its uuid").fill(REPLAY_UUID);
@@ -352,6 +438,8 @@ describe("states the real API cannot produce on demand (its answers given in the
     await page.goto(`${gateway.baseUrl}/admin/#/dead-letters`);
     await page.getByText("Not available on this gateway yet: dead letters.").waitFor();
     await check(page, "dead-letters-unavailable");
+    await page.goto(`${gateway.baseUrl}/admin/#/inline-hooks?type=token`);
+    await page.getByText("Not available on this gateway yet: recent inline hook calls.").waitFor();
   });
 
   it("a storage failure: the search says so, stops its live updates, and tries again when asked", async () => {
@@ -392,9 +480,9 @@ describe("every operations page at phone width", () => {
 
   it("saw no Content-Security-Policy violation and no uncaught error on any page", () => {
     expect(watches.flatMap((w) => [...w.cspViolations, ...w.pageErrors])).toEqual([]);
-    // The only console errors are the browser's notes of the 404s and the 503 asked for: GET /admin/api/stats/inline
-    // (not on this gateway) and the answers given above.
-    const unexpected = watches.flatMap((w) => w.consoleErrors).filter((e) => !/^Failed to load resource: the server responded with a status of (404|503)\b/.test(e));
+    // The only console errors are the browser's notes of the answers asked for: the 404s and the 503 given above,
+    // and the 400 of the refused inline call filter.
+    const unexpected = watches.flatMap((w) => w.consoleErrors).filter((e) => !/^Failed to load resource: the server responded with a status of (400|404|503)\b/.test(e));
     expect(unexpected).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * real Worker under `wrangler dev` with local D1 and Queues, and a receiver on 127.0.0.1. An operator creates a
  * destination whose receiver refuses, Okta delivers two events, the operator finds them, backfills a destination
  * created later (dry run, then the replay followed to its end), redrives the dead letters once the receiver is
- * fixed (one, then all as a followed job), reads the stats; `--json` output parses; a wrong token is exit 1 with a
+ * fixed (one, then all as a followed job), reads the stats, finds the inline hook calls Okta made and their figures; `--json` output parses; a wrong token is exit 1 with a
  * clear message, an unreachable gateway exit 3, bad usage exit 2. Every wait and every CLI run is bounded.
  */
 import { spawn } from "node:child_process";
@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, freePort, startGateway, waitFor, type Gateway } from "./gateway.js";
+import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, freePort, startGateway, waitFor, type Gateway } from "./gateway.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const FIXTURES = path.join(ROOT, "test/fixtures/okta");
@@ -189,6 +189,41 @@ describe("the admin CLI against the real Worker", () => {
     expect(deliveries.destinations.find((d) => d.destinationId === ids.late)?.delivered).toBe(2);
     const text = await run(["stats", "events"]);
     expect(text.stdout).toMatch(/^2 events received from/);
+  });
+
+  it("finds the inline hook calls Okta made, and their decisions and latency per type", async () => {
+    for (const name of ["token-hook.request.json", "registration-hook.request.ssr.json", "token-hook.request.json"]) {
+      const type = name.split("-")[0]!;
+      const res = await fetch(`${gw.baseUrl}/hooks/inline/${type}`, {
+        method: "POST",
+        headers: { authorization: E2E_INLINE_SECRET, "content-type": "application/json" },
+        body: readFileSync(path.join(FIXTURES, name), "utf8"),
+      });
+      expect(res.status, name).toBe(204);
+    }
+    // The audit is written within INLINE_AUDIT_FLUSH_MS (1 s) of each call.
+    let page: { calls: Array<{ type: string; decision: string; decidedBy: string }> } = { calls: [] };
+    await waitFor(async () => {
+      page = await json<typeof page>(["inline-calls"]);
+      return page.calls.length === 3;
+    }, "three inline hook calls in the audit");
+    expect(page.calls.map((c) => [c.type, c.decision, c.decidedBy]).sort()).toEqual([
+      ["registration", "empty", "default"],
+      ["token", "empty", "default"],
+      ["token", "empty", "default"],
+    ]);
+    const tokens = await run(["inline-calls", "--type", "token", "--decided-by", "default"]);
+    expect(tokens.code, tokens.stderr).toBe(0);
+    expect(tokens.stdout.split("\n")[0]).toMatch(/^RECEIVED\s+TYPE\s+DECISION\s+DECIDED BY/);
+    expect(tokens.stdout.split("\n").filter((line) => /\btoken\s+empty\s+default\b/.test(line))).toHaveLength(2);
+    const stats = await json<{ types: Array<{ type: string; calls: number; latencyMs: { sample: number } | null }> }>(["stats", "inline"]);
+    expect(stats.types.find((t) => t.type === "token")).toMatchObject({ calls: 2, latencyMs: { sample: 2 } });
+    expect(stats.types.find((t) => t.type === "registration")?.calls).toBe(1);
+    const text = await run(["stats", "inline", "--type", "token"]);
+    expect(text.stdout).toMatch(/^Inline hook calls from .*\nTYPE\s+CALLS\s+DECISIONS[^\n]*\ntoken\s+2\s+empty 2\s+default 2/);
+    const refused = await run(["inline-calls", "--fallback-reason", "timeout"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/invalid_query \(HTTP 400\): fallbackReason: must be one of deadline/);
   });
 
   it("says clearly what went wrong: a wrong token (1), an unreachable gateway (3), bad usage (2)", async () => {

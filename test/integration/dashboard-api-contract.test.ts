@@ -8,6 +8,8 @@ import { ApiFailure, formErrorsOf, formFieldFor, splitFieldMessage } from "../..
 import type * as Dashboard from "../../dashboard/src/api/types";
 import type { destinationView } from "../../src/http/admin/destination-view";
 import type { eventSummaryView } from "../../src/http/admin/event-view";
+import type { inlineCallView } from "../../src/http/admin/inline-calls";
+import type { inlineTypeStatsView } from "../../src/http/admin/stats";
 import type { replayJobView } from "../../src/http/admin/replay-view";
 import type { LookupEntry, LookupTableSummary, StoredRule } from "../../src/storage/inline-rules";
 import type { TestEventResult } from "../../src/usecases/test-event";
@@ -22,6 +24,8 @@ const lookupTablesMatch: Assignable<{ tables: LookupTableSummary[]; next: string
 const testEventsMatch: Assignable<TestEventResult, Dashboard.TestEventResult> = true;
 const jobsMatch: Assignable<ReturnType<typeof replayJobView>, Dashboard.ReplayJob> = true;
 const eventsMatch: Assignable<ReturnType<typeof eventSummaryView>, Dashboard.EventSummary> = true;
+const inlineCallsMatch: Assignable<ReturnType<typeof inlineCallView>, Dashboard.InlineCall> = true;
+const inlineStatsMatch: Assignable<ReturnType<typeof inlineTypeStatsView>, Dashboard.InlineTypeStats> = true;
 
 /** The destination form's fields (dashboard/src/pages/destination-editor.tsx). */
 const DESTINATION_FIELDS = ["name", "url", "eventTypes", "conditions.outcomeResults", "conditions.actorIds", "conditions.targetTypes", "format", "oktaAuth", "oktaAuth.header", "oktaAuth.value", "timeoutMs"];
@@ -35,7 +39,9 @@ async function failureOf(path: string, body: unknown): Promise<ApiFailure> {
 
 describe("the dashboard's field mapping against the admin API's 400 messages", () => {
   it("holds the API's views as the dashboard's types", () => {
-    expect([destinationsMatch, rulesMatch, lookupEntriesMatch, lookupTablesMatch, testEventsMatch, jobsMatch, eventsMatch]).toEqual([true, true, true, true, true, true, true]);
+    expect([destinationsMatch, rulesMatch, lookupEntriesMatch, lookupTablesMatch, testEventsMatch, jobsMatch, eventsMatch, inlineCallsMatch, inlineStatsMatch]).toEqual([
+      true, true, true, true, true, true, true, true, true,
+    ]);
   });
 
   it("puts a bad event type beside the event types, naming which one", async () => {

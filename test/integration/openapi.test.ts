@@ -13,6 +13,7 @@ import { app } from "../../src/app";
 import { openApiPath } from "../../src/http/admin/openapi/document";
 import type { Env } from "../../src/env";
 import { adminCall, clearForwarding, createDestination, envWith, fanOut, oktaDelivery, postOktaDelivery, recordingQueue, stubDestinations } from "../helpers/forwarding";
+import { fixture } from "../helpers/fixtures";
 import { request } from "../helpers/gateway";
 import { conforms, fetchDocument, type OpenApiDocument } from "../helpers/openapi";
 import { failingDatabase } from "../helpers/worker";
@@ -220,6 +221,26 @@ describe("real answers fit the document", () => {
     await check("GET", "/stats/events?bucket=week", "/stats/events");
     await check("GET", "/stats/deliveries", "/stats/deliveries");
     await check("GET", "/stats/deliveries?destinationId=dst_00000000000000000000", "/stats/deliveries");
+    await check("GET", "/stats/inline", "/stats/inline");
+    await check("GET", "/stats/inline?type=tokens", "/stats/inline");
+  });
+
+  it("inline hook calls, and their stats with figures", async () => {
+    const vars = { INLINE_AUDIT_FLUSH_MS: "0" } as Partial<Env>;
+    await request("/hooks/inline/token", { as: "inline", body: fixture("token-hook.request.json"), env: vars });
+    await request("/hooks/inline/token", {
+      as: "inline",
+      body: fixture("token-hook.request.json"),
+      env: vars,
+      handlers: { token: async () => Promise.reject(new Error("down")) },
+    });
+    const page = (await check("GET", "/inline-calls?type=token&limit=1", "/inline-calls")) as { calls: unknown[]; nextCursor: string };
+    expect(page.calls).toHaveLength(1);
+    await check("GET", `/inline-calls?cursor=${page.nextCursor}&fallbackReason=handler_error`, "/inline-calls");
+    await check("GET", "/inline-calls?decidedBy=nope%20nope", "/inline-calls");
+    const stats = (await check("GET", "/stats/inline?type=token", "/stats/inline")) as { types: Array<{ calls: number; fallbacks: unknown[] }> };
+    expect(stats.types[0]!.calls).toBeGreaterThanOrEqual(2);
+    expect(stats.types[0]!.fallbacks).not.toEqual([]);
   });
 
   it("an answer with a field the document does not describe fails the check (the check itself can fail)", async () => {

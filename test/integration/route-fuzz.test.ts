@@ -149,6 +149,8 @@ function nextRequest(random: Random, ids: { destination: string; rule: string })
       ["/admin/api/dead-letters/redrive", "POST", "replay_jobs"],
       [`/admin/api/dead-letters/${pick(random, ["fan-out", "dst_nope", "%00"])}/${pick(random, ["x", "u".repeat(300)])}/redrive`, "POST", "dead_letters"],
       [`/admin/api/dead-letters?${pick(random, ["destinationId=x", "limit=500", "cursor=%00", "since=bad"])}`, "GET", undefined],
+      [`/admin/api/inline-calls?${pick(random, ["type=token", "type=x", "decidedBy=rules:*", "decision=%00", "cursor=1.2.3", "cursor=x", "limit=999", "fallbackReason=deadline&since=bad"])}`, "GET", undefined],
+      [`/admin/api/stats/inline?${pick(random, ["", "type=saml", "type=x", "since=2020-01-01T00:00:00Z", "until=bad", "since=a&since=b"])}`, "GET", undefined],
     ] as const);
     path = target[0];
     defaultMethod = target[1];

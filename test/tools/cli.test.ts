@@ -13,7 +13,7 @@ import { runCli, type CliIo } from "../../tools/cli/cli.ts";
 import { apiClient } from "../../tools/cli/client.ts";
 import { followJob, isDone, progressSink, type ProgressSink } from "../../tools/cli/follow.ts";
 import { cellText, shortTime, table } from "../../tools/cli/table.ts";
-import { destinationsTable, dryRunView, eventsTable, jobLine } from "../../tools/cli/views.ts";
+import { destinationsTable, dryRunView, eventsTable, inlineCallsTable, inlineStatsView, jobLine } from "../../tools/cli/views.ts";
 
 const TOKEN = "cli-test-token";
 const plain = colors(false);
@@ -295,6 +295,65 @@ describe("each command line is the admin API request it names", () => {
     expect(deliveries.sent[0]).toMatchObject({ path: "/admin/api/stats/deliveries", query: { destinationId: destination.id } });
     const events = await run(["stats", "events", "--bucket", "day", "--type", "user.*"], { route: () => ({ body: { bucket: "day", since: "s", until: "u", total: 0, eventTypes: [] } }) });
     expect(events.sent[0]).toMatchObject({ path: "/admin/api/stats/events", query: { bucket: "day", type: "user.*" } });
+  });
+
+  it("inline-calls: every filter as the API's parameter, --all follows nextCursor, a short page says more may match; stats inline", async () => {
+    const call = { type: "token", receivedAt: "2026-12-01T10:00:00.123Z", requestType: null, oktaRequestId: "r1", eventId: null, decision: "empty", decidedBy: "fallback", fallbackReason: "deadline", commands: [], status: 204, latencyMs: 2001 };
+    const one = await run(
+      ["inline-calls", "--type", "token", "--decision", "DENY", "--decided-by", "rules:*", "--fallback-reason", "deadline", "--since", "2026-12-01T00:00:00Z", "--until", "2026-12-02T00:00:00Z", "--limit", "5"],
+      { route: () => ({ body: { calls: [call], nextCursor: "1.2.3" } }) },
+    );
+    expect(one.code).toBe(0);
+    expect(one.sent[0]).toMatchObject({
+      method: "GET",
+      path: "/admin/api/inline-calls",
+      query: { type: "token", decision: "DENY", decidedBy: "rules:*", fallbackReason: "deadline", since: "2026-12-01T00:00:00Z", until: "2026-12-02T00:00:00Z", limit: "5" },
+    });
+    expect(one.err).toMatch(/1 calls; more may match: --cursor 1\.2\.3 for the next page, or --all/);
+    const all = await run(["--json", "inline-calls", "--all"], { route: (_s, i) => ({ body: { calls: i < 2 ? [call] : [], nextCursor: i < 2 ? `c${i}` : null } }) });
+    expect(all.sent.map((s) => s.query.cursor)).toEqual([undefined, "c0", "c1"]);
+    expect(all.sent[0]!.query.limit).toBe("200");
+    expect(JSON.parse(all.out)).toEqual({ calls: [call, call], nextCursor: null });
+    const bad = await run(["inline-calls", "--limit", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.sent).toEqual([]);
+    const stats = await run(["stats", "inline", "--type", "saml", "--since", "2026-12-01T00:00:00Z"], { route: () => ({ body: { since: "2026-12-01T00:00:00.000Z", until: "2026-12-02T00:00:00.000Z", types: [] } }) });
+    expect(stats.sent[0]).toMatchObject({ path: "/admin/api/stats/inline", query: { type: "saml", since: "2026-12-01T00:00:00Z" } });
+  });
+
+  it("renders inline hook calls and their stats exactly", () => {
+    const calls = [
+      { type: "registration", receivedAt: "2026-12-01T10:00:01.000Z", requestType: null, oktaRequestId: "r2", eventId: null, decision: "DENY", decidedBy: "rules:abc", fallbackReason: null, commands: [], status: 200, latencyMs: 4 },
+      { type: "token", receivedAt: "2026-12-01T10:00:00.123Z", requestType: null, oktaRequestId: null, eventId: null, decision: "empty", decidedBy: "fallback", fallbackReason: "deadline", commands: [], status: 204, latencyMs: 2001 },
+    ];
+    expect(inlineCallsTable(calls, plain)).toBe(
+      [
+        "RECEIVED              TYPE          DECISION  DECIDED BY  FALLBACK  STATUS    MS  OKTA REQUEST ID",
+        "2026-12-01 10:00:01Z  registration  DENY      rules:abc   -            200     4  r2",
+        "2026-12-01 10:00:00Z  token         empty     fallback    deadline     204  2001  -",
+      ].join("\n"),
+    );
+    expect(inlineCallsTable([], plain)).toBe("No inline hook calls.");
+    const figures = (type: string, complete: boolean) => ({
+      type,
+      calls: 3,
+      complete,
+      oldestCall: "2026-12-01T09:00:00.000Z",
+      decisions: [{ decision: "empty", count: 2 }, { decision: "error", count: 1 }],
+      decidedBy: [{ group: "default", count: 2 }, { group: "fallback", count: 1 }],
+      fallbacks: [{ reason: "deadline", count: 1 }],
+      latencyMs: { p50: 3, p95: 2001, p99: 2001, sample: 3 },
+    });
+    const quiet = { type: "saml", calls: 0, complete: true, oldestCall: null, decisions: [], decidedBy: [], fallbacks: [], latencyMs: null };
+    expect(inlineStatsView({ since: "2026-12-01T00:00:00.000Z", until: "2026-12-02T00:00:00.000Z", types: [figures("token", false), quiet] }, plain)).toBe(
+      [
+        "Inline hook calls from 2026-12-01 00:00:00Z to 2026-12-02 00:00:00Z",
+        "TYPE   CALLS  DECISIONS         DECIDED BY             FALLBACKS   P50 MS  P95 MS  P99 MS",
+        "token     3+  empty 2, error 1  default 2, fallback 1  deadline 1       3    2001    2001",
+        "saml       0  -                 -                      -                -       -       -",
+        "+ the newest calls only (token since 2026-12-01 09:00:00Z): narrow --since/--until for all of them",
+      ].join("\n"),
+    );
   });
 });
 

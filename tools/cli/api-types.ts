@@ -151,3 +151,39 @@ export interface DeliveryStats {
     latencyMs: { p50: number; p95: number; sample: number } | null;
   }>;
 }
+
+export interface InlineCall {
+  type: string;
+  receivedAt: string;
+  requestType: string | null;
+  oktaRequestId: string | null;
+  eventId: string | null;
+  decision: string;
+  decidedBy: string;
+  fallbackReason: string | null;
+  commands: string[];
+  status: number;
+  latencyMs: number;
+}
+
+export interface InlineCallPage {
+  calls: InlineCall[];
+  nextCursor: string | null;
+}
+
+export interface InlineTypeStats {
+  type: string;
+  calls: number;
+  complete: boolean;
+  oldestCall: string | null;
+  decisions: Array<{ decision: string; count: number }>;
+  decidedBy: Array<{ group: string; count: number }>;
+  fallbacks: Array<{ reason: string; count: number }>;
+  latencyMs: { p50: number; p95: number; p99: number; sample: number } | null;
+}
+
+export interface InlineStats {
+  since: string;
+  until: string;
+  types: InlineTypeStats[];
+}

@@ -12,6 +12,7 @@ import { apiClient, type ApiClient } from "./client.ts";
 import { deadLetterCommands } from "./commands/dead-letters.ts";
 import { destinationCommands } from "./commands/destinations.ts";
 import { eventCommands } from "./commands/events.ts";
+import { inlineCallCommands } from "./commands/inline-calls.ts";
 import { replayCommands } from "./commands/replays.ts";
 import { ruleCommands } from "./commands/rules.ts";
 import { statsCommands } from "./commands/stats.ts";
@@ -65,7 +66,7 @@ function describeRefusal(error: ApiRefusal): string {
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command("okta-hooks-edge")
     .description(
-      `Operate an okta-hooks-edge gateway through its admin API: destinations, events, replays, dead letters, inline hook rules, stats.\n` +
+      `Operate an okta-hooks-edge gateway through its admin API: destinations, events, replays, dead letters, inline hook rules and calls, stats.\n` +
         `The admin token comes from ${TOKEN_ENV} or --token-file, never from the command line.`,
     )
     .exitOverride()
@@ -96,6 +97,7 @@ export function buildProgram(ctx: CommandContext): Command {
   replayCommands(program, ctx);
   deadLetterCommands(program, ctx);
   ruleCommands(program, ctx);
+  inlineCallCommands(program, ctx);
   statsCommands(program, ctx);
   return program;
 }

@@ -13,6 +13,8 @@ import type {
   EventDetail,
   EventStats,
   EventSummary,
+  InlineCall,
+  InlineStats,
   ReplayJob,
   RotatedSecret,
   Rule,
@@ -326,4 +328,50 @@ export function deliveryStatsView(s: DeliveryStats, c: Colors): string {
     ],
     c,
   )}`;
+}
+
+// ---- inline hook calls ----
+
+export function inlineCallsTable(calls: readonly InlineCall[], c: Colors): string {
+  if (calls.length === 0) return c.dim("No inline hook calls.");
+  return table(
+    calls,
+    [
+      { header: "RECEIVED", value: (x) => shortTime(x.receivedAt) },
+      { header: "TYPE", value: (x) => x.type },
+      { header: "DECISION", value: (x) => x.decision, color: stateColor(c), max: 24 },
+      { header: "DECIDED BY", value: (x) => x.decidedBy, max: 40 },
+      { header: "FALLBACK", value: (x) => x.fallbackReason, color: (t) => (t.trim() === "-" ? undefined : c.yellow) },
+      { header: "STATUS", value: (x) => x.status, align: "right" },
+      { header: "MS", value: (x) => x.latencyMs, align: "right" },
+      { header: "OKTA REQUEST ID", value: (x) => x.oktaRequestId, max: 40 },
+    ],
+    c,
+  );
+}
+
+/** `DENY 2, empty 1` from counts named by `key`. */
+function tally<K extends string>(entries: ReadonlyArray<Record<K, string> & { count: number }>, key: K): string {
+  return entries.map((e) => `${e[key]} ${e.count}`).join(", ");
+}
+
+export function inlineStatsView(s: InlineStats, c: Colors): string {
+  const head = `Inline hook calls from ${shortTime(s.since)} to ${shortTime(s.until)}`;
+  const body = table(
+    s.types,
+    [
+      { header: "TYPE", value: (t) => t.type },
+      { header: "CALLS", value: (t) => (t.complete ? t.calls : `${t.calls}+`), align: "right" },
+      { header: "DECISIONS", value: (t) => tally(t.decisions, "decision"), max: 40 },
+      { header: "DECIDED BY", value: (t) => tally(t.decidedBy, "group"), max: 40 },
+      { header: "FALLBACKS", value: (t) => tally(t.fallbacks, "reason"), max: 40 },
+      { header: "P50 MS", value: (t) => t.latencyMs?.p50, align: "right" },
+      { header: "P95 MS", value: (t) => t.latencyMs?.p95, align: "right" },
+      { header: "P99 MS", value: (t) => t.latencyMs?.p99, align: "right" },
+    ],
+    c,
+  );
+  const partial = s.types.filter((t) => !t.complete);
+  const note = partial.length === 0 ? "" : `\n${c.dim(`+ the newest calls only (${partial.map((t) => `${t.type} since ${shortTime(t.oldestCall)}`).join(", ")}): narrow --since/--until for all of them`)}`;
+  return `${head}\n${body}${note}`;
 }

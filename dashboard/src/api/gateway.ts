@@ -15,7 +15,10 @@ import type {
   EventSearch,
   EventStats,
   Health,
+  InlineCallPage,
+  InlineCallSearch,
   InlineHookType,
+  InlineStats,
   LookupPage,
   LookupTables,
   ReplayDryRun,
@@ -83,5 +86,9 @@ export const redriveAll = (destinationId: string) => call<ReplayJob>("/admin/api
 export const getStats = () => call<StatsOverview>("/admin/api/stats");
 export const getEventStats = (bucket: "hour" | "day", since: string) => call<EventStats>(`/admin/api/stats/events${query({ bucket, since })}`);
 export const getDeliveryStats = () => call<DeliveryStats>("/admin/api/stats/deliveries");
-/** Inline hook decisions per type: not on any gateway yet (a 404 says so). */
-export const getInlineStats = () => call<unknown>("/admin/api/stats/inline");
+/** Inline hook decisions and latency per type, the last 24 hours (a 404: a gateway without it). */
+export const getInlineStats = () => call<InlineStats>("/admin/api/stats/inline");
+
+// ---- inline hook calls (operations API) ----
+export const searchInlineCalls = (search: InlineCallSearch, cursor?: string, limit = 50) =>
+  call<InlineCallPage>(`/admin/api/inline-calls${query({ ...search, cursor, limit })}`);

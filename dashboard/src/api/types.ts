@@ -247,3 +247,47 @@ export interface DeliveryStats {
     latencyMs: { p50: number; p95: number; sample: number } | null;
   }>;
 }
+
+// ---- operations API: inline hook calls (/admin/api/inline-calls, /admin/api/stats/inline) ----
+export interface InlineCall {
+  type: InlineHookType;
+  receivedAt: string;
+  requestType: string | null;
+  oktaRequestId: string | null;
+  eventId: string | null;
+  decision: string;
+  decidedBy: string;
+  fallbackReason: string | null;
+  commands: string[];
+  status: number;
+  latencyMs: number;
+}
+export interface InlineCallPage {
+  calls: InlineCall[];
+  nextCursor: string | null;
+}
+/** The search's filters, as query parameters. */
+export interface InlineCallSearch {
+  type?: InlineHookType;
+  decision?: string;
+  decidedBy?: string;
+  fallbackReason?: string;
+  since?: string;
+  until?: string;
+}
+export interface InlineTypeStats {
+  type: InlineHookType;
+  calls: number;
+  /** False: the window held more audit rows than were read; the figures are over its newest calls, back to oldestCall. */
+  complete: boolean;
+  oldestCall: string | null;
+  decisions: Array<{ decision: string; count: number }>;
+  decidedBy: Array<{ group: string; count: number }>;
+  fallbacks: Array<{ reason: string; count: number }>;
+  latencyMs: { p50: number; p95: number; p99: number; sample: number } | null;
+}
+export interface InlineStats {
+  since: string;
+  until: string;
+  types: InlineTypeStats[];
+}

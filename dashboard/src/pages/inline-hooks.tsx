@@ -1,7 +1,7 @@
 /**
  * Inline hooks: the rules of each hook type in the order they are evaluated (priority, lower first), with
  * create, edit, enable/disable and move up/down (PATCH: the definition is not sent again), delete; and the lookup
- * tables rules read values from, with their entry counts.
+ * tables rules read values from, with their entry counts; and the type's recent calls (./inline-calls.tsx).
  */
 import { useState } from "preact/hooks";
 import { isMissingEndpoint } from "../api/client";
@@ -14,9 +14,10 @@ import { Page } from "../components/page";
 import { useAction } from "../components/use-action";
 import { useLoad } from "../components/use-load";
 import { href, navigate } from "../router";
+import { RecentCalls } from "./inline-calls";
 import { describeRule, kindSpec, kindsOf, tablesOf } from "./rule-kinds";
 
-const TYPE_LABELS: Record<InlineHookType, string> = {
+export const TYPE_LABELS: Record<InlineHookType, string> = {
   token: "Token",
   registration: "Registration",
   saml: "SAML",
@@ -209,6 +210,7 @@ export function InlineHooks({ params }: { params: URLSearchParams }) {
           </table>
         </div>
       ) : null}
+      <RecentCalls type={type} typeLabel={TYPE_LABELS[type]} />
       {loaded.data ? <LookupTables rules={loaded.data} /> : null}
       <ConfirmDialog
         open={deleting !== null}

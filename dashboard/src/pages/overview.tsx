@@ -3,14 +3,14 @@
  * letters of the last hour, disabled destinations and recent alerts where the gateway reports them), events per hour for 24 hours or 7 days by type
  * group, failed sign-ins and security events of the last 24 hours (the event search's outcome filter and type
  * prefix: counted over a few pages, "+" when more may match, the newest listed), destination health tiles (state,
- * success rate, last failure, queued, dead), D1's size against its cap, and the inline hook rules. Inline hook
- * decisions per type need GET /admin/api/stats/inline, which no gateway has yet: that tile says so. Parts that
- * need the operations API say so when the gateway lacks it.
+ * success rate, last failure, queued, dead), D1's size against its cap, the inline hook rules, and per inline hook
+ * type the last 24 hours' calls, decisions and p95 latency (GET /admin/api/stats/inline). Parts that need the
+ * operations API say so when the gateway lacks it.
  */
 import { useState } from "preact/hooks";
 import { isMissingEndpoint } from "../api/client";
 import { getDeliveryStats, getEventStats, getHealth, getInlineStats, getStats, listDestinations, listRules, searchEvents } from "../api/gateway";
-import type { EventSearch, EventSummary } from "../api/types";
+import type { EventSearch, EventSummary, InlineTypeStats } from "../api/types";
 import { EventsChart } from "../components/chart";
 import { LoadFailure, Loading, Problem, Unavailable } from "../components/feedback";
 import { bytes, count, percent, when } from "../components/format";
@@ -19,6 +19,7 @@ import { useLoad } from "../components/use-load";
 import { href } from "../router";
 import { ConnectOkta } from "./connect-okta";
 import { lastFailureText, StateBadge } from "./destinations";
+import { TYPE_LABELS } from "./inline-hooks";
 
 const HOUR = 3_600_000;
 const minutes = (seconds: number) => (seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
@@ -265,9 +266,60 @@ function DestinationTiles() {
   );
 }
 
+/** "DENY 12 · empty 3" — the type's decisions, most first (the first three, then "…"). */
+function decisionsText(t: InlineTypeStats): string {
+  const shown = t.decisions.slice(0, 3).map((d) => `${d.decision} ${count(d.count)}`);
+  return t.decisions.length > 3 ? `${shown.join(" · ")} · …` : shown.join(" · ");
+}
+
+function InlineDecisions({ types }: { types: InlineTypeStats[] }) {
+  const called = types.filter((t) => t.calls > 0);
+  if (called.length === 0) {
+    return <p class="hint">No inline hook call in the last 24 hours. Okta calls them at {`${location.origin}/hooks/inline/<type>`}.</p>;
+  }
+  return (
+    <>
+      <div class="table-wrap" tabIndex={0} role="region" aria-label="Inline hook calls, last 24 hours, scrollable">
+        <table>
+          <caption>Inline hook calls, last 24 hours</caption>
+          <thead>
+            <tr>
+              <th scope="col">Type</th>
+              <th scope="col">Calls</th>
+              <th scope="col">Decisions</th>
+              <th scope="col">Fallbacks</th>
+              <th scope="col">p95 (ms)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {called.map((t) => {
+              const fallbacks = t.fallbacks.reduce((sum, f) => sum + f.count, 0);
+              return (
+                <tr key={t.type} data-inline-type={t.type}>
+                  <th scope="row">
+                    <a href={`${href("inline-hooks")}?type=${t.type}`}>{TYPE_LABELS[t.type]}</a>
+                  </th>
+                  <td>
+                    {count(t.calls)}
+                    {t.complete ? "" : "+"}
+                  </td>
+                  <td>{decisionsText(t)}</td>
+                  <td>{fallbacks === 0 ? "—" : t.fallbacks.map((f) => `${f.reason} ${count(f.count)}`).join(" · ")}</td>
+                  <td>{t.latencyMs ? count(t.latencyMs.p95) : "—"}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      {called.some((t) => !t.complete) ? <p class="hint">+ counted over the newest calls of the day (the gateway reads a bounded number per type).</p> : null}
+    </>
+  );
+}
+
 function InlineCard() {
   const rules = useLoad(() => listRules(), []);
-  const stats = useLoad(() => getInlineStats().then(() => true, (e: unknown) => (isMissingEndpoint(e) ? false : Promise.reject(e))), []);
+  const stats = useLoad(() => orNull(getInlineStats()), []);
   return (
     <section class="card" aria-labelledby="inline-title">
       <h2 id="inline-title">Inline hooks</h2>
@@ -278,8 +330,9 @@ function InlineCard() {
           <a href={href("inline-hooks")}>Manage rules</a>
         </p>
       ) : null}
-      {stats.data === false ? <Unavailable feature="inline hook decisions and p95 latency per type" endpoint="GET /admin/api/stats/inline" /> : null}
-      {stats.data === true ? <p class="hint">This gateway has inline call statistics; this version of the dashboard does not show them yet.</p> : null}
+      {stats.data === null ? <Unavailable feature="inline hook decisions and p95 latency per type" endpoint="GET /admin/api/stats/inline" /> : null}
+      {stats.data ? <InlineDecisions types={stats.data.types} /> : null}
+      {stats.loading && stats.data === undefined ? <Loading what="inline hook decisions" /> : null}
       {stats.error ? <Problem error={stats.error} retry={stats.reload} /> : null}
     </section>
   );

@@ -5,9 +5,7 @@
  * - GET /stats             D1 size against D1_SIZE_LIMIT_MB, the retention settings, the stored range, the outbox
  * - GET /stats/events      events received per hour or UTC day and type (the event_counts rollup)
  * - GET /stats/deliveries  per destination: delivered, retrying, waiting, dead, success rate, p50/p95 latency
- *
- * Inline hook decisions per type belong beside these as GET /stats/inline, reading the inline call store
- * (inline_call_batches) through listInlineCalls (src/storage/inline-calls.ts); its router mounts on statsRoutes.
+ * - GET /stats/inline      per inline hook type: calls, decisions, decided-by groups, fallbacks, p50/p95/p99 latency
  *
  * Every query is an exported zod schema (strict: an unknown parameter is refused), times are ISO 8601 date-times,
  * and a bad value is a 400 `bad_request` naming the parameter. Answers are camelCase with ISO times.
@@ -20,6 +18,8 @@ import { firstRow } from "../../storage/d1";
 import { deliveryStats } from "../../storage/stats-deliveries";
 import { sizeAfter } from "../../storage/stats-d1-size";
 import { eventCounts, HOUR_MS } from "../../storage/stats-events";
+import { inlineCallStats, type InlineTypeStats } from "../../storage/stats-inline";
+import { INLINE_HOOK_TYPES, type InlineHookType } from "../../okta/inline/common";
 import { DESTINATION_ID } from "../../usecases/destination-input";
 import type { AppEnv } from "../types";
 
@@ -70,6 +70,22 @@ export const deliveryStatsQuerySchema = z
     }
   });
 export type DeliveryStatsQuery = z.infer<typeof deliveryStatsQuerySchema>;
+
+/** Longest window of inline hook stats (a type's figures are over its newest rows of the window anyway). */
+export const MAX_INLINE_WINDOW_MS = 7 * DAY_HOURS * HOUR_MS;
+
+export const inlineStatsQuerySchema = z
+  .strictObject({
+    since: dateTime.optional(),
+    until: dateTime.optional(),
+    type: z.enum(INLINE_HOOK_TYPES as [InlineHookType, ...InlineHookType[]], { error: `must be one of ${INLINE_HOOK_TYPES.join(", ")}` }).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (q.since !== undefined && q.until !== undefined && q.since >= q.until) {
+      ctx.addIssue({ code: "custom", path: ["until"], message: "must be later than since" });
+    }
+  });
+export type InlineStatsQuery = z.infer<typeof inlineStatsQuerySchema>;
 
 /** The request's query string against `schema`: one value per name, a 400 naming the first bad parameter. */
 export function readQuery<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z.infer<S> {
@@ -208,4 +224,26 @@ statsRoutes.get("/deliveries", async (c) => {
       };
     }),
   });
+});
+
+/** One type's inline figures as the API answers them (ISO time). */
+export function inlineTypeStatsView(stats: InlineTypeStats) {
+  const { oldestCall, ...figures } = stats;
+  return { ...figures, oldestCall: oldestCall === null ? null : iso(oldestCall) };
+}
+
+/**
+ * Per inline hook type (every type, or `type`), for [since, until) (by default the last 24 hours, at most 7 days):
+ * calls, decisions, decided-by groups, fallbacks per reason and latency p50/p95/p99 (nearest rank, ms, over
+ * `sample` calls), counted over each type's newest audit rows of the window: `complete` says whether that was all
+ * of them. What it reads: src/storage/stats-inline.ts.
+ */
+statsRoutes.get("/inline", async (c) => {
+  const query = readQuery(c, inlineStatsQuerySchema);
+  const until = query.until ?? Date.now();
+  const since = query.since ?? until - DAY_HOURS * HOUR_MS;
+  if (since >= until) throw new ApiError("bad_request", "since: must be earlier than until (by default, now)");
+  if (until - since > MAX_INLINE_WINDOW_MS) throw new ApiError("bad_request", "since: the window is longer than 7 days");
+  const types = await inlineCallStats(c.env.DB, { from: since, to: until, ...(query.type && { type: query.type }) });
+  return c.json({ since: iso(since), until: iso(until), types: types.map(inlineTypeStatsView) });
 });

@@ -8,6 +8,7 @@ import type { RouteDescription } from "./describe";
 import { deadLetterRouteDescriptions } from "./dead-letters";
 import { destinationRouteDescriptions } from "./destinations";
 import { eventRouteDescriptions } from "./events";
+import { inlineCallRouteDescriptions } from "./inline-calls";
 import { referenceRouteDescriptions } from "./reference";
 import { replayRouteDescriptions } from "./replays";
 import { ruleRouteDescriptions } from "./rules";
@@ -19,6 +20,7 @@ export const ADMIN_API_TAGS = [
   { name: "Replays", description: "Send stored events again — one, or a filter's — as jobs with progress and cancel; backfill new destinations." },
   { name: "Dead letters", description: "Deliveries that will not be retried on their own: inspect, redrive, acknowledge." },
   { name: "Inline hook rules", description: "Declarative inline hook rules and their lookup tables (docs/inline-hooks.md)." },
+  { name: "Inline hook calls", description: "The inline hook audit: what each call decided, by what, and how fast (docs/inline-hooks.md)." },
   { name: "Stats", description: "What the gateway received and where it went, and D1's size against its limit (docs/operations.md)." },
   { name: "Reference", description: "This document and its interactive reference page; no token needed." },
 ] as const;
@@ -29,6 +31,7 @@ export const ADMIN_API_ROUTES: readonly RouteDescription[] = [
   ...replayRouteDescriptions,
   ...deadLetterRouteDescriptions,
   ...ruleRouteDescriptions,
+  ...inlineCallRouteDescriptions,
   ...statsRouteDescriptions,
   ...referenceRouteDescriptions,
 ];

@@ -1,8 +1,19 @@
 /** The OpenAPI description of /admin/api/stats (src/http/admin/stats.ts; docs/operations.md "Stats"). */
 import * as z from "zod";
-import { deliveryStatsQuerySchema, eventStatsQuerySchema, MAX_DAY_BUCKETS, MAX_HOUR_BUCKETS, statsOverviewQuerySchema } from "../stats";
+import { STATS_ROWS_PER_TYPE } from "../../../storage/stats-inline";
+import { FALLBACK_REASONS } from "../inline-calls-input";
+import {
+  deliveryStatsQuerySchema,
+  eventStatsQuerySchema,
+  inlineStatsQuerySchema,
+  MAX_DAY_BUCKETS,
+  MAX_HOUR_BUCKETS,
+  statsOverviewQuerySchema,
+  type inlineTypeStatsView,
+} from "../stats";
 import { count, isoTime } from "./common";
-import type { RouteDescription } from "./describe";
+import type { Assert, RouteDescription, Same } from "./describe";
+import { inlineHookType } from "./inline-calls";
 
 const typeCount = z.object({ eventType: z.string(), count });
 
@@ -61,6 +72,25 @@ const deliveryStats = z
   })
   .meta({ id: "DeliveryStats" });
 
+const inlineTypeStats = z
+  .object({
+    type: inlineHookType,
+    calls: count.describe("Calls counted: all of the window's when `complete`, else those of the type's newest audit rows in it."),
+    complete: z.boolean().describe(`False when the window holds more than ${STATS_ROWS_PER_TYPE} audit rows of the type: the figures are over its newest ${STATS_ROWS_PER_TYPE} (up to 100 calls each), back to \`oldestCall\`.`),
+    oldestCall: isoTime.nullable().describe("The oldest call counted; null without calls."),
+    decisions: z.array(z.object({ decision: z.string(), count })).describe("Calls per decision, most first."),
+    decidedBy: z.array(z.object({ group: z.string(), count })).describe("Calls per `decidedBy` up to its first `:` (rules, handler, default, fallback, repeat), most first."),
+    fallbacks: z.array(z.object({ reason: z.string(), count })).describe(`Fallback answers per reason (${FALLBACK_REASONS.join(", ")}), most first.`),
+    latencyMs: z
+      .object({ p50: count, p95: count, p99: count, sample: count.describe("Calls the percentiles are over.") })
+      .nullable()
+      .describe("Nearest rank, ms from arrival to answer; null without calls."),
+  })
+  .meta({ id: "InlineTypeStats" });
+export type InlineTypeStatsDescribed = Assert<Same<z.output<typeof inlineTypeStats>, ReturnType<typeof inlineTypeStatsView>>>;
+
+const inlineStats = z.object({ since: isoTime, until: isoTime, types: z.array(inlineTypeStats) }).meta({ id: "InlineStats" });
+
 const window = { since: "ISO 8601 date-time.", until: "ISO 8601 date-time, exclusive (default: now)." };
 
 export const statsRouteDescriptions: RouteDescription[] = [
@@ -98,5 +128,15 @@ export const statsRouteDescriptions: RouteDescription[] = [
     responses: { 200: { description: "Per destination.", schema: deliveryStats } },
     errors: ["not_found"],
     errorNotes: { not_found: "No destination with this id, and no delivery history of one." },
+  },
+  {
+    method: "get",
+    path: "/admin/api/stats/inline",
+    operationId: "getInlineStats",
+    tag: "Stats",
+    summary: "Inline hook decisions and latency per type",
+    description: `For [since, until): by default the last 24 hours, at most 7 days; every type, or one. Counted over each type's newest ${STATS_ROWS_PER_TYPE} audit rows of the window (\`complete\` says whether that was all of them).`,
+    query: { schema: inlineStatsQuerySchema, descriptions: { ...window, type: "Only this inline hook type." }, errorCode: "bad_request" },
+    responses: { 200: { description: "Per inline hook type.", schema: inlineStats } },
   },
 ];
