@@ -326,7 +326,7 @@ function InlineCard() {
       {rules.error ? <Problem error={rules.error} retry={rules.reload} /> : null}
       {rules.data ? (
         <p>
-          {rules.data.length === 0 ? "No rules yet." : `${count(rules.data.filter((r) => r.enabled).length)} enabled rules of ${count(rules.data.length)}.`}{" "}
+          {rules.data.length === 0 ? "No rules yet." : `${count(rules.data.filter((r) => r.enabled).length)} of ${count(rules.data.length)} ${rules.data.length === 1 ? "rule" : "rules"} enabled.`}{" "}
           <a href={href("inline-hooks")}>Manage rules</a>
         </p>
       ) : null}
