@@ -126,8 +126,13 @@ describe("retention purges what is older than RETENTION_EVENT_DAYS, and nothing 
     expect((await storedIds()).map((e) => e.uuid)).toContain(stored.inserted[0]);
   });
 
-  it("the holds tested above are exactly the ones retention checks: a new hold in retention-holds.ts needs its own case here", async () => {
-    expect(EVENT_HOLDS.map((h) => h.name)).toEqual(["batch in forward_outbox", "delivery pending, failed or waiting"]);
+  it("the holds tested above (and the jobs' in retention-replay.test.ts) are exactly the ones retention checks: a new hold in retention-holds.ts needs its own case", async () => {
+    expect(EVENT_HOLDS.map((h) => h.name)).toEqual([
+      "batch in forward_outbox",
+      "delivery pending, failed or waiting",
+      "in the range of a running replay",
+      "dead letter of a running redrive",
+    ]);
   });
 
   it("keeps everything when RETENTION_EVENT_DAYS is 0", async () => {
