@@ -249,11 +249,23 @@ describe("security group", () => {
     [{ ...valid, oktaAuth: { value: "x" } }, /^oktaAuth: /],
     [{ ...valid, format: "okta", oktaAuth: { header: "webhook-signature", value: "x" } }, /^oktaAuth\.header: /],
     [{ ...valid, format: "okta", oktaAuth: { header: "x-auth", value: "a\r\nInjected: 1" } }, /^oktaAuth\.value: /],
+    // A lone surrogate would be stored as U+FFFD: not what the answer said was kept.
+    [{ ...valid, name: "CRM \ud800" }, /^name: must be Unicode text/],
+    [{ ...valid, format: "okta", oktaAuth: { header: "x-auth", value: "token\udfff" } }, /^oktaAuth\.value: must be Unicode text/],
     // The message for a wrong root type comes from src/validation.ts (see the report: it says "is required").
     [[valid], /./],
   ])("invalid input %j: 400 invalid_body naming the field, nothing stored", async (input, message) => {
     expect(await expectJsonError(await adminCall("POST", "/destinations", input), 400, "invalid_body")).toMatch(message);
     expect(await destinationCount()).toBe(0);
+  });
+
+  it("a PATCH of the name with a lone surrogate is refused and changes nothing; a well-formed emoji is kept as sent", async () => {
+    const d = await createDestination({});
+    const before = await destinationRowJson(d.id);
+    expect(await expectJsonError(await adminCall("PATCH", `/destinations/${d.id}`, { name: "x\udbff" }), 400, "invalid_body")).toMatch(/^name: /);
+    expect(await destinationRowJson(d.id)).toBe(before);
+    expect((await adminCall("PATCH", `/destinations/${d.id}`, { name: "CRM 😀" })).status).toBe(200);
+    expect(((await (await adminCall("GET", `/destinations/${d.id}`)).json()) as { name: string }).name).toBe("CRM 😀");
   });
 
   it("an empty PATCH is refused", async () => {
