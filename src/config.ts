@@ -37,6 +37,11 @@ export const MAX_FORWARD_RETRY_BASE_SECONDS = 600;
  * events to a dead endpoint — long enough not to trip on a short outage, short enough not to retry a dead URL forever.
  */
 export const DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES = 100;
+/**
+ * Minutes a run of failures must have lasted before it disables a destination: a receiver's blip during a burst of
+ * deliveries can fail a hundred attempts in seconds, which is not the "long run of failures" auto-disable is for.
+ */
+export const DEFAULT_DESTINATION_DISABLE_AFTER_MINUTES = 60;
 
 // ---- Retention and D1 size (docs/operations.md "Retention") -----------------------------------------------------
 /**
@@ -99,6 +104,8 @@ export interface Config {
     retryBaseSeconds: number;
     /** Consecutive failed attempts that disable a destination (DESTINATION_DISABLE_AFTER_FAILURES). */
     disableAfterFailures: number;
+    /** …once the first of them is this old, in ms (DESTINATION_DISABLE_AFTER_MINUTES; 0: the count alone). */
+    disableAfterMs: number;
   };
   /**
    * SECRETS_ENCRYPTION_KEY: raw AES-256 keys sealing destination secrets at rest (src/crypto/secret-box.ts); the
@@ -242,6 +249,14 @@ export function parseConfig(env: Env): ConfigResult {
         { min: 1, max: 100_000, fallback: DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES },
         problems,
       ),
+      disableAfterMs:
+        60_000 *
+        parseIntInRange(
+          "DESTINATION_DISABLE_AFTER_MINUTES",
+          env.DESTINATION_DISABLE_AFTER_MINUTES,
+          { min: 0, max: 7 * 24 * 60, fallback: DEFAULT_DESTINATION_DISABLE_AFTER_MINUTES },
+          problems,
+        ),
     },
     secretKeys: parseSecretKeys(env.SECRETS_ENCRYPTION_KEY, problems),
     retention: {

@@ -28,8 +28,20 @@ export const OUTBOX_MIN_AGE_MS = 60_000;
 export const UNFANNED_GRACE_MS = 30 * 60_000;
 /** Deliveries overdue by more than this have lost their queue message. */
 export const OVERDUE_GRACE_MS = 10 * 60_000;
-/** Most batches and deliveries re-enqueued per sweep, each (bounded work per cron run; the next run continues). */
+/** Most batches and deliveries re-enqueued per round of a sweep, each (one UPDATE … LIMIT and a few sendBatch calls). */
 export const SWEEP_BATCH_LIMIT = 500;
+/**
+ * Rounds per sweep while a round comes back full: a run recovers up to 5,000 batches and 5,000 deliveries (e.g. all
+ * a crash left behind) instead of 500 every five minutes; the work per cron run stays bounded, the next run continues.
+ */
+export const SWEEP_MAX_ROUNDS = 10;
+
+export interface SweepLimits {
+  /** Rows per round (SWEEP_BATCH_LIMIT). */
+  batchLimit: number;
+  /** Rounds per run (SWEEP_MAX_ROUNDS). */
+  maxRounds: number;
+}
 
 export interface SweepResult {
   /** Batches re-enqueued: never enqueued, or enqueued and never fanned out. */
@@ -37,24 +49,36 @@ export interface SweepResult {
   deliveries: number;
 }
 
-export async function sweepOutbox(env: Env, now: number): Promise<SweepResult> {
+export async function sweepOutbox(env: Env, now: number, limits: SweepLimits = { batchLimit: SWEEP_BATCH_LIMIT, maxRounds: SWEEP_MAX_ROUNDS }): Promise<SweepResult> {
   try {
-    const batches = await takeOutboxBatches(env.DB, now, OUTBOX_MIN_AGE_MS, UNFANNED_GRACE_MS, SWEEP_BATCH_LIMIT);
-    const { sent, error } = await enqueueBatches(env.FORWARD_QUEUE, batches);
-    if (error !== undefined) throw error;
+    let batchCount = 0;
+    let batchesFull = true;
+    for (let round = 0; round < limits.maxRounds && batchesFull; round++) {
+      const batches = await takeOutboxBatches(env.DB, now, OUTBOX_MIN_AGE_MS, UNFANNED_GRACE_MS, limits.batchLimit);
+      const { sent, error } = await enqueueBatches(env.FORWARD_QUEUE, batches);
+      if (error !== undefined) throw error;
+      batchCount += sent.length;
+      batchesFull = batches.length === limits.batchLimit;
+    }
 
     // Waiting deliveries of destinations that are active (again): a resume that failed or raced.
     const resumed = await resumeStep(env, null, now);
 
-    const overdue = await takeOverdueDeliveries(env.DB, now, OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT);
-    await enqueueDeliveries(env.FORWARD_QUEUE, overdue.map((d) => ({ uuid: d.eventUuid, destinationId: d.destinationId })));
+    let overdueCount = 0;
+    let overdueFull = true;
+    for (let round = 0; round < limits.maxRounds && overdueFull; round++) {
+      const overdue = await takeOverdueDeliveries(env.DB, now, OVERDUE_GRACE_MS, limits.batchLimit);
+      await enqueueDeliveries(env.FORWARD_QUEUE, overdue.map((d) => ({ uuid: d.eventUuid, destinationId: d.destinationId })));
+      overdueCount += overdue.length;
+      overdueFull = overdue.length === limits.batchLimit;
+    }
 
-    const result = { batches: sent.length, deliveries: overdue.length + resumed.resumed };
+    const result = { batches: batchCount, deliveries: overdueCount + resumed.resumed };
     log(result.batches + result.deliveries > 0 ? "warn" : "info", "outbox sweep", {
       batches: result.batches,
       deliveries: result.deliveries,
       resumed: resumed.resumed,
-      more: batches.length === SWEEP_BATCH_LIMIT || overdue.length === SWEEP_BATCH_LIMIT,
+      more: batchesFull || overdueFull,
     });
     return result;
   } catch (error) {

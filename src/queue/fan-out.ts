@@ -55,7 +55,7 @@ import {
 import { raisedAlerts } from "../storage/alerts";
 import { destinationDisabledAlertStatement, dispatchRaisedAlerts } from "./alert-raise";
 import { enqueueDeliveries } from "./enqueue";
-import { attemptDelivery } from "./forward";
+import { attemptDelivery, disableRuleOf } from "./forward";
 import type { Limit } from "./limit";
 
 /** How long a fan-out holds its batch: well past a destination's longest timeout (60 s) times a few rounds of sends. */
@@ -193,7 +193,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
     const counted = [...failures.keys()].filter((destinationId) => !delivered.has(destinationId));
     const countedFrom = statements.length;
     for (const destinationId of counted) {
-      statements.push(countFailureStatement(env.DB, destinationId, config.forwarding.disableAfterFailures, now, 1));
+      statements.push(countFailureStatement(env.DB, destinationId, disableRuleOf(config), now, 1));
     }
     // The disable alert of a destination these failures disabled commits with them (src/queue/alert-raise.ts).
     const alertsFrom = statements.length;
@@ -203,11 +203,11 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
     }
     const alertsTo = statements.length;
     statements.push(deleteOutboxStatement(env.DB, batchId));
-    const written = await env.DB.batch<{ state: string; consecutive_failures: number }>(statements);
+    const written = await env.DB.batch<{ state: string; consecutive_failures: number; updated_at: number }>(statements);
     counted.forEach((destinationId, i) => {
-      const after = firstRow<{ state: string; consecutive_failures: number }>(written[countedFrom + i]);
-      const threshold = config.forwarding.disableAfterFailures;
-      if (after?.state === "disabled" && after.consecutive_failures === threshold) {
+      const after = firstRow<{ state: string; consecutive_failures: number; updated_at: number }>(written[countedFrom + i]);
+      // This count disabled it: the statement stamps updated_at with `now` only then.
+      if (after?.state === "disabled" && after.updated_at === now) {
         log("error", "destination disabled after consecutive failures", { destinationId, consecutiveFailures: after.consecutive_failures });
       }
     });

@@ -20,7 +20,7 @@ import { buildDeliveryRequest } from "../forwarding/payload";
 import { checkDestinationUrl } from "../forwarding/url-guard";
 import { log } from "../log";
 import { firstRow } from "../storage/d1";
-import { getDestinationStatement, toDestination, type Destination, type DestinationRow } from "../storage/destinations";
+import { getDestinationStatement, toDestination, type Destination, type DestinationRow, type DisableRule } from "../storage/destinations";
 import {
   claimDeliveryStatement,
   deleteDelivery,
@@ -42,6 +42,11 @@ import { sendOnce } from "./send";
 export const LEASE_SLACK_MS = 30_000;
 /** A message this much before its delivery's next_attempt_at is a stale duplicate, not the scheduled retry. */
 export const EARLY_ARRIVAL_SLACK_MS = 30_000;
+
+/** The auto-disable rule of the configuration (DESTINATION_DISABLE_AFTER_FAILURES and …_MINUTES). */
+export function disableRuleOf(config: Config): DisableRule {
+  return { afterFailures: config.forwarding.disableAfterFailures, afterMs: config.forwarding.disableAfterMs };
+}
 
 export type DeliveryDecision = { action: "ack"; outcome: string } | { action: "retry"; delaySeconds: number };
 
@@ -177,7 +182,7 @@ async function settle(
   const fields = { ...logKey(key), attempt, status: record.status ?? undefined, ms: record.latencyMs, jobId: key.jobId ?? undefined };
 
   if (decision.kind === "delivered") {
-    await recordAttempt(env.DB, { ...base, outcome: "delivered", nextAttemptAt: null }, { disableAfterFailures: 0 });
+    await recordAttempt(env.DB, { ...base, outcome: "delivered", nextAttemptAt: null }, { disableRule: disableRuleOf(config) });
     log("info", "delivered", fields);
     return { action: "ack", outcome: "delivered" };
   }
@@ -191,14 +196,12 @@ async function settle(
       ...(!retrying && { deadReason: decision.reason }),
     },
     {
-      disableAfterFailures: config.forwarding.disableAfterFailures,
+      disableRule: disableRuleOf(config),
       afterFailureCount: destinationDisabledAlertStatement(env.DB, config, destination.id, 1, attemptedAt),
     },
   );
-  if (
-    written.destination?.state === "disabled" &&
-    written.destination.consecutive_failures === config.forwarding.disableAfterFailures
-  ) {
+  // This attempt's failure count disabled it: the statement stamps updated_at with the attempt's time only then.
+  if (written.destination?.state === "disabled" && written.destination.updated_at === attemptedAt) {
     log("error", "destination disabled after consecutive failures", {
       destinationId: destination.id,
       name: destination.name,

@@ -59,8 +59,9 @@ export function raisedAlerts(results: ReadonlyArray<D1Result<unknown> | undefine
 /**
  * Statement: raise a destination.disabled alert about `destinationId` if the failure count just written (by
  * countFailureStatement, earlier in the same transaction, with the same `now`) disabled it: it is disabled since
- * `now` (migration 0008's trigger) and its count went from below `disableAfter` to at least it with these
- * `failuresCounted`. RETURNING the alert (id, kind, subject), or nothing.
+ * `now` (migration 0008's trigger) with a run of at least `disableAfter` failures, these `failuresCounted` among
+ * them (the run may have passed the count before it had lasted DESTINATION_DISABLE_AFTER_MINUTES). RETURNING the
+ * alert (id, kind, subject), or nothing.
  */
 export function raiseDestinationDisabledStatement(
   db: D1Database,
@@ -74,7 +75,7 @@ export function raiseDestinationDisabledStatement(
               ?5, 'pending', ?3, ?3
        FROM destinations d
        WHERE d.id = ?1 AND d.state = 'disabled' AND d.disabled_at = ?3
-         AND d.consecutive_failures >= ?2 AND d.consecutive_failures - ?4 < ?2
+         AND d.consecutive_failures >= ?2 AND d.consecutive_failures >= ?4
          AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.kind = 'destination.disabled' AND a.subject = d.id AND a.raised_at > ?3 - ?6)
        RETURNING id, kind, subject`,
     )

@@ -5,7 +5,7 @@
  * one attempt (the attempt row, the delivery's new state, the destination's failure count) go in one `db.batch`,
  * so a crash never leaves an attempt half-recorded.
  */
-import { countFailureStatement, resetFailuresStatement } from "./destinations";
+import { countFailureStatement, resetFailuresStatement, type DisableRule } from "./destinations";
 import { allRows } from "./d1";
 
 export type DeliveryState = "pending" | "failed" | "waiting" | "delivered" | "dead";
@@ -202,7 +202,7 @@ export interface AttemptRecord extends DeliveryKey {
 
 export interface AttemptWriteResult {
   /** The destination's state and failure run after this attempt (null on success or when it was deleted). */
-  destination: { state: string; consecutive_failures: number } | null;
+  destination: { state: string; consecutive_failures: number; updated_at: number } | null;
   /** The result of `afterFailureCount`, when one was given and the attempt failed. */
   afterFailureCount?: D1Result<unknown>;
 }
@@ -212,7 +212,8 @@ export async function recordAttempt(
   db: D1Database,
   record: AttemptRecord,
   options: {
-    disableAfterFailures: number;
+    /** When a failed attempt disables the destination (ignored for a success). */
+    disableRule: DisableRule;
     /** Runs right after a failed attempt's failure count, in the same transaction (the disable alert, src/queue/alert-raise.ts). */
     afterFailureCount?: D1PreparedStatement | null;
   },
@@ -237,7 +238,7 @@ export async function recordAttempt(
         record.error, record.attemptedAt),
     record.outcome === "delivered"
       ? resetFailuresStatement(db, record.destinationId)
-      : countFailureStatement(db, record.destinationId, options.disableAfterFailures, record.attemptedAt),
+      : countFailureStatement(db, record.destinationId, options.disableRule, record.attemptedAt),
   ];
   const afterFailureCountAt = options.afterFailureCount && record.outcome !== "delivered" ? statements.push(options.afterFailureCount) - 1 : -1;
   // A dead delivery's dead-letter record is written in the same transaction: it cannot go missing between two
@@ -249,7 +250,7 @@ export async function recordAttempt(
   }
   // A job's run that ends (delivered, or dead) counts in the job, in the same transaction.
   if (record.jobId != null && record.outcome !== "retry") statements.push(countJobOutcomeStatement(db, record.jobId, record.outcome, record.attemptedAt));
-  const results = await db.batch<{ state: string; consecutive_failures: number }>(statements);
+  const results = await db.batch<{ state: string; consecutive_failures: number; updated_at: number }>(statements);
   const destination = record.outcome === "delivered" ? null : (results[2]?.results[0] ?? null);
   return { destination, ...(afterFailureCountAt >= 0 && { afterFailureCount: results[afterFailureCountAt] }) };
 }

@@ -126,9 +126,10 @@ export function routableDestinationsStatement(db: D1Database): D1PreparedStateme
 /**
  * Write the mutable columns of `d` (the caller merged the change) and answer the row as stored, or null when it is
  * gone. The state and its reason are written only with `writeState` (the change sets the state), and the failure
- * run is only ever reset (`resetFailures`, on a resume), never written back: forwarding moves them on its own (src/queue/fan-out.ts,
- * src/storage/deliveries.ts count failures and auto-disable), and a rename must not write back the values it read
- * before a failure was counted — that would undo an auto-disable and reset the run.
+ * run (consecutive_failures, failing_since) is only ever reset (`resetFailures`, on a resume), never written back:
+ * forwarding moves them on its own (src/queue/fan-out.ts, src/storage/deliveries.ts count failures and
+ * auto-disable), and a rename must not write back the values it read before a failure was counted — that would
+ * undo an auto-disable and restart the run.
  */
 export async function saveDestination(
   db: D1Database,
@@ -141,6 +142,7 @@ export async function saveDestination(
          okta_auth_header = ?7, okta_auth_value = ?8, timeout_ms = ?9,
          state = CASE WHEN ?14 THEN ?10 ELSE state END,
          consecutive_failures = CASE WHEN ?15 THEN 0 ELSE consecutive_failures END,
+         failing_since = CASE WHEN ?15 THEN NULL ELSE failing_since END,
          disabled_reason = CASE WHEN ?14 THEN ?12 ELSE disabled_reason END,
          updated_at = ?13
        WHERE id = ?1
@@ -192,28 +194,42 @@ export async function deleteDestination(db: D1Database, id: string): Promise<boo
 /** Statement: a 2xx reset the run of failures (written only when there was one). */
 export function resetFailuresStatement(db: D1Database, id: string): D1PreparedStatement {
   return db
-    .prepare("UPDATE destinations SET consecutive_failures = 0 WHERE id = ?1 AND consecutive_failures <> 0")
+    .prepare("UPDATE destinations SET consecutive_failures = 0, failing_since = NULL WHERE id = ?1 AND consecutive_failures <> 0")
     .bind(id);
 }
 
+/** When a run of failures disables a destination (DESTINATION_DISABLE_AFTER_FAILURES and …_MINUTES). */
+export interface DisableRule {
+  /** Consecutive failed attempts. */
+  afterFailures: number;
+  /** Ms since the first of them (0: the count alone). */
+  afterMs: number;
+}
+
 /**
- * Statement: `failures` more failed attempts (one by default); an active destination reaching `disableAfter` consecutive failures is
- * disabled. RETURNING tells the caller the resulting state and count.
+ * Statement: `failures` more failed attempts at `now`. An active destination is disabled when its run of failures
+ * reaches `rule.afterFailures` attempts AND began at least `rule.afterMs` ago (`failing_since`, migration 0009):
+ * both, so neither a hundred failures of a few seconds' blip nor one slow failure an hour disables it. RETURNING
+ * the resulting state and count, and `updated_at` (= `now` exactly when this statement disabled it).
  */
-export function countFailureStatement(db: D1Database, id: string, disableAfter: number, now: number, failures = 1): D1PreparedStatement {
+export function countFailureStatement(db: D1Database, id: string, rule: DisableRule, now: number, failures = 1): D1PreparedStatement {
+  // ?5 = 0 is the count alone, even for an attempt that settles after a later one began the run (its `now` is older).
+  const disables = "state = 'active' AND consecutive_failures + ?4 >= ?2 AND (?5 = 0 OR ?3 - coalesce(failing_since, ?3) >= ?5)";
   return db
     .prepare(
       `UPDATE destinations SET
          consecutive_failures = consecutive_failures + ?4,
-         state = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2 THEN 'disabled' ELSE state END,
-         disabled_reason = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2
-                                THEN 'disabled automatically after ' || CAST(?2 AS INTEGER) || ' consecutive failed attempts'
+         failing_since = coalesce(failing_since, ?3),
+         state = CASE WHEN ${disables} THEN 'disabled' ELSE state END,
+         disabled_reason = CASE WHEN ${disables}
+                                THEN 'disabled automatically after ' || CAST(consecutive_failures + ?4 AS INTEGER) || ' consecutive failed attempts'
+                                     || CASE WHEN ?5 > 0 THEN ' over ' || CAST((?3 - failing_since) / 60000 AS INTEGER) || ' minutes' ELSE '' END
                                 ELSE disabled_reason END,
-         updated_at = CASE WHEN state = 'active' AND consecutive_failures + ?4 >= ?2 THEN ?3 ELSE updated_at END
+         updated_at = CASE WHEN ${disables} THEN ?3 ELSE updated_at END
        WHERE id = ?1
-       RETURNING state, consecutive_failures`,
+       RETURNING state, consecutive_failures, updated_at`,
     )
-    .bind(id, disableAfter, now, failures);
+    .bind(id, rule.afterFailures, now, failures, rule.afterMs);
 }
 
 export interface DisabledDestinationSummary {

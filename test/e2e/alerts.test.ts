@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, startGateway, type Gateway } from "./gateway.js";
 
 const SESSION_START = readFileSync(path.resolve(import.meta.dirname, "../fixtures/okta/event-hook.delivery.user-session-start.json"), "utf8");
-const VARS = { ALLOW_INSECURE_DESTINATIONS: "true", FORWARD_RETRY_BASE_SECONDS: "1", DESTINATION_DISABLE_AFTER_FAILURES: "2" };
+const VARS = { ALLOW_INSECURE_DESTINATIONS: "true", FORWARD_RETRY_BASE_SECONDS: "1", DESTINATION_DISABLE_AFTER_FAILURES: "2", DESTINATION_DISABLE_AFTER_MINUTES: "0" };
 
 interface Received {
   path: string;

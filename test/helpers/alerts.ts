@@ -47,9 +47,9 @@ export function startEachTestClean(): void {
   });
 }
 
-/** Alerts on, to `destinationId`, with a destination disabled after `disableAfter` consecutive failures. */
+/** Alerts on, to `destinationId`, with a destination disabled after `disableAfter` consecutive failures (the count alone). */
 export function alertsOn(destinationId: string, disableAfter = 3, extra: Partial<Env> = {}): Partial<Env> {
-  return { ALERT_DESTINATION_ID: destinationId, DESTINATION_DISABLE_AFTER_FAILURES: String(disableAfter), ...extra };
+  return { ALERT_DESTINATION_ID: destinationId, DESTINATION_DISABLE_AFTER_FAILURES: String(disableAfter), DESTINATION_DISABLE_AFTER_MINUTES: "0", ...extra };
 }
 
 export interface ReceivedAlert {

@@ -139,7 +139,7 @@ describe("a fan-out whose first attempts disable a destination", () => {
     const { crm, alertRequests } = await setUp();
     await failedTwice(crm.id);
     const { forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await storeBatch(3) }], {
-      env: { DESTINATION_DISABLE_AFTER_FAILURES: "3" },
+      env: { DESTINATION_DISABLE_AFTER_FAILURES: "3", DESTINATION_DISABLE_AFTER_MINUTES: "0" },
     });
     expect((await env.DB.prepare("SELECT state FROM destinations WHERE id = ?1").bind(crm.id).first())?.state).toBe("disabled");
     expect(alertMessages(forwarded)).toEqual([]);
@@ -201,7 +201,7 @@ describe("retries that disable a destination", () => {
       env.DB,
       { eventUuid: uuid, destinationId: crm.id, attempt: 1, attemptedAt: now, status: 503, latencyMs: 3, outcome: "retry", error: "HTTP 503", nextAttemptAt: now + 5000 },
       {
-        disableAfterFailures: 3,
+        disableRule: { afterFailures: 3, afterMs: 0 },
         afterFailureCount: raiseDestinationDisabledStatement(env.DB, {
           destinationId: crm.id,
           disableAfter: 3,
@@ -211,7 +211,8 @@ describe("retries that disable a destination", () => {
         }),
       },
     );
-    expect(written.destination).toEqual({ state: "disabled", consecutive_failures: 4 });
+    expect(written.destination).toMatchObject({ state: "disabled", consecutive_failures: 4 });
+    expect(written.destination?.updated_at).toBeLessThan(now);
     expect(written.afterFailureCount?.results).toEqual([]);
     expect(await alertRows()).toHaveLength(1);
   });

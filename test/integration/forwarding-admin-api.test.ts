@@ -109,7 +109,7 @@ describe("destinations CRUD", () => {
     const racing = racingDatabase(env.DB, /^SELECT \* FROM destinations WHERE id = \?1$/, async () => {
       if (++reads !== 2) return;
       interleaved = true;
-      await countFailureStatement(env.DB, d.id, 100, Date.now()).run();
+      await countFailureStatement(env.DB, d.id, { afterFailures: 100, afterMs: 0 }, Date.now()).run();
     });
     const res = await adminCall("PATCH", `/destinations/${d.id}`, { name: "renamed" }, envWith({ DB: racing }));
     expect(res.status).toBe(200);

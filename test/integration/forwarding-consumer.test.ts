@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/forwarding/backoff";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { signV1 } from "../../src/forwarding/signing";
+import { countFailureStatement } from "../../src/storage/destinations";
 import {
   ADMIN_HEADERS,
   adminCall,
@@ -467,20 +468,62 @@ describe("paused and disabled destinations", () => {
     expect((await deliveryRow(uuid2, d.id))?.state).toBe("delivered");
   });
 
-  it("a destination is disabled after DESTINATION_DISABLE_AFTER_FAILURES consecutive failures, shown by /healthz", async () => {
+  it("a destination is disabled after DESTINATION_DISABLE_AFTER_FAILURES consecutive failures lasting DESTINATION_DISABLE_AFTER_MINUTES, shown by /healthz", async () => {
     const d = await createDestination({ name: "flaky" });
     const uuid = await storeEvent();
     await openDeliveries(uuid);
-    // Default threshold is 100: start one failure short of it.
-    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 99 WHERE id = ?1").bind(d.id).run();
+    // Defaults: 100 failures over at least 60 minutes. One failure short of the count, the run begun 61 minutes ago.
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 99, failing_since = ?2 WHERE id = ?1").bind(d.id, Date.now() - 61 * 60_000).run();
     stubDestinations(() => new Response(null, { status: 502 }));
     await attempt(uuid, d.id);
     const view = (await (await adminCall("GET", `/destinations/${d.id}`)).json()) as Record<string, unknown>;
     expect(view).toMatchObject({ state: "disabled", consecutiveFailures: 100 });
-    expect(view.disabledReason).toMatch(/100 consecutive failed attempts/);
+    expect(view.disabledReason).toBe("disabled automatically after 100 consecutive failed attempts over 61 minutes");
     const health = (await (await call("/healthz", { headers: ADMIN_HEADERS })).json()) as { status: string; disabledDestinations: unknown[] };
     expect(health.status).toBe("degraded");
     expect(health.disabledDestinations).toEqual([expect.objectContaining({ id: d.id, name: "flaky" })]);
+  });
+
+  it("a hundred failures in a few minutes do not disable a destination: the run must last DESTINATION_DISABLE_AFTER_MINUTES", async () => {
+    const d = await createDestination({ name: "blip" });
+    const uuids = [await storeEvent(), await storeEvent()];
+    for (const uuid of uuids) await openDeliveries(uuid);
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 150, failing_since = ?2 WHERE id = ?1").bind(d.id, Date.now() - 5 * 60_000).run();
+    stubDestinations(() => new Response(null, { status: 503 }));
+    await attempt(uuids[0]!, d.id);
+    let view = (await (await adminCall("GET", `/destinations/${d.id}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ state: "active", consecutiveFailures: 151, disabledReason: null });
+    // The same run, an hour old now: the next failure disables it, and the reason says how long it lasted.
+    await env.DB.prepare("UPDATE destinations SET failing_since = failing_since - 3_600_000 WHERE id = ?1").bind(d.id).run();
+    await attempt(uuids[1]!, d.id);
+    view = (await (await adminCall("GET", `/destinations/${d.id}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ state: "disabled", consecutiveFailures: 152, disabledReason: "disabled automatically after 152 consecutive failed attempts over 65 minutes" });
+  });
+
+  it("a run of failures starts at its first failure and ends with a success, which also clears when it began", async () => {
+    const d = await createDestination({});
+    const uuids = [await storeEvent(), await storeEvent()];
+    for (const uuid of uuids) await openDeliveries(uuid);
+    const since = () => env.DB.prepare("SELECT consecutive_failures AS n, failing_since AS at FROM destinations WHERE id = ?1").bind(d.id).first<{ n: number; at: number | null }>();
+    expect(await since()).toEqual({ n: 0, at: null });
+    const before = Date.now();
+    stubDestinations(() => new Response(null, { status: 503 }));
+    await attempt(uuids[0]!, d.id);
+    const failing = await since();
+    expect(failing?.n).toBe(1);
+    expect(failing?.at).toBeGreaterThanOrEqual(before);
+    stubDestinations(() => new Response(null, { status: 204 }));
+    await attempt(uuids[1]!, d.id);
+    expect(await since()).toEqual({ n: 0, at: null });
+  });
+
+  it("the count alone (DESTINATION_DISABLE_AFTER_MINUTES=0) disables even when the failure settling last began before the run's first", async () => {
+    const d = await createDestination({});
+    const now = Date.now();
+    // Two attempts in flight at once: the later-started one settles first and begins the run.
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 2, failing_since = ?2 WHERE id = ?1").bind(d.id, now).run();
+    const after = await countFailureStatement(env.DB, d.id, { afterFailures: 3, afterMs: 0 }, now - 5).first<{ state: string; consecutive_failures: number }>();
+    expect(after).toMatchObject({ state: "disabled", consecutive_failures: 3 });
   });
 
   it("a success resets the run of failures", async () => {

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import { OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT, UNFANNED_GRACE_MS, sweepOutbox } from "../../src/jobs/outbox-sweep";
+import { OVERDUE_GRACE_MS, SWEEP_BATCH_LIMIT, SWEEP_MAX_ROUNDS, UNFANNED_GRACE_MS, sweepOutbox } from "../../src/jobs/outbox-sweep";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { signV1 } from "../../src/forwarding/signing";
 import { batchOf, consume, createDestination, envWith, FORWARD_QUEUE_NAME, oktaDelivery, postOktaDelivery, recordingQueue, stubDestinations } from "../helpers/forwarding";
@@ -157,13 +157,34 @@ describe("outbox sweep", () => {
     expect(await sweepOutbox(e, now + 1000)).toEqual({ batches: 0, deliveries: 0 });
   });
 
-  it("works in bounded batches: the next run continues where this one stopped", async () => {
+  it("goes on in rounds while a round comes back full: one run recovers more than one round's worth", async () => {
     await seedOutbox(SWEEP_BATCH_LIMIT + 1, 10 * 60_000, null);
     const queue = recordingQueue<ForwardMessage>();
     const e = envWith({ FORWARD_QUEUE: queue });
-    expect(await sweepOutbox(e, Date.now())).toEqual({ batches: SWEEP_BATCH_LIMIT, deliveries: 0 });
-    expect(await sweepOutbox(e, Date.now())).toEqual({ batches: 1, deliveries: 0 });
+    const logs = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    expect(await sweepOutbox(e, Date.now())).toEqual({ batches: SWEEP_BATCH_LIMIT + 1, deliveries: 0 });
     expect(new Set(queue.sent.map((m) => ("batchId" in m ? m.batchId : null))).size).toBe(SWEEP_BATCH_LIMIT + 1);
+    expect(logs).toHaveBeenCalledWith(expect.stringContaining('"more":false'));
+    expect(SWEEP_MAX_ROUNDS).toBeGreaterThan(1);
+  });
+
+  it("works in bounded rounds: the next run continues where this one stopped", async () => {
+    await seedOutbox(11, 10 * 60_000, null);
+    const now = Date.now();
+    await env.DB.prepare(
+      `INSERT INTO deliveries (event_uuid, destination_id, state, attempts, next_attempt_at, created_at, updated_at)
+       SELECT 'late-' || value, 'dst_a', 'failed', 1, ?1, ?1, ?1 FROM json_each('[1,2,3,4,5,6,7]')`,
+    ).bind(now - OVERDUE_GRACE_MS - 60_000).run();
+    const queue = recordingQueue<ForwardMessage>();
+    const e = envWith({ FORWARD_QUEUE: queue });
+    const logs = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const limits = { batchLimit: 3, maxRounds: 2 };
+    expect(await sweepOutbox(e, now, limits)).toEqual({ batches: 6, deliveries: 6 });
+    expect(logs).toHaveBeenLastCalledWith(expect.stringContaining('"more":true'));
+    expect(await sweepOutbox(e, now, limits)).toEqual({ batches: 5, deliveries: 1 });
+    expect(logs).toHaveBeenLastCalledWith(expect.stringContaining('"more":false'));
+    expect(await sweepOutbox(e, now, limits)).toEqual({ batches: 0, deliveries: 0 });
+    expect(new Set(queue.sent.map((m) => ("batchId" in m ? m.batchId : m.kind === "delivery" ? m.uuid : null))).size).toBe(11 + 7);
   });
 
   it("events that can never be forwarded (uuids stored before they were validated) get a dead letter and never hold their batch up", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES,
+  DEFAULT_DESTINATION_DISABLE_AFTER_MINUTES,
   DEFAULT_FORWARD_RETRY_BASE_SECONDS,
   parseConfig,
 } from "../../src/config";
@@ -15,21 +16,24 @@ const base = {
 } as Env;
 
 describe("forwarding configuration", () => {
-  it("defaults: first retry after 5 s, disable after 100 consecutive failures", () => {
+  it("defaults: first retry after 5 s, disable after 100 consecutive failures over at least 60 minutes", () => {
     const { config, problems } = parseConfig(base);
     expect(config.forwarding).toEqual({
       retryBaseSeconds: DEFAULT_FORWARD_RETRY_BASE_SECONDS,
       disableAfterFailures: DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES,
+      disableAfterMs: DEFAULT_DESTINATION_DISABLE_AFTER_MINUTES * 60_000,
     });
     expect(DEFAULT_FORWARD_RETRY_BASE_SECONDS).toBe(5);
     expect(DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES).toBe(100);
+    expect(DEFAULT_DESTINATION_DISABLE_AFTER_MINUTES).toBe(60);
     expect(problems).toEqual([]);
   });
 
-  it("reads FORWARD_RETRY_BASE_SECONDS and DESTINATION_DISABLE_AFTER_FAILURES", () => {
-    const { config, problems } = parseConfig({ ...base, FORWARD_RETRY_BASE_SECONDS: "1", DESTINATION_DISABLE_AFTER_FAILURES: " 25 " });
-    expect(config.forwarding).toEqual({ retryBaseSeconds: 1, disableAfterFailures: 25 });
+  it("reads FORWARD_RETRY_BASE_SECONDS, DESTINATION_DISABLE_AFTER_FAILURES and DESTINATION_DISABLE_AFTER_MINUTES (0: the count alone)", () => {
+    const { config, problems } = parseConfig({ ...base, FORWARD_RETRY_BASE_SECONDS: "1", DESTINATION_DISABLE_AFTER_FAILURES: " 25 ", DESTINATION_DISABLE_AFTER_MINUTES: "0" });
+    expect(config.forwarding).toEqual({ retryBaseSeconds: 1, disableAfterFailures: 25, disableAfterMs: 0 });
     expect(problems).toEqual([]);
+    expect(parseConfig({ ...base, DESTINATION_DISABLE_AFTER_MINUTES: "10080" }).config.forwarding.disableAfterMs).toBe(7 * 24 * 3_600_000);
   });
 
   it.each([
@@ -38,11 +42,15 @@ describe("forwarding configuration", () => {
     ["FORWARD_RETRY_BASE_SECONDS", "2.5"],
     ["DESTINATION_DISABLE_AFTER_FAILURES", "0"],
     ["DESTINATION_DISABLE_AFTER_FAILURES", "many"],
+    ["DESTINATION_DISABLE_AFTER_MINUTES", "-1"],
+    ["DESTINATION_DISABLE_AFTER_MINUTES", "10081"],
+    ["DESTINATION_DISABLE_AFTER_MINUTES", "1.5"],
   ])("%s=%j is reported as a problem and the default is used", (name, raw) => {
     const { config, problems } = parseConfig({ ...base, [name]: raw });
     expect(config.forwarding).toEqual({
       retryBaseSeconds: DEFAULT_FORWARD_RETRY_BASE_SECONDS,
       disableAfterFailures: DEFAULT_DESTINATION_DISABLE_AFTER_FAILURES,
+      disableAfterMs: DEFAULT_DESTINATION_DISABLE_AFTER_MINUTES * 60_000,
     });
     expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name} must be an integer between`))]);
   });

@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Env } from "../../../src/env";
 import { adminCall, call, oktaDelivery, postOktaDelivery } from "../../helpers/forwarding";
-import { destinationAt, endWorld, freshWorld, runCron, stubReceiver, T0, type ReceivedRequest, type SimulatedQueue, type VirtualClock, type World } from "./harness";
+import { destinationAt, endWorld, freshWorld, MAX_BATCH_SIZE, runCron, stubReceiver, T0, type ReceivedRequest, type SimulatedQueue, type VirtualClock, type World } from "./harness";
 import { count, forwardingOutcomes, halfStored } from "./ledger";
 import { TEST_ADMIN_TOKEN } from "../../test-config";
 
@@ -33,11 +33,15 @@ let errors: World["errors"];
 
 afterEach(endWorld);
 
-/** A destination that is down until `downUntil` and a healthy one, with auto-disable after `disableAfterFailures`. */
-async function setUp(disableAfterFailures: number) {
+/**
+ * A destination that is down until `downUntil` and a healthy one, with auto-disable after `disableAfterFailures`
+ * consecutive failures over at least `disableAfterMinutes` (0: the count alone).
+ */
+async function setUp(disableAfterFailures: number, disableAfterMinutes = 0) {
   const world = await freshWorld({
     FORWARD_RETRY_BASE_SECONDS: String(BASE_SECONDS),
     DESTINATION_DISABLE_AFTER_FAILURES: String(disableAfterFailures),
+    DESTINATION_DISABLE_AFTER_MINUTES: String(disableAfterMinutes),
   });
   ({ clock, queue, errors } = world);
   downUntil = Infinity;
@@ -154,7 +158,11 @@ describe("auto-disable after consecutive failures, then re-enabled", () => {
     // Each failed attempt counts, but a delivery's first attempts (3 at once, in each of the 2) count as one.
     expect(disabled!.consecutive_failures).toBe(attemptsBeforeDisable - (before.length - 2));
     expect(attemptsBeforeDisable).toBeGreaterThanOrEqual(threshold);
-    expect(attemptsBeforeDisable).toBeLessThan(before.length + threshold);
+    // Before the invocation that disabled it, the count had not been reached; in that invocation (one virtual
+    // instant) the attempts under way at once all finished: at most one queue batch of them.
+    const earlier = receiver.at("/down").filter((r) => r.at < disabled!.updated_at).length;
+    expect(earlier).toBeLessThan(before.length + threshold);
+    expect(attemptsBeforeDisable - earlier).toBeLessThanOrEqual(MAX_BATCH_SIZE);
     expect(receiver.at("/down").every((r) => r.at <= disabled!.updated_at)).toBe(true);
     const destination = await (await adminCall("GET", `/destinations/${down}`)).json();
     expect(destination).toMatchObject({ state: "disabled" });
@@ -187,4 +195,32 @@ describe("auto-disable after consecutive failures, then re-enabled", () => {
     expect(await count("dead_letters")).toBe(0);
     expect(await halfStored()).toEqual([]);
   });
+
+  it("with the defaults (100 failures over at least 60 minutes), a burst of failures in a short blip does not disable it; an outage of hours does", async () => {
+    const { e, down } = await setUp(100, 60);
+    const state = () =>
+      env.DB.prepare("SELECT state, consecutive_failures, disabled_reason FROM destinations WHERE id = ?1").bind(down).first<{ state: string; consecutive_failures: number; disabled_reason: string | null }>();
+    // A 3-minute blip under a burst of 120 one-event deliveries: far more than 100 failed attempts, in minutes.
+    downUntil = T0 + 3 * 60_000;
+    const burst = await postDeliveries(e, 120, 1);
+    await queue.drain(e, { until: T0 + HOUR });
+    expect(receiver.at("/down").filter((r) => r.status === 503).length).toBeGreaterThan(100);
+    expect(await state()).toEqual({ state: "active", consecutive_failures: 0, disabled_reason: null });
+    expect(receiver.acceptedCounts("/down")).toEqual(new Map(burst.map((u) => [u, 1])));
+
+    // Down for good from two hours in: the run passes 100 failures within minutes, and disables it after an hour.
+    downUntil = Infinity;
+    clock.set(T0 + 2 * HOUR);
+    const outage = await postDeliveries(e, 120, 1);
+    await queue.drain(e, { until: T0 + 5 * HOUR });
+    const disabled = await state();
+    expect(disabled).toMatchObject({ state: "disabled" });
+    expect(disabled!.disabled_reason).toMatch(/^disabled automatically after \d+ consecutive failed attempts over (6\d|[7-9]\d) minutes$/);
+    const failedFirst = receiver.at("/down").filter((r) => r.at >= T0 + 2 * HOUR);
+    const disabledAt = await env.DB.prepare("SELECT disabled_at AS at FROM destinations WHERE id = ?1").bind(down).first<{ at: number }>();
+    expect(disabledAt!.at - failedFirst[0]!.at).toBeGreaterThanOrEqual(HOUR);
+    // Nothing lost: every event of the outage waits for the destination to be re-enabled.
+    expect([...(await forwardingOutcomes(down)).open].sort()).toEqual([...outage].sort());
+  });
+
 });
