@@ -152,8 +152,8 @@ if (await waitUntilReady()) {
   An event hook delivery (Okta's own example):
     curl -i ${baseUrl}/hooks/events -H 'content-type: application/json' -H '${header}: ${secret}' --data-binary @${fixture}
 
-  What was stored:
-    npx wrangler d1 execute DB --local --command "SELECT uuid, event_type, actor_alternate_id, forward_state FROM events"
+  What was stored (forward: 1 to be forwarded, 2 no destination wanted it, 0 loop-guarded):
+    npx wrangler d1 execute DB --local --command "SELECT uuid, event_type, actor_alternate_id, forward FROM events ORDER BY id DESC LIMIT 10"
 
   Health: curl ${baseUrl}/healthz   (details: add -H 'authorization: Bearer <ADMIN_TOKEN from .dev.vars>')
   Stop: Ctrl-C

@@ -32,3 +32,11 @@ export function describeFirstIssue(error: z.ZodError, input: unknown): string {
   const message = missing ? "is required" : issue.message;
   return path ? `${path}: ${message}` : message;
 }
+
+/**
+ * True when `text` holds a lone UTF-16 surrogate (`"\ud800"` is valid JSON): D1 stores text as UTF-8, so such a
+ * string would be read back as something else (U+FFFD) than what was accepted and answered.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+}

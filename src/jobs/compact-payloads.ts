@@ -19,6 +19,11 @@ import { encodePayload, isPlain, storedBytes } from "../storage/payload-codec";
 
 /** Payload rows read per page (one read, one write transaction). */
 export const COMPACTION_PAGE = 50;
+/**
+ * Stored payload bytes a page reads at most before its last row (so at most this plus one batch): D1 hands a BLOB
+ * to the Worker as an array of numbers, several bytes of memory per byte stored, within a Worker's 128 MB.
+ */
+export const COMPACTION_PAGE_BYTES = 4_000_000;
 /** Wall-clock budget per run: the cron runs every 5 minutes, and one run must never hold the next one up. */
 export const COMPACTION_BUDGET_MS = 20_000;
 
@@ -31,13 +36,18 @@ export interface CompactionResult {
   more: boolean;
 }
 
-export async function compactPayloads(env: Env, budgetMs = COMPACTION_BUDGET_MS, page = COMPACTION_PAGE): Promise<CompactionResult> {
+export async function compactPayloads(
+  env: Env,
+  budgetMs = COMPACTION_BUDGET_MS,
+  page = COMPACTION_PAGE,
+  pageBytes = COMPACTION_PAGE_BYTES,
+): Promise<CompactionResult> {
   const started = Date.now();
   const result: CompactionResult = { pages: 0, compacted: 0, bytesBefore: 0, bytesAfter: 0, through: 0, more: false };
   try {
     result.through = firstRow<{ value: number }>(await compactedThroughStatement(env.DB).all())?.value ?? 0;
     while (Date.now() - started < budgetMs) {
-      const rows = allRows<{ batch_id: number; data: number[] | ArrayBuffer }>(await payloadsAfterStatement(env.DB, result.through, page).all());
+      const rows = allRows<{ batch_id: number; data: number[] | ArrayBuffer; page_rows: number }>(await payloadsAfterStatement(env.DB, result.through, page, pageBytes).all());
       if (rows.length === 0) break;
       const writes: D1PreparedStatement[] = [];
       for (const row of rows) {
@@ -54,7 +64,8 @@ export async function compactPayloads(env: Env, budgetMs = COMPACTION_BUDGET_MS,
       await env.DB.batch([...writes, setCompactedThroughStatement(env.DB, through)]);
       result.through = through;
       result.pages++;
-      result.more = rows.length === page;
+      // A page cut short by its byte bound has more rows after it.
+      result.more = rows.length === page || rows.length < (rows[0]?.page_rows ?? 0);
       if (!result.more) break;
     }
     if (result.compacted > 0 || result.more) log("info", "payload compaction", { ...result });
@@ -65,3 +76,4 @@ export async function compactPayloads(env: Env, budgetMs = COMPACTION_BUDGET_MS,
     throw error;
   }
 }
+

@@ -3,8 +3,8 @@
  * purging what is older than the configured ages — events with their batches, first-attempt records, deliveries and
  * attempts (RETENTION_EVENT_DAYS), dead letters, inline hook call records and the stats rollup (their own ages).
  *
- * Bounded per run: events go in pages of EVENT_PAGE (one read, one archive, one delete transaction each), at most
- * EVENT_PAGES_PER_RUN pages; every other table in pages of STEP_PAGE, at most STEP_PAGES_PER_RUN each; and no page
+ * Bounded per run: events go in pages of EVENT_PAGE, and of at most EVENT_PAGE_BYTES of text (one read, one archive,
+ * one delete transaction each), at most EVENT_PAGES_PER_RUN pages; every other table in pages of STEP_PAGE, at most STEP_PAGES_PER_RUN each; and no page
  * starts once RUN_BUDGET_MS have passed. What is left is for the next run (the log line says `more`). At Okta's
  * maximum of 400,000 events a day, an hour brings ~17,000 events past the cutoff; a run can purge 50,000, so a
  * backlog (retention switched on late, or shortened) shrinks by ~800,000 events a day.
@@ -38,6 +38,11 @@ export const RETENTION_CRON = "30 * * * *";
 export const DAY_MS = 86_400_000;
 /** Events per page: read, archived and deleted together (the delete transaction writes ~3 rows per event). */
 export const EVENT_PAGE = 2000;
+/**
+ * Bytes of event text a page takes at most (plus its last event): the page is held in memory as hex, as text and
+ * as its archive, within a Worker's 128 MB, however large the events (up to 1,000,000 bytes each).
+ */
+export const EVENT_PAGE_BYTES = 8_000_000;
 export const EVENT_PAGES_PER_RUN = 25;
 /** Rows per page of the age-only purges (dead letters, inline calls, the stats rollup). */
 export const STEP_PAGE = 1000;
@@ -74,6 +79,7 @@ export interface RetentionReport {
 
 export interface RetentionLimits {
   eventPage: number;
+  eventPageBytes: number;
   eventPagesPerRun: number;
   stepPage: number;
   stepPagesPerRun: number;
@@ -82,6 +88,7 @@ export interface RetentionLimits {
 
 export const RETENTION_LIMITS: RetentionLimits = {
   eventPage: EVENT_PAGE,
+  eventPageBytes: EVENT_PAGE_BYTES,
   eventPagesPerRun: EVENT_PAGES_PER_RUN,
   stepPage: STEP_PAGE,
   stepPagesPerRun: STEP_PAGES_PER_RUN,
@@ -192,7 +199,7 @@ async function purgeOldEvents(
       report.more = true;
       return;
     }
-    const candidates = await purgeCandidates(env.DB, { afterId, bound, cutoff, limit: limits.eventPage });
+    const candidates = await purgeCandidates(env.DB, { afterId, bound, cutoff, limit: limits.eventPage, maxBytes: limits.eventPageBytes });
     if (candidates.length > 0) {
       if (env.ARCHIVE) {
         const objects = await archiveEvents(env.ARCHIVE, candidates);
@@ -209,7 +216,9 @@ async function purgeOldEvents(
       report.attempts += purged.attempts;
       afterId = candidates[candidates.length - 1]!.id;
     }
-    if (candidates.length < limits.eventPage) {
+    // A page cut short by its byte bound holds eventPageBytes or more: there may be more behind it.
+    const full = candidates.length === limits.eventPage || candidates.reduce((n, c) => n + c.bytes, 0) >= limits.eventPageBytes;
+    if (!full) {
       // The whole old range was seen: whatever old events remain are held.
       report.heldEvents = await countHeldEvents(env.DB, bound, cutoff);
       return;

@@ -123,21 +123,38 @@ export function routableDestinationsStatement(db: D1Database): D1PreparedStateme
   return db.prepare("SELECT * FROM destinations");
 }
 
-/** Write every mutable column of `d` (the caller merged the change). Resolves false when the row is gone. */
-export async function saveDestination(db: D1Database, d: Destination): Promise<boolean> {
-  const result = await db
+/**
+ * Write the mutable columns of `d` (the caller merged the change) and answer the row as stored, or null when it is
+ * gone. The state and its reason are written only with `writeState` (the change sets the state), and the failure
+ * run (consecutive_failures, failing_since) is only ever reset (`resetFailures`, on a resume), never written back:
+ * forwarding moves them on its own (src/queue/fan-out.ts, src/storage/deliveries.ts count failures and
+ * auto-disable), and a rename must not write back the values it read before a failure was counted — that would
+ * undo an auto-disable and restart the run.
+ */
+export async function saveDestination(
+  db: D1Database,
+  d: Destination,
+  options: { writeState: boolean; resetFailures: boolean },
+): Promise<Destination | null> {
+  const row = await db
     .prepare(
       `UPDATE destinations SET name = ?2, url = ?3, event_types = ?4, conditions = ?5, format = ?6,
-         okta_auth_header = ?7, okta_auth_value = ?8, timeout_ms = ?9, state = ?10, consecutive_failures = ?11,
-         failing_since = CASE WHEN ?11 = 0 THEN NULL ELSE failing_since END, disabled_reason = ?12, updated_at = ?13
-       WHERE id = ?1`,
+         okta_auth_header = ?7, okta_auth_value = ?8, timeout_ms = ?9,
+         state = CASE WHEN ?14 THEN ?10 ELSE state END,
+         consecutive_failures = CASE WHEN ?15 THEN 0 ELSE consecutive_failures END,
+         failing_since = CASE WHEN ?15 THEN NULL ELSE failing_since END,
+         disabled_reason = CASE WHEN ?14 THEN ?12 ELSE disabled_reason END,
+         updated_at = ?13
+       WHERE id = ?1
+       RETURNING *`,
     )
     .bind(
       d.id, d.name, d.url, JSON.stringify(d.eventTypes), JSON.stringify(d.conditions), d.format, d.oktaAuthHeader,
-      d.sealedOktaAuthValue, d.timeoutMs, d.state, d.consecutiveFailures, d.disabledReason, d.updatedAt,
+      d.sealedOktaAuthValue, d.timeoutMs, d.state, null, d.disabledReason, d.updatedAt,
+      options.writeState ? 1 : 0, options.resetFailures ? 1 : 0,
     )
-    .run();
-  return result.meta.changes > 0;
+    .first<DestinationRow>();
+  return row ? toDestination(row) : null;
 }
 
 /**

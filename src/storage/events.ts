@@ -347,11 +347,23 @@ export function batchPayloadStatement(db: D1Database, batchId: number): D1Prepar
 }
 
 /**
- * Compaction: the payloads after batch `afterBatchId` (oldest first, at most `limit` rows read), to compress those
- * still stored plain. Batch ids only grow, so a high-water mark says how far compaction got.
+ * Compaction: the payloads after batch `afterBatchId` (oldest first, at most `limit` rows), to compress those still
+ * stored plain. Batch ids only grow, so a high-water mark says how far compaction got. A page also stops once the
+ * payloads before a row hold `maxBytes` (sizes come from the rows' headers, without reading their data), so one page
+ * holds at most `maxBytes` plus one batch (MAX_STORED_PAYLOAD_BYTES) however large the deliveries were: D1 returns a
+ * BLOB as an array of numbers, several bytes of Worker memory for each byte stored, and 50 batches of 1 MB each
+ * would not fit a Worker's 128 MB. Each row says how many rows the page had before the byte bound (`page_rows`).
  */
-export function payloadsAfterStatement(db: D1Database, afterBatchId: number, limit: number): D1PreparedStatement {
-  return db.prepare("SELECT batch_id, data FROM event_payloads WHERE batch_id > ?1 ORDER BY batch_id LIMIT ?2").bind(afterBatchId, limit);
+export function payloadsAfterStatement(db: D1Database, afterBatchId: number, limit: number, maxBytes: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `WITH page AS (SELECT batch_id, length(data) AS bytes FROM event_payloads WHERE batch_id > ?1 ORDER BY batch_id LIMIT ?2),
+            running AS (SELECT batch_id, sum(bytes) OVER (ORDER BY batch_id) - bytes AS before FROM page)
+       SELECT p.batch_id, p.data, (SELECT count(*) FROM page) AS page_rows FROM event_payloads p
+       WHERE p.batch_id IN (SELECT batch_id FROM running WHERE before < ?3)
+       ORDER BY p.batch_id`,
+    )
+    .bind(afterBatchId, limit, maxBytes);
 }
 
 /** Replace a batch's plain payload with its compressed form (the same texts, so a second writer changes nothing). */

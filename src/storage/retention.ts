@@ -33,6 +33,8 @@ export interface PurgeCandidate {
   oktaOrg: string | null;
   eventHookId: string | null;
   envelopeEventId: string | null;
+  /** UTF-8 bytes of the event's text (what a page holds in memory, as text and in its archive). */
+  bytes: number;
   /**
    * Okta's exact text of the event, or — when its batch's stored payload cannot be read (a corrupt row) — what is
    * stored: the batch's payload bytes and where the event is in it, so an archive keeps them rather than lose them.
@@ -79,11 +81,13 @@ export async function purgeBound(db: D1Database, cutoff: number): Promise<number
 /**
  * Up to `limit` purgeable events with ids in (afterId, bound), received before `cutoff`, oldest first: none held,
  * each with its text from its batch's payload (read once per batch; as hex, which D1 returns far more compactly
- * than a BLOB's array of numbers).
+ * than a BLOB's array of numbers). With `maxBytes`, no event is taken once those before it hold that many bytes of
+ * text (the first always is): a page of large events must fit a Worker's memory, as hex, as text and as its archive.
+ * The caller knows the page was cut when its events hold `maxBytes` or more.
  */
 export async function purgeCandidates(
   db: D1Database,
-  range: { afterId: number; bound: number; cutoff: number; limit: number },
+  range: { afterId: number; bound: number; cutoff: number; limit: number; maxBytes?: number },
 ): Promise<PurgeCandidate[]> {
   const result = await db
     .prepare(
@@ -95,7 +99,13 @@ export async function purgeCandidates(
     )
     .bind(range.afterId, range.bound, range.cutoff, range.limit)
     .all<CandidateRow>();
-  const rows = allRows<CandidateRow>(result);
+  const rows: CandidateRow[] = [];
+  let bytesBefore = 0;
+  for (const row of allRows<CandidateRow>(result)) {
+    if (rows.length > 0 && range.maxBytes !== undefined && bytesBefore >= range.maxBytes) break;
+    rows.push(row);
+    bytesBefore += row.payload_bytes;
+  }
   const batchIds = [...new Set(rows.flatMap((r) => (r.batch_id === null ? [] : [r.batch_id])))];
   const payloads = new Map<number, Uint8Array>();
   if (batchIds.length > 0) {
@@ -127,6 +137,7 @@ export async function purgeCandidates(
       oktaOrg: row.okta_org,
       eventHookId: row.event_hook_id,
       envelopeEventId: row.envelope_event_id,
+      bytes: row.payload_bytes,
       content,
     };
   });

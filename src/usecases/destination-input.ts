@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import { destinationConditionsSchema, eventTypeFilterSchema } from "../okta/routing";
+import { hasLoneSurrogate } from "../validation";
 
 /** Default attempt timeout; Okta itself gives receivers 3 s, Svix 15 s (cloud), Hook0 15 s. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -17,6 +18,9 @@ const RESERVED_HEADERS = new Set([
   "accept", "connection", "content-length", "content-type", "host", "idempotency-key", "transfer-encoding",
   "user-agent", "webhook-id", "webhook-signature", "webhook-timestamp",
 ]);
+
+/** Stored as UTF-8 and read back: a lone surrogate would come back as something else than what was accepted. */
+const UNICODE_TEXT = "must be Unicode text (it holds a lone UTF-16 surrogate)";
 
 const headerNameSchema = z
   .string()
@@ -32,10 +36,11 @@ const oktaAuthSchema = z.strictObject({
     .string()
     .min(1)
     .max(2048)
-    .regex(/^[^\r\n\0]*$/, "must be a single line"),
+    .regex(/^[^\r\n\0]*$/, "must be a single line")
+    .refine((value) => !hasLoneSurrogate(value), UNICODE_TEXT),
 });
 
-const nameSchema = z.string().trim().min(1).max(100);
+const nameSchema = z.string().trim().min(1).max(100).refine((name) => !hasLoneSurrogate(name), UNICODE_TEXT);
 const urlSchema = z.string().min(1).max(2048);
 const timeoutSchema = z.number().int().min(1000).max(MAX_TIMEOUT_MS);
 const formatSchema = z.enum(["standard", "okta"]);

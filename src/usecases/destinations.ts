@@ -142,9 +142,11 @@ export async function updateDestination(deps: DestinationDeps, id: string, input
     disabledReason: state === "disabled" ? (existing.state === "disabled" ? existing.disabledReason : "disabled by an operator") : null,
     updatedAt: now,
   };
-  if (!(await saveDestination(env.DB, updated))) throw new ApiError("not_found", "No destination with this id.");
+  // Without a state in the change, what forwarding counted meanwhile (failures, an auto-disable) stays as stored.
+  const saved = await saveDestination(env.DB, updated, { writeState: input.state !== undefined, resetFailures: resuming });
+  if (!saved) throw new ApiError("not_found", "No destination with this id.");
   invalidateRoutingCache(env.DB);
-  const result: UpdateResult = { destination: updated };
+  const result: UpdateResult = { destination: saved };
   if (state !== existing.state) result.stateChange = `${existing.state}->${state}`;
   if (resuming) {
     try {

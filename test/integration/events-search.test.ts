@@ -173,6 +173,11 @@ describe("bad parameters: 400 invalid_query naming the parameter, on every route
     ["since=yesterday", "since"],
     ["since=2026-11-24T10:00:00", "since"],
     ["until=2026-13-45T10:00:00Z", "until"],
+    // Dates and times that do not exist, which Date.parse would roll over into the next month or day.
+    ["since=2026-02-31T00:00Z", "since"],
+    ["since=2026-02-29T00:00:00Z", "since"],
+    ["until=2026-04-31T10:00:00Z", "until"],
+    ["since=2026-11-24T24:00:00Z", "since"],
     ["since=2026-11-24T10:00:00Z&until=2026-11-24T09:00:00Z", "until"],
     ["timeField=arrival", "timeField"],
     ["outcome=NOT-AN-OUTCOME", "outcome"],

@@ -18,6 +18,7 @@ import {
   recordingQueue,
 } from "../helpers/forwarding";
 import { TEST_ADMIN_TOKEN } from "../test-config";
+import { countFailureStatement } from "../../src/storage/destinations";
 
 async function destinationCount(): Promise<number> {
   return (await env.DB.prepare("SELECT COUNT(*) AS n FROM destinations").first<{ n: number }>())!.n;
@@ -96,6 +97,30 @@ describe("destinations CRUD", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ eventTypes: ["user.session.start"], url: "https://new.example.com/hook", state: "paused" });
     expect(await openStoredSecret(d.id, "signing_secret")).toBe(d.secret);
+  });
+
+  it("a PATCH that does not change the state never undoes what forwarding did meanwhile (an auto-disable, the failure count)", async () => {
+    const d = await createDestination({});
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 99 WHERE id = ?1").bind(d.id).run();
+    // Between the PATCH's last read of the destination and its write, a fan-out records its 100th failure in a row.
+    // (The route reads the destination twice: its 404 check, then the update's own read.)
+    let reads = 0;
+    let interleaved = false;
+    const racing = racingDatabase(env.DB, /^SELECT \* FROM destinations WHERE id = \?1$/, async () => {
+      if (++reads !== 2) return;
+      interleaved = true;
+      await countFailureStatement(env.DB, d.id, { afterFailures: 100, afterMs: 0 }, Date.now()).run();
+    });
+    const res = await adminCall("PATCH", `/destinations/${d.id}`, { name: "renamed" }, envWith({ DB: racing }));
+    expect(res.status).toBe(200);
+    expect(interleaved).toBe(true);
+    const row = (await env.DB.prepare("SELECT name, state, consecutive_failures, disabled_reason FROM destinations WHERE id = ?1").bind(d.id).first())!;
+    expect(row).toMatchObject({ name: "renamed", state: "disabled", consecutive_failures: 100, disabled_reason: expect.stringMatching(/automatically/) });
+    // The answer says what is stored.
+    expect(await res.json()).toMatchObject({ name: "renamed", state: "disabled", consecutiveFailures: 100 });
+    // A PATCH that sets the state is the operator's decision, and wins: resuming resets the count.
+    const resumed = await adminCall("PATCH", `/destinations/${d.id}`, { state: "active" }, envWith({ FORWARD_QUEUE: recordingQueue() }));
+    expect(await resumed.json()).toMatchObject({ state: "active", consecutiveFailures: 0, disabledReason: null });
   });
 
   it("deletes, then answers 404", async () => {
@@ -249,11 +274,23 @@ describe("security group", () => {
     [{ ...valid, oktaAuth: { value: "x" } }, /^oktaAuth: /],
     [{ ...valid, format: "okta", oktaAuth: { header: "webhook-signature", value: "x" } }, /^oktaAuth\.header: /],
     [{ ...valid, format: "okta", oktaAuth: { header: "x-auth", value: "a\r\nInjected: 1" } }, /^oktaAuth\.value: /],
+    // A lone surrogate would be stored as U+FFFD: not what the answer said was kept.
+    [{ ...valid, name: "CRM \ud800" }, /^name: must be Unicode text/],
+    [{ ...valid, format: "okta", oktaAuth: { header: "x-auth", value: "token\udfff" } }, /^oktaAuth\.value: must be Unicode text/],
     // The message for a wrong root type comes from src/validation.ts (see the report: it says "is required").
     [[valid], /./],
   ])("invalid input %j: 400 invalid_body naming the field, nothing stored", async (input, message) => {
     expect(await expectJsonError(await adminCall("POST", "/destinations", input), 400, "invalid_body")).toMatch(message);
     expect(await destinationCount()).toBe(0);
+  });
+
+  it("a PATCH of the name with a lone surrogate is refused and changes nothing; a well-formed emoji is kept as sent", async () => {
+    const d = await createDestination({});
+    const before = await destinationRowJson(d.id);
+    expect(await expectJsonError(await adminCall("PATCH", `/destinations/${d.id}`, { name: "x\udbff" }), 400, "invalid_body")).toMatch(/^name: /);
+    expect(await destinationRowJson(d.id)).toBe(before);
+    expect((await adminCall("PATCH", `/destinations/${d.id}`, { name: "CRM 😀" })).status).toBe(200);
+    expect(((await (await adminCall("GET", `/destinations/${d.id}`)).json()) as { name: string }).name).toBe("CRM 😀");
   });
 
   it("an empty PATCH is refused", async () => {
@@ -296,3 +333,37 @@ describe("GET /admin/api/events/{uuid}/deliveries", () => {
     await expectJsonError(await adminCall("GET", "/events/no-such-event/deliveries"), 404, "not_found");
   });
 });
+
+/**
+ * `db`, running `meanwhile` (against the real database) right after each read (`first()` or `all()`) of a statement
+ * whose SQL matches `sql` resolves: another writer getting in between a route's read and its write.
+ */
+function racingDatabase(db: D1Database, sql: RegExp, meanwhile: () => Promise<void>): D1Database {
+  const inner = new WeakMap<object, D1PreparedStatement>();
+  const statement = (real: D1PreparedStatement, text: string): D1PreparedStatement => {
+    const proxy = new Proxy(real, {
+      get(target, prop) {
+        if (prop === "bind") return (...values: unknown[]) => statement(target.bind(...values), text);
+        if ((prop === "first" || prop === "all") && sql.test(text.trim())) {
+          return async (...args: unknown[]) => {
+            const result = await (Reflect.get(target, prop) as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            await meanwhile();
+            return result;
+          };
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    inner.set(proxy, real);
+    return proxy;
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === "prepare") return (text: string) => statement(target.prepare(text), text);
+      if (prop === "batch") return (statements: D1PreparedStatement[]) => target.batch(statements.map((st) => inner.get(st) ?? st));
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

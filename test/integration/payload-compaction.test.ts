@@ -77,6 +77,23 @@ describe("payload compaction", () => {
     expect(await compactPayloads(realEnv, -1, 2)).toMatchObject({ pages: 0, compacted: 0, through: newer });
   });
 
+  it("a page reads a bounded number of payload bytes however large the batches, and the run still goes through all", async () => {
+    // Large deliveries (an operator may allow up to 8 MiB bodies; a batch holds up to 1.5 MB of text): each batch
+    // here is ~700 KB of text. D1 hands every BLOB to the Worker as an array of numbers, so the bytes a page reads
+    // are what its memory has to hold.
+    const big = (i: number) => logEvent(7100 + i, { debugContext: { debugData: { blob: String(i).padEnd(700_000, "abcdefghij") } } });
+    const ids = [];
+    for (let i = 0; i < 8; i++) ids.push(await store([big(i)]));
+    const pageBytes: number[] = [];
+    const measured = envWith({ DB: readsMeasured(env.DB, (bytes) => pageBytes.push(bytes)) });
+    const result = await compactPayloads(measured, 60_000, 50, 2_000_000);
+    expect(result).toMatchObject({ compacted: 8, through: ids.at(-1), more: false });
+    expect(pageBytes.filter((b) => b > 0).length).toBeGreaterThan(1);
+    // At most the bound before its last row, plus that one batch.
+    for (const bytes of pageBytes) expect(bytes).toBeLessThanOrEqual(2_000_000 + 710_000);
+    for (const id of ids) expect((await payloadRow(id))[0]).toBe(0x01);
+  });
+
   it("a failing D1 fails the run, changes nothing, and the next run compacts everything", async () => {
     const batchId = await store([logEvent(7000)]);
     const failing = envWith({
@@ -94,3 +111,31 @@ describe("payload compaction", () => {
     expect((await payloadRow(batchId))[0]).toBe(0x01);
   });
 });
+
+/**
+ * `db`, reporting the payload bytes (`data` columns) each `.all()` read returned: the one measure of what a page
+ * makes the Worker hold. Statements keep working in `db.batch` (the wrapper hands D1 its own statements).
+ */
+function readsMeasured(db: D1Database, report: (bytes: number) => void): D1Database {
+  const inner = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const wrapped = {
+      bind: (...values: unknown[]) => wrap(statement.bind(...values)),
+      first: (column?: string) => (column === undefined ? statement.first() : statement.first(column)),
+      run: () => statement.run(),
+      raw: () => statement.raw(),
+      all: async () => {
+        const result = await statement.all<{ data?: ArrayLike<number> | ArrayBuffer }>();
+        report(result.results.reduce((sum, row) => sum + (row.data === undefined ? 0 : ((row.data as ArrayBuffer).byteLength ?? (row.data as ArrayLike<number>).length)), 0));
+        return result;
+      },
+    } as unknown as D1PreparedStatement;
+    inner.set(wrapped, statement);
+    return wrapped;
+  };
+  return {
+    prepare: (sql: string) => wrap(db.prepare(sql)),
+    batch: (statements: D1PreparedStatement[]) => db.batch(statements.map((s) => inner.get(s) ?? s)),
+    exec: (sql: string) => db.exec(sql),
+  } as unknown as D1Database;
+}

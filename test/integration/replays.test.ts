@@ -336,6 +336,7 @@ describe("bad input: a 4xx naming the field, nothing created", () => {
     [{ eventUuid: "x", filter: {} }, 400, "eventUuid"],
     [{ filter: { type: "user..x" } }, 400, "filter.type"],
     [{ filter: { since: "yesterday" } }, 400, "filter.since"],
+    [{ filter: { since: "2026-02-30T00:00:00Z" } }, 400, "filter.since"],
     [{ filter: { since: "2026-11-24T10:00:00Z", until: "2026-11-24T09:00:00Z" } }, 400, "filter.until"],
     [{ filter: { target: "00g1" } }, 400, "target"],
     [{ filter: {}, destinationId: "nope" }, 400, "destinationId"],

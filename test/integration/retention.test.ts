@@ -126,8 +126,13 @@ describe("retention purges what is older than RETENTION_EVENT_DAYS, and nothing 
     expect((await storedIds()).map((e) => e.uuid)).toContain(stored.inserted[0]);
   });
 
-  it("the holds tested above are exactly the ones retention checks: a new hold in retention-holds.ts needs its own case here", async () => {
-    expect(EVENT_HOLDS.map((h) => h.name)).toEqual(["batch in forward_outbox", "delivery pending, failed or waiting"]);
+  it("the holds tested above (and the jobs' in retention-replay.test.ts) are exactly the ones retention checks: a new hold in retention-holds.ts needs its own case", async () => {
+    expect(EVENT_HOLDS.map((h) => h.name)).toEqual([
+      "batch in forward_outbox",
+      "delivery pending, failed or waiting",
+      "in the range of a running replay",
+      "dead letter of a running redrive",
+    ]);
   });
 
   it("keeps everything when RETENTION_EVENT_DAYS is 0", async () => {
@@ -159,6 +164,21 @@ describe("retention is bounded per run", () => {
     expect(second.report).toMatchObject({ events: 6, more: true });
     const third = await retain({ limits });
     expect(third.report).toMatchObject({ events: 2, more: false, heldEvents: 0 });
+    expect((await tableCounts()).events).toBe(1);
+  });
+
+  it("a page takes at most eventPageBytes of event text (plus its last event), and the run still purges them all", async () => {
+    // Large events (up to 1,000,000 bytes each get stored): a page is held in memory as hex, as text and as its archive.
+    const big = () => eventText({ debugContext: { debugData: { blob: "x".repeat(300_000) } } });
+    for (let i = 0; i < 6; i++) await storeAt(OLD + i, [big()]);
+    await storeAt(NOW, [eventText()]);
+    const hexRead: number[] = [];
+    const measured = envWith({ DB: hexMeasured(env.DB, (chars) => hexRead.push(chars)) });
+    const { report } = await retain({ limits: { eventPageBytes: 700_000 } }, measured);
+    expect(report).toMatchObject({ events: 6, more: false, heldEvents: 0 });
+    expect(hexRead.length).toBeGreaterThan(1);
+    // Under 700,000 bytes before the page's last event, plus that event: at most ~1 MB of text, 2 MB as hex.
+    for (const chars of hexRead) expect(chars).toBeLessThanOrEqual(2 * 1_000_000);
     expect((await tableCounts()).events).toBe(1);
   });
 
@@ -284,3 +304,28 @@ describe("the hourly cron runs retention; the five-minute cron does not", () => 
     expect((await tableCounts()).events).toBe(1);
   });
 });
+
+/** `db`, reporting the characters of payload hex (`data_hex`) each `.all()` read returned. */
+function hexMeasured(db: D1Database, report: (chars: number) => void): D1Database {
+  const inner = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+    const wrapped = {
+      bind: (...values: unknown[]) => wrap(statement.bind(...values)),
+      first: (column?: string) => (column === undefined ? statement.first() : statement.first(column)),
+      run: () => statement.run(),
+      raw: () => statement.raw(),
+      all: async () => {
+        const result = await statement.all<{ data_hex?: string }>();
+        if (result.results.some((row) => row.data_hex !== undefined)) report(result.results.reduce((n, row) => n + (row.data_hex?.length ?? 0), 0));
+        return result;
+      },
+    } as unknown as D1PreparedStatement;
+    inner.set(wrapped, statement);
+    return wrapped;
+  };
+  return {
+    prepare: (sql: string) => wrap(db.prepare(sql)),
+    batch: (statements: D1PreparedStatement[]) => db.batch(statements.map((st) => inner.get(st) ?? st)),
+    exec: (sql: string) => db.exec(sql),
+  } as unknown as D1Database;
+}

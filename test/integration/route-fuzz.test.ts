@@ -1,9 +1,9 @@
 /**
  * No input makes any route answer 5xx, and a refused request changes nothing: a seeded fuzzer sends 10,000
  * requests to every route of the Worker — the event hook (verification and deliveries), the six inline hooks, the
- * admin API and /healthz — with random methods, credentials, content types, headers and bodies (mutated Okta
- * examples, truncated and deeply nested JSON, lone surrogates, out-of-range numbers, duplicate keys, binary junk,
- * oversized values). Every answer must be below 500; every error must be our JSON error format; a 4xx must leave
+ * admin API (stats included), its OpenAPI document and reference page, the dashboard's files and /healthz — with
+ * random methods, credentials, content types, headers and bodies (mutated Okta examples, truncated and deeply
+ * nested JSON, lone surrogates, out-of-range numbers, duplicate keys, binary junk, oversized values). Every answer must be below 500; every error must be our JSON error format; a 4xx must leave
  * every table a route writes as it was (events and their batches, destinations, inline rules and lookups, replay
  * jobs, dead letters), not only its own. Reproducible: a failure prints the seed and request number. Part of the
  * resilience suite (`npm run test:resilience`, docs/testing.md); outbound fetch answers 204, so what the fuzzer
@@ -151,6 +151,59 @@ function nextRequest(random: Random, ids: { destination: string; rule: string })
       [`/admin/api/dead-letters?${pick(random, ["destinationId=x", "limit=500", "cursor=%00", "since=bad"])}`, "GET", undefined],
       [`/admin/api/inline-calls?${pick(random, ["type=token", "type=x", "decidedBy=rules:*", "decision=%00", "cursor=1.2.3", "cursor=x", "limit=999", "fallbackReason=deadline&since=bad"])}`, "GET", undefined],
       [`/admin/api/stats/inline?${pick(random, ["", "type=saml", "type=x", "since=2020-01-01T00:00:00Z", "until=bad", "since=a&since=b"])}`, "GET", undefined],
+      [
+        `/admin/api/dead-letters/${pick(random, ["fan-out", ids.destination, "dst_nope", "%00"])}/${pick(random, ["x", "u".repeat(300), "%ED%A0%80"])}`,
+        pick(random, ["GET", "DELETE"]),
+        "dead_letters",
+      ],
+      [`/admin/api/replays/${pick(random, ["job_1", "job_0", "job_99999999999999999", "%00", "x".repeat(300)])}`, "GET", undefined],
+      [`/admin/api/destinations${pick(random, ["", `/${ids.destination}`, "/dst_nope", "/%00", "/" + "x".repeat(500)])}`, "GET", undefined],
+      // Never the fuzzer's own destination: the requests after it need one to reach past the 404.
+      [`/admin/api/destinations/${pick(random, ["dst_00000000000000000000", "dst_nope", "%00"])}`, "DELETE", "destinations"],
+      [`/admin/api/stats?${pick(random, ["", "x=1", "since=2026-12-01T00:00:00Z"])}`, "GET", undefined],
+      [
+        `/admin/api/stats/events?${pick(random, [
+          "bucket=day&since=0000-01-01T00:00:00Z&until=0000-03-01T00:00:00Z",
+          "since=9999-12-31T23:59:59%2B14:00",
+          "until=0000-01-01T00:00:00Z",
+          "type=user.*",
+          "type=.*",
+          "bucket=week",
+          "bucket=hour&bucket=day",
+          "since=2026-02-31T00:00:00Z",
+          `type=${"a".repeat(300)}`,
+          "since=2026-12-01T00:00:00.123456789Z",
+        ])}`,
+        "GET",
+        undefined,
+      ],
+      [
+        `/admin/api/stats/deliveries?${pick(random, [
+          "destinationId=dst_00000000000000000000",
+          `destinationId=${ids.destination}`,
+          "since=0000-01-01T00:00:00Z&until=0000-01-08T00:00:00Z",
+          "since=2026-01-01T00:00:00Z",
+          "until=x",
+          "since=2026-12-01T00:00:00Z&until=2026-12-01T00:00:00.001Z",
+        ])}`,
+        "GET",
+        undefined,
+      ],
+      [`/admin/api/rules/lookup-tables/${pick(random, ["regions", "%00", "x".repeat(200)])}?${pick(random, ["limit=0", "limit=1e3", "after=%ED%A0%80", "limit=5&limit=6"])}`, "GET", undefined],
+      [`/admin/api/rules/lookup-tables/regions/entries/${pick(random, ["k", "%ED%A0%80", "x".repeat(600)])}`, "DELETE", "inline_lookup_entries"],
+      [`/admin/api/rules/${pick(random, ["nope", "%00", "x".repeat(300)])}`, pick(random, ["GET", "DELETE"]), "inline_rules"],
+      // The open documents and the dashboard's files (static assets through the ASSETS binding).
+      [
+        pick(random, [
+          "/admin/api/openapi.json",
+          "/admin/api/docs",
+          `/admin/api/docs/assets/${pick(random, ["swagger-ui.css", "nope.js", "..%2f..%2fadmin%2findex.html", "%00.js", ".env"])}`,
+          "/admin/",
+          `/admin/assets/${pick(random, ["app.js", "nope.js", "..%2findex.html", "%2e%2e/%2e%2e/api-reference/index.html"])}`,
+        ]),
+        "GET",
+        undefined,
+      ],
     ] as const);
     path = target[0];
     defaultMethod = target[1];

@@ -529,6 +529,32 @@ describe("human output", () => {
     expect(dry).toContain("dst_1        CRM       ≤1");
   });
 
+  it("never passes a control character from the gateway's data to the terminal: an Okta event's fields can hold anything", async () => {
+    // A failed sign-in's actor.alternateId is what was typed as the username; escape sequences in it (a window
+    // title set, a screen cleared, a hyperlink) must not reach the operator's terminal. C1 controls (U+009B is a
+    // CSI of its own) go through JSON.stringify unescaped, so the JSON output escapes them too.
+    const hostile = "x\u001b]0;owned\u0007\u001b[2J\u009b31m\u007f";
+    const event = {
+      uuid: "f1d0b993", eventType: "user.session.start", published: "2026-11-24T10:00:00.000Z", receivedAt: null, actorId: "00u1",
+      actorAlternateId: hostile, outcomeResult: "FAILURE", severity: "INFO", oktaOrg: hostile, forwardState: "fanned_out",
+      eventHookId: null, envelopeEventId: null, payload: { uuid: "f1d0b993", actor: { alternateId: hostile } }, deliveries: [],
+    };
+    const outputs = [
+      await run(["events", "search"], { route: () => ({ body: { events: [event], nextCursor: null } }) }),
+      await run(["events", "get", "f1d0b993", "--payload"], { route: () => ({ body: event }) }),
+      await run(["--json", "events", "get", "f1d0b993"], { route: () => ({ body: event }) }),
+      await run(["destinations", "list"], { route: () => ({ body: { destinations: [{ ...destination, name: hostile }] } }) }),
+    ];
+    for (const r of outputs) {
+      expect(r.code, r.err).toBe(0);
+      // eslint-disable-next-line no-control-regex
+      expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(r.out).toContain("x\\u001b]0;owned");
+    }
+    // The JSON output is still the same data.
+    expect((JSON.parse(outputs[2]!.out) as typeof event).actorAlternateId).toBe(hostile);
+  });
+
   it("colours only when asked, and never inside the width count", () => {
     const coloured = destinationsTable([destination], colors(true));
     // eslint-disable-next-line no-control-regex

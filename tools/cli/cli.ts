@@ -19,6 +19,7 @@ import { statsCommands } from "./commands/stats.ts";
 import { ApiRefusal, EXIT, Interrupted, Unreachable, UsageError } from "./errors.ts";
 import type { ProgressStream } from "./follow.ts";
 import { DEFAULT_URL, resolveConnection, TOKEN_ENV, URL_ENV, type ConnectionOptions } from "./settings.ts";
+import { jsonText, terminalSafe } from "./table.ts";
 
 export interface CliIo {
   /** Results: tables, or JSON with --json. */
@@ -112,7 +113,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     json: () => false,
     colors: () => colors(false),
     print(data, render) {
-      io.out(ctx.json() ? JSON.stringify(data, null, 2) : render(data, ctx.colors()));
+      io.out(ctx.json() ? jsonText(data) : render(data, ctx.colors()));
     },
     exitCode: EXIT.ok,
   };
@@ -126,7 +127,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return ctx.exitCode;
   } catch (error) {
     const c = ctx.colors();
-    const fail = (text: string) => io.err(`${c.red("error:")} ${text}`);
+    const fail = (text: string) => io.err(`${c.red("error:")} ${terminalSafe(text)}`);
     if (error instanceof CommanderError) {
       // Help and --version end here with 0; a bad option or argument was already printed.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -137,7 +138,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (error instanceof ApiRefusal) {
       fail(describeRefusal(error));
-      if (ctx.json()) io.out(JSON.stringify({ error: { code: error.code, message: error.message }, status: error.status }, null, 2));
+      if (ctx.json()) io.out(jsonText({ error: { code: error.code, message: error.message }, status: error.status }));
       return EXIT.refused;
     }
     if (error instanceof Unreachable) {

@@ -17,9 +17,29 @@ export interface Column<R> {
   align?: "left" | "right";
 }
 
+const escaped = (ch: string) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/**
+ * `text` with C0 and C1 control characters (but tab and line feed) and DEL shown as \u00XX: what the gateway answers
+ * may hold what anyone typed into Okta (a failed sign-in's username is its actor), and must not drive the
+ * operator's terminal (window titles, cleared screens, hyperlinks). As the tail renderer does (tools/tail/render.ts).
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, escaped);
+}
+
+/**
+ * `value` as indented JSON with DEL and the C1 controls escaped too (JSON.stringify escapes only C0, and U+009B is a
+ * terminal's CSI): the same JSON value, safe to print.
+ */
+export function jsonText(value: unknown): string {
+  return (JSON.stringify(value, null, 2) ?? "null").replace(/[\u007f-\u009f]/g, escaped);
+}
+
 export function cellText(value: Cell, max = 80): string {
   const text = value === null || value === undefined || value === "" ? "-" : String(value);
-  const oneLine = text.replace(/[\r\n\t]+/g, " ");
+  const oneLine = terminalSafe(text.replace(/[\r\n\t]+/g, " "));
   return oneLine.length > max ? `${oneLine.slice(0, Math.max(1, max - 1))}…` : oneLine;
 }
 

@@ -20,7 +20,7 @@ import type {
   Rule,
   StatsOverview,
 } from "./api-types.ts";
-import { fields, shortTime, table, type Column } from "./table.ts";
+import { fields, jsonText, shortTime, table, type Column } from "./table.ts";
 
 const stateColor = (c: Colors) => (text: string) => {
   const state = text.trim();
@@ -125,7 +125,7 @@ export function eventDetail(e: EventDetail, c: Colors, options: { payload?: bool
     c,
   );
   const parts = [head, "", c.bold("Deliveries"), deliveriesTable(e.deliveries, c)];
-  if (options.payload) parts.push("", c.bold("Payload (Okta's event)"), JSON.stringify(e.payload, null, 2));
+  if (options.payload) parts.push("", c.bold("Payload (Okta's event)"), jsonText(e.payload));
   return parts.join("\n");
 }
 

@@ -12,13 +12,23 @@ export const eventTypeSelector = z
   .regex(/^(?:\*|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:\.\*)?)$/, 'must be an event type ("user.session.start"), a prefix ("user.lifecycle.*") or "*"')
   .max(200, "must be at most 200 characters");
 
+/**
+ * Whether the date and time of day exist as written: Date.parse rolls "2026-02-31" over to March 3 and "T24:00" to
+ * the next day, which would silently shift a search or a replay's range (the stats routes already refuse them).
+ */
+function isCalendarTime(text: string): boolean {
+  const [, year, month, day, hour, minute] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(text)!.map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59;
+}
+
 /** An instant in ISO 8601 with a time zone (`2026-11-24T10:00:00Z`), as epoch ms. */
 export const isoInstant = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/, "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-24T10:00:00Z")
   .transform((text, ctx) => {
     const ms = Date.parse(text);
-    if (Number.isNaN(ms)) {
+    if (Number.isNaN(ms) || !isCalendarTime(text)) {
       ctx.addIssue({ code: "custom", message: "is not a valid date-time" });
       return z.NEVER;
     }

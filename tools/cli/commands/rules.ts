@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import type { Rule } from "../api-types.ts";
 import type { CommandContext } from "../cli.ts";
+import { jsonText } from "../table.ts";
 import { rulesTable } from "../views.ts";
 import { readJsonFile } from "./shared.ts";
 
@@ -25,7 +26,7 @@ export function ruleCommands(program: Command, ctx: CommandContext): void {
     .command("get")
     .description("one rule, as JSON")
     .argument("<id>", "the rule's id")
-    .action(async (id: string) => ctx.io.out(JSON.stringify(await ctx.api().call<Rule>("GET", rule(id)), null, 2)));
+    .action(async (id: string) => ctx.io.out(jsonText(await ctx.api().call<Rule>("GET", rule(id)))));
 
   group
     .command("create")
