@@ -56,10 +56,17 @@ import { raisedAlerts } from "../storage/alerts";
 import { destinationDisabledAlertStatement, dispatchRaisedAlerts } from "./alert-raise";
 import { enqueueDeliveries } from "./enqueue";
 import { attemptDelivery, disableRuleOf } from "./forward";
-import type { Limit } from "./limit";
+import { startingBy, StartedTooLate, type Limit } from "./limit";
 
 /** How long a fan-out holds its batch: well past a destination's longest timeout (60 s) times a few rounds of sends. */
 export const OUTBOX_LEASE_MS = 10 * 60_000;
+/**
+ * First attempts not begun this long after the lease was taken (their turn for one of the invocation's connections
+ * waits behind slow destinations) are not made by the fan-out: they become pending deliveries with a delivery
+ * message each, attempted like any retry. So a fan-out always ends inside its lease — a send begun by then ends
+ * within its destination's timeout (at most 60 s) — and the sweeper never fans a batch out twice.
+ */
+export const FAN_OUT_SEND_BUDGET_MS = 3 * 60_000;
 
 export const UNFORWARDABLE_REASON = "the event's uuid is not a valid identifier (stored before identifiers were validated): it cannot be forwarded";
 
@@ -68,6 +75,8 @@ export interface FanOutDeps {
   config: Config;
   limit: Limit;
   random?: () => number;
+  /** FAN_OUT_SEND_BUDGET_MS; injectable for tests. */
+  sendBudgetMs?: number;
 }
 
 export interface FanOutResult {
@@ -77,6 +86,8 @@ export interface FanOutResult {
   failed: number;
   dead: number;
   waiting: number;
+  /** First attempts left to delivery messages: their turn for a connection came after FAN_OUT_SEND_BUDGET_MS. */
+  deferred: number;
 }
 
 function routableEvent(event: StoredEvent): RoutableEvent {
@@ -103,7 +114,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
     batchPayloadStatement(env.DB, batchId),
     routableDestinationsStatement(env.DB),
   ]);
-  const result: FanOutResult = { outcome: "not_due_or_done", events: 0, delivered: 0, failed: 0, dead: 0, waiting: 0 };
+  const result: FanOutResult = { outcome: "not_due_or_done", events: 0, delivered: 0, failed: 0, dead: 0, waiting: 0, deferred: 0 };
   if (!firstRow(leased)) return result;
   try {
     const destinations = allRows<DestinationRow>(destinationsRead).map(toDestination);
@@ -144,9 +155,20 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
     }
 
     const retries: Array<{ uuid: string; destinationId: string; delaySeconds: number }> = [];
+    const sendsBy = startingBy(deps.limit, started + (deps.sendBudgetMs ?? FAN_OUT_SEND_BUDGET_MS));
     await Promise.all(
       toSend.map(async ({ event, destination }) => {
-        const outcome = await attemptDelivery(config, destination, event, Date.now(), deps.limit);
+        let outcome;
+        try {
+          outcome = await attemptDelivery(config, destination, event, Date.now(), sendsBy);
+        } catch (error) {
+          if (!(error instanceof StartedTooLate)) throw error;
+          // Not attempted: a pending delivery, sent by its own message (below) like a retry that is due now.
+          open.push({ eventUuid: event.uuid, destinationId: destination.id, state: "pending", attempts: 0, nextAttemptAt: Date.now(), lastStatus: null, lastError: null });
+          retries.push({ uuid: event.uuid, destinationId: destination.id, delaySeconds: 0 });
+          result.deferred++;
+          return;
+        }
         const attemptedAt = Date.now();
         const decision = decide(outcome, {
           attempt: 1,

@@ -33,13 +33,22 @@ import {
 } from "../storage/deliveries";
 import { openDeliverySecrets } from "../storage/destination-secrets";
 import { getEventStatement, toStoredEvent, type EventRow, type StoredEvent } from "../storage/events";
-import type { Limit } from "./limit";
+import { startingBy, StartedTooLate, type Limit } from "./limit";
+import { enqueueDeliveries } from "./enqueue";
 import { destinationDisabledAlertStatement, dispatchRaisedAlerts } from "./alert-raise";
 import { raisedAlerts } from "../storage/alerts";
 import { sendOnce } from "./send";
 
 /** How long past its timeout a claimed delivery stays leased (covers the D1 writes after the attempt). */
 export const LEASE_SLACK_MS = 30_000;
+/**
+ * A claimed delivery's send must begin within this long (half the lease's slack), or it is not made: its turn for
+ * one of the invocation's connections waited behind slow destinations, and a send begun later could still run when
+ * the lease ends, when a duplicate message may claim and send it too. It is given back and sent by a new message.
+ */
+export const SEND_START_MS = LEASE_SLACK_MS / 2;
+/** How long such a delivery waits before its new message. */
+export const SEND_LATE_DELAY_SECONDS = 5;
 /** A message this much before its delivery's next_attempt_at is a stale duplicate, not the scheduled retry. */
 export const EARLY_ARRIVAL_SLACK_MS = 30_000;
 
@@ -99,7 +108,19 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
     }
     const attempt = delivery.attempts + 1;
     // A replay's run is sent with its own webhook-id; its outcome counts in its job (docs/forwarding.md "Replay").
-    const outcome = await attemptDelivery(config, destination, event, now, deps.limit, delivery.webhook_id);
+    const sendsBy = deps.limit ? startingBy(deps.limit, now + SEND_START_MS, () => deps.now?.() ?? Date.now()) : undefined;
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attemptDelivery(config, destination, event, now, sendsBy, delivery.webhook_id);
+    } catch (error) {
+      if (!(error instanceof StartedTooLate)) throw error;
+      // Not attempted, not counted: given back, and sent again by a new message (a retry of this one would use up
+      // the platform's retries of the message).
+      await releaseDelivery(env.DB, key);
+      await enqueueDeliveries(env.FORWARD_QUEUE, [{ uuid: key.eventUuid, destinationId: key.destinationId, delaySeconds: SEND_LATE_DELAY_SECONDS }]);
+      log("warn", "delivery waited too long for a connection; sent again shortly", { ...logKey(key), delaySeconds: SEND_LATE_DELAY_SECONDS });
+      return { action: "ack", outcome: "started_too_late" };
+    }
     return await settle(deps, destination, { ...key, jobId: delivery.job_id }, attempt, outcome);
   } catch (error) {
     await releaseDelivery(env.DB, key).catch(() => undefined);

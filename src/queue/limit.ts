@@ -20,3 +20,19 @@ export function createLimit(concurrency: number): Limit {
     }
   };
 }
+
+/** Thrown by a `startingBy` limit for work whose turn came too late: it was not run. */
+export class StartedTooLate extends Error {
+  constructor() {
+    super("its turn for a connection came after its deadline; not started");
+    this.name = "StartedTooLate";
+  }
+}
+
+/**
+ * `limit`, for work that must begin by `startBy` (epoch ms): work whose turn comes later is not run and rejects
+ * with StartedTooLate, so a caller holding a lease never sends past it (its turn may wait behind slow destinations).
+ */
+export function startingBy(limit: Limit, startBy: number, now: () => number = () => Date.now()): Limit {
+  return <T>(work: () => Promise<T>): Promise<T> => limit<T>(() => (now() > startBy ? Promise.reject<T>(new StartedTooLate()) : work()));
+}

@@ -35,8 +35,8 @@ export interface DeliveryKey {
 
 /** A first attempt that did not deliver, or a delivery that waits for its destination: it gets a `deliveries` row. */
 export interface OpenDelivery extends DeliveryKey {
-  state: "failed" | "dead" | "waiting";
-  /** 1 after a first attempt, 0 while waiting. */
+  state: "pending" | "failed" | "dead" | "waiting";
+  /** 1 after a first attempt, 0 while waiting or when the first attempt is left to a delivery message. */
   attempts: number;
   nextAttemptAt: number | null;
   lastStatus: number | null;
