@@ -5,7 +5,9 @@
  * The alert is sent exactly as an event delivery is — URL guard, sealed secrets opened, the destination's format,
  * Standard Webhooks signature, same timeout and connection limit (attemptDelivery in ./forward.ts) — as an event
  * of type `gateway.alert` (src/forwarding/alert-event.ts) whose webhook-id is stable across retries and its own.
- * Its retries follow the same policy and schedule (src/forwarding/attempt.ts: 13 attempts over about two days).
+ * Its retries follow the same policy and schedule (src/forwarding/attempt.ts: 13 attempts over about two days), and
+ * like a delivery's retry its send must begin within SEND_START_MS of the claim, or the alert is given back unsent
+ * and sent by a new message: a send begun later could outlive the lease, when a copy of the message sends it too.
  *
  * What differs, on purpose:
  * - the outcome is recorded on the alert row only. It never counts toward the destination's consecutive failures,
@@ -17,7 +19,7 @@
  * - an alert whose destination was deleted is dead at once, logged at error level.
  */
 import { alertEventText, alertUuid, ALERT_EVENT_TYPE } from "../forwarding/alert-event";
-import { attemptRecord, decide } from "../forwarding/attempt";
+import { attemptRecord, decide, type AttemptOutcome } from "../forwarding/attempt";
 import { log } from "../log";
 import {
   alertDestinationStatement,
@@ -30,7 +32,9 @@ import {
 import { firstRow } from "../storage/d1";
 import { toDestination, type DestinationRow } from "../storage/destinations";
 import { FORWARD, type StoredEvent } from "../storage/events";
-import { attemptDelivery, EARLY_ARRIVAL_SLACK_MS, LEASE_SLACK_MS, type DeliveryDecision, type ForwardDeps } from "./forward";
+import { enqueueAlerts } from "./enqueue";
+import { attemptDelivery, EARLY_ARRIVAL_SLACK_MS, LEASE_SLACK_MS, SEND_LATE_DELAY_SECONDS, SEND_START_MS, type DeliveryDecision, type ForwardDeps } from "./forward";
+import { startingBy, StartedTooLate } from "./limit";
 
 /** What sending needs: the same as a delivery's retry (env, config, and the clock, dice and connection limit). */
 export type AlertDeliveryDeps = ForwardDeps;
@@ -84,7 +88,19 @@ export async function deliverAlert(deps: AlertDeliveryDeps, alertId: number): Pr
     const destination = toDestination(destinationRow);
     if (destination.state !== "active") log("info", "alert sent to a destination that is not active", { ...fields, state: destination.state });
     const attempt = alert.attempts + 1;
-    const outcome = await attemptDelivery(config, destination, alertAsEvent(alert), now, deps.limit);
+    // Like a delivery's retry: a send whose turn for a connection comes later than SEND_START_MS after the claim
+    // could still run when the lease ends, when a copy of the message (or the cron's resend) sends it too.
+    const sendsBy = deps.limit ? startingBy(deps.limit, now + SEND_START_MS, () => deps.now?.() ?? Date.now()) : undefined;
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attemptDelivery(config, destination, alertAsEvent(alert), now, sendsBy);
+    } catch (error) {
+      if (!(error instanceof StartedTooLate)) throw error;
+      await releaseAlert(env.DB, alertId);
+      await enqueueAlerts(env.FORWARD_QUEUE, [alertId], SEND_LATE_DELAY_SECONDS);
+      log("warn", "alert waited too long for a connection; sent again shortly", { ...fields, delaySeconds: SEND_LATE_DELAY_SECONDS });
+      return { action: "ack", outcome: "started_too_late" };
+    }
     const attemptedAt = deps.now?.() ?? Date.now();
     const decision = decide(outcome, {
       attempt,

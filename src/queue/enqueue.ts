@@ -44,10 +44,13 @@ export async function enqueueDeliveries(
 /** Queues' longest message delay (12 hours). */
 export const MAX_DELAY_SECONDS = 43_200;
 
-/** Enqueue one "alert" message per raised alert (src/queue/alert-delivery.ts sends it). Throws when a send fails. */
-export async function enqueueAlerts(queue: Queue<ForwardMessage>, alertIds: readonly number[]): Promise<void> {
+/**
+ * Enqueue one "alert" message per raised alert (src/queue/alert-delivery.ts sends it), after `delaySeconds` when
+ * given. Throws when a send fails.
+ */
+export async function enqueueAlerts(queue: Queue<ForwardMessage>, alertIds: readonly number[], delaySeconds?: number): Promise<void> {
   for (let i = 0; i < alertIds.length; i += SEND_BATCH_MAX_MESSAGES) {
     const slice = alertIds.slice(i, i + SEND_BATCH_MAX_MESSAGES);
-    await queue.sendBatch(slice.map((alertId) => ({ body: { kind: "alert", alertId } satisfies ForwardMessage })));
+    await queue.sendBatch(slice.map((alertId) => ({ body: { kind: "alert", alertId } satisfies ForwardMessage, ...(delaySeconds !== undefined && delaySeconds > 0 && { delaySeconds }) })));
   }
 }

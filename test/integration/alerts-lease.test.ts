@@ -1,0 +1,90 @@
+/**
+ * An alert's send never runs past its claim's lease (src/queue/alert-delivery.ts), as a delivery's retry does not
+ * (test/integration/fan-out-lease.test.ts): an alert message shares the invocation's six connections with event
+ * deliveries, and its turn may come after its lease (its destination's timeout plus 30 s) has ended — when a copy of
+ * its message, or the alert cron's resend, claims and sends it too. A claimed alert whose turn comes too late is given
+ * back unsent and sent by a new message.
+ */
+import { env } from "cloudflare:workers";
+import { expect, it, vi } from "vitest";
+import { BACKLOG_SUBJECT } from "../../src/forwarding/alert-event";
+import { LEASE_SLACK_MS, SEND_LATE_DELAY_SECONDS } from "../../src/queue/forward";
+import { raiseAlertStatement, raisedAlerts } from "../../src/storage/alerts";
+import { alertRows, startEachTestClean } from "../helpers/alerts";
+import { consume, createDestination, FORWARD_QUEUE_NAME, openDeliveries, storeEvent, stubDestinations } from "../helpers/forwarding";
+
+const ALERT_URL = "https://alerts.example.com/hook";
+const ALERT_TIMEOUT_MS = 10_000;
+
+startEachTestClean();
+
+async function raiseAlert(destinationId: string): Promise<number> {
+  const result = await raiseAlertStatement(env.DB, {
+    kind: "backlog.late",
+    subject: BACKLOG_SUBJECT,
+    details: { outboxOldestAgeSeconds: 1260, overdueOldestAgeSeconds: null, lateAfterMinutes: 15 },
+    now: Date.now(),
+    target: { destinationId, cooldownMs: 3_600_000 },
+  }).all();
+  return raisedAlerts([result])[0]!.id;
+}
+
+/** Six destinations that hang until released (taking every connection), an alert destination, an alert raised. */
+async function alertBehindSlowDeliveries() {
+  const slow: string[] = [];
+  for (let i = 0; i < 6; i++) slow.push((await createDestination({ name: `slow-${i}`, url: `https://slow-${i}.example.com/hook`, timeoutMs: 30_000 })).id);
+  const target = await createDestination({ name: "on-call", url: ALERT_URL, eventTypes: ["gateway.alert"], timeoutMs: ALERT_TIMEOUT_MS });
+  const uuid = await storeEvent();
+  await openDeliveries(uuid);
+  const alertId = await raiseAlert(target.id);
+  const release: Array<() => void> = [];
+  const { captured } = stubDestinations((request) =>
+    request.url.startsWith("https://slow-")
+      ? new Promise<Response>((resolve) => release.push(() => resolve(new Response(null, { status: 204 }))))
+      : new Response(null, { status: 204 }),
+  );
+  const deliveries = slow.map((destinationId) => ({ kind: "delivery" as const, uuid, destinationId }));
+  return { alertId, release, deliveries, alertsSent: () => captured.filter((r) => r.url.startsWith(ALERT_URL)).length };
+}
+
+it("an alert whose turn for a connection comes after its lease is not sent by it, so a copy of its message sends it once", async () => {
+  const { alertId, release, deliveries, alertsSent } = await alertBehindSlowDeliveries();
+  const running = consume(FORWARD_QUEUE_NAME, [...deliveries, { kind: "alert", alertId }]);
+  await vi.waitFor(() => expect(release).toHaveLength(6));
+
+  // The slow destinations hold every connection past the alert's lease: a copy of its message (at-least-once
+  // delivery, or the cron's resend of an alert it takes for lost) claims it and sends it in another invocation.
+  const realNow = Date.now.bind(Date);
+  vi.spyOn(Date, "now").mockImplementation(() => realNow() + ALERT_TIMEOUT_MS + LEASE_SLACK_MS + 1_000);
+  const copy = await consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId }]);
+  expect(copy.result.explicitAcks).toHaveLength(1);
+  expect(alertsSent()).toBe(1);
+
+  // Then the connections free up: the first message's alert must not be sent a second time.
+  for (const answer of release) answer();
+  await running;
+  expect(alertsSent()).toBe(1);
+  expect((await alertRows())[0]).toMatchObject({ state: "delivered", attempts: 1 });
+});
+
+it("an alert whose turn comes too late is given back unsent and sent once by a new message", async () => {
+  const { alertId, release, deliveries, alertsSent } = await alertBehindSlowDeliveries();
+  const running = consume(FORWARD_QUEUE_NAME, [...deliveries, { kind: "alert", alertId }]);
+  await vi.waitFor(() => expect(release).toHaveLength(6));
+  const realNow = Date.now.bind(Date);
+  vi.spyOn(Date, "now").mockImplementation(() => realNow() + ALERT_TIMEOUT_MS + LEASE_SLACK_MS + 1_000);
+  for (const answer of release) answer();
+  const { result, batch, forwarded, forwardedDelays } = await running;
+
+  expect(alertsSent()).toBe(0);
+  // Every message acked; the alert given back (no lease, no attempt) and a new message for it, a little later.
+  expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
+  expect(forwarded).toEqual([{ kind: "alert", alertId }]);
+  expect(forwardedDelays).toEqual([SEND_LATE_DELAY_SECONDS]);
+  const row = await env.DB.prepare("SELECT state, attempts, lease_until FROM alerts WHERE id = ?1").bind(alertId).first();
+  expect(row).toEqual({ state: "pending", attempts: 0, lease_until: null });
+
+  await consume(FORWARD_QUEUE_NAME, forwarded);
+  expect(alertsSent()).toBe(1);
+  expect((await alertRows())[0]).toMatchObject({ state: "delivered", attempts: 1 });
+});
