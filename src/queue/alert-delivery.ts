@@ -96,7 +96,7 @@ export async function deliverAlert(deps: AlertDeliveryDeps, alertId: number): Pr
       outcome = await attemptDelivery(config, destination, alertAsEvent(alert), now, sendsBy);
     } catch (error) {
       if (!(error instanceof StartedTooLate)) throw error;
-      await releaseAlert(env.DB, alertId);
+      await releaseAlert(env.DB, alertId, alert.lease_until);
       await enqueueAlerts(env.FORWARD_QUEUE, [alertId], SEND_LATE_DELAY_SECONDS);
       log("warn", "alert waited too long for a connection; sent again shortly", { ...fields, delaySeconds: SEND_LATE_DELAY_SECONDS });
       return { action: "ack", outcome: "started_too_late" };
@@ -126,7 +126,7 @@ export async function deliverAlert(deps: AlertDeliveryDeps, alertId: number): Pr
     log("error", "alert dead", { ...logged, reason: decision.reason });
     return { action: "ack", outcome: "dead" };
   } catch (error) {
-    await releaseAlert(env.DB, alertId).catch(() => undefined);
+    await releaseAlert(env.DB, alertId, alert.lease_until).catch(() => undefined);
     throw error;
   }
 }

@@ -116,14 +116,14 @@ export async function forwardDelivery(deps: ForwardDeps, key: DeliveryKey): Prom
       if (!(error instanceof StartedTooLate)) throw error;
       // Not attempted, not counted: given back, and sent again by a new message (a retry of this one would use up
       // the platform's retries of the message).
-      await releaseDelivery(env.DB, key);
+      await releaseDelivery(env.DB, key, delivery.lease_until);
       await enqueueDeliveries(env.FORWARD_QUEUE, [{ uuid: key.eventUuid, destinationId: key.destinationId, delaySeconds: SEND_LATE_DELAY_SECONDS }]);
       log("warn", "delivery waited too long for a connection; sent again shortly", { ...logKey(key), delaySeconds: SEND_LATE_DELAY_SECONDS });
       return { action: "ack", outcome: "started_too_late" };
     }
     return await settle(deps, destination, { ...key, jobId: delivery.job_id }, attempt, outcome);
   } catch (error) {
-    await releaseDelivery(env.DB, key).catch(() => undefined);
+    await releaseDelivery(env.DB, key, delivery.lease_until).catch(() => undefined);
     throw error;
   }
 }

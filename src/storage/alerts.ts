@@ -153,9 +153,13 @@ export async function markAlertDead(db: D1Database, id: number, reason: string, 
     .run();
 }
 
-/** Give a claimed alert back without an attempt (the consumer failed before sending). */
-export async function releaseAlert(db: D1Database, id: number): Promise<void> {
-  await db.prepare("UPDATE alerts SET lease_until = NULL WHERE id = ?1").bind(id).run();
+/**
+ * Give a claimed alert back without an attempt (the consumer failed before sending, or its send could not begin in
+ * time) — with `heldLease` (the lease_until its claim wrote) only while it is still that lease: once it has run out,
+ * a copy of the message may have claimed the alert and be sending it.
+ */
+export async function releaseAlert(db: D1Database, id: number, heldLease: number | null = null): Promise<void> {
+  await db.prepare("UPDATE alerts SET lease_until = NULL WHERE id = ?1 AND (?2 IS NULL OR lease_until = ?2)").bind(id, heldLease).run();
 }
 
 /**

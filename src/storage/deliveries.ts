@@ -177,10 +177,13 @@ export async function markWaiting(db: D1Database, key: DeliveryKey, now: number)
 }
 
 /** Give a claimed delivery back without an attempt (the consumer failed before sending). */
-export async function releaseDelivery(db: D1Database, key: DeliveryKey): Promise<void> {
+export async function releaseDelivery(db: D1Database, key: DeliveryKey, heldLease: number | null = null): Promise<void> {
+  // With `heldLease` (the lease_until the claim wrote), only while it is still that lease: once it has run out, a
+  // copy of the message may have claimed the delivery and be sending it, and clearing its lease would let a third
+  // message claim and send it at the same time.
   await db
-    .prepare("UPDATE deliveries SET lease_until = NULL WHERE event_uuid = ?1 AND destination_id = ?2")
-    .bind(key.eventUuid, key.destinationId)
+    .prepare("UPDATE deliveries SET lease_until = NULL WHERE event_uuid = ?1 AND destination_id = ?2 AND (?3 IS NULL OR lease_until = ?3)")
+    .bind(key.eventUuid, key.destinationId, heldLease)
     .run();
 }
 

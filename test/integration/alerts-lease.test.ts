@@ -88,3 +88,27 @@ it("an alert whose turn comes too late is given back unsent and sent once by a n
   expect(alertsSent()).toBe(1);
   expect((await alertRows())[0]).toMatchObject({ state: "delivered", attempts: 1 });
 });
+
+it("an alert given back too late leaves alone the lease a copy of its message took meanwhile: it is sent once", async () => {
+  const { alertId, release, deliveries } = await alertBehindSlowDeliveries();
+  // Every destination hangs until released now, the alert destination too: a copy's send stays in flight.
+  const { captured } = stubDestinations(() => new Promise<Response>((resolve) => release.push(() => resolve(new Response(null, { status: 204 })))));
+  const sent = () => captured.filter((r) => r.url.startsWith(ALERT_URL)).length;
+  const first = consume(FORWARD_QUEUE_NAME, [...deliveries, { kind: "alert", alertId }]);
+  await vi.waitFor(() => expect(release).toHaveLength(6));
+  const realNow = Date.now.bind(Date);
+  vi.spyOn(Date, "now").mockImplementation(() => realNow() + ALERT_TIMEOUT_MS + LEASE_SLACK_MS + 1_000);
+  const copy = consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId }]);
+  await vi.waitFor(() => expect(sent()).toBe(1));
+  for (const answer of release.splice(0, 6)) answer();
+  const { forwarded } = await first;
+  expect(forwarded).toEqual([{ kind: "alert", alertId }]);
+  let againDone = false;
+  const again = consume(FORWARD_QUEUE_NAME, forwarded).then((r) => ((againDone = true), r));
+  await vi.waitFor(() => expect(againDone || sent() > 1).toBe(true));
+  expect(sent()).toBe(1);
+  for (const answer of release.splice(0)) answer();
+  await Promise.all([copy, again]);
+  expect(sent()).toBe(1);
+  expect((await alertRows())[0]).toMatchObject({ state: "delivered", attempts: 1 });
+});

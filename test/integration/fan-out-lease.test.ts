@@ -108,3 +108,44 @@ it("a retry whose turn for a connection comes too late is given back, not attemp
   expect(captured.filter((r) => r.url.startsWith("https://fast."))).toHaveLength(1);
   expect(await row()).toEqual({ state: "delivered", attempts: 1, lease_until: null });
 });
+
+it("a retry given back too late leaves alone the lease a copy of its message took meanwhile: the delivery is sent once", async () => {
+  await clearForwarding();
+  const slow: string[] = [];
+  for (let i = 0; i < 6; i++) slow.push((await createDestination({ name: `slow-${i}`, url: `https://slow-${i}.example.com/hook`, timeoutMs: 30_000 })).id);
+  const target = await createDestination({ name: "target", url: "https://target.example.com/hook", timeoutMs: 10_000 });
+  const uuid = await storeEvent();
+  await openDeliveries(uuid);
+  const release: Array<() => void> = [];
+  const { captured } = stubDestinations((request) =>
+    request.url.startsWith("https://fast.")
+      ? new Response(null, { status: 204 })
+      : new Promise<Response>((resolve) => release.push(() => resolve(new Response(null, { status: 204 })))),
+  );
+  const sentToTarget = () => captured.filter((r) => r.url.startsWith("https://target.")).length;
+  // The first message of the target's delivery waits behind six hanging destinations, past its own lease.
+  const first = consume(FORWARD_QUEUE_NAME, [...slow, target.id].map((destinationId) => ({ kind: "delivery" as const, uuid, destinationId })));
+  await vi.waitFor(() => expect(release).toHaveLength(6));
+  const realNow = Date.now.bind(Date);
+  vi.spyOn(Date, "now").mockImplementation(() => realNow() + 10_000 + 30_000 + 1_000);
+  // A copy of the message claims the delivery (the lease ran out) and is sending it, in another invocation.
+  const copy = consume(FORWARD_QUEUE_NAME, [{ kind: "delivery", uuid, destinationId: target.id }]);
+  await vi.waitFor(() => expect(sentToTarget()).toBe(1));
+  // The first message's turn comes: too late, it sends nothing and gives the delivery back with a new message.
+  for (const answer of release.splice(0, 6)) answer();
+  const { forwarded } = await first;
+  expect(forwarded).toEqual([{ kind: "delivery", uuid, destinationId: target.id }]);
+  // That new message arrives while the copy is still sending: it must not claim the delivery and send it again.
+  let againDone = false;
+  const again = consume(FORWARD_QUEUE_NAME, forwarded).then((r) => ((againDone = true), r));
+  // It either ends (it found the delivery held) or sends (and hangs like the copy).
+  await vi.waitFor(() => expect(againDone || sentToTarget() > 1).toBe(true));
+  expect(sentToTarget()).toBe(1);
+  for (const answer of release.splice(0)) answer();
+  await Promise.all([copy, again]);
+  expect(sentToTarget()).toBe(1);
+  expect(await env.DB.prepare("SELECT state, attempts FROM deliveries WHERE event_uuid = ?1 AND destination_id = ?2").bind(uuid, target.id).first()).toEqual({
+    state: "delivered",
+    attempts: 1,
+  });
+});
