@@ -186,6 +186,7 @@ describe("security and bad input", () => {
 
   it.each([
     ["sinse=2026-11-01T00:00:00Z", "sinse: is not a parameter of this route"],
+    ["__proto__=token", "__proto__: is not a parameter of this route"],
     ["type=token&type=saml", "type: must be given once"],
     ["type=tokens", /^type: must be one of token, registration/],
     ["since=yesterday", /^since: must be an ISO 8601 date-time/],

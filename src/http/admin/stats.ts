@@ -89,11 +89,13 @@ export type InlineStatsQuery = z.infer<typeof inlineStatsQuerySchema>;
 
 /** The request's query string against `schema`: one value per name, a 400 naming the first bad parameter. */
 export function readQuery<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z.infer<S> {
-  const raw: Record<string, string> = {};
+  const entries: Array<[string, string]> = [];
   for (const [name, values] of Object.entries(c.req.queries())) {
     if (values.length > 1) throw new ApiError("bad_request", `${name}: must be given once`);
-    raw[name] = values[0]!;
+    entries.push([name, values[0]!]);
   }
+  // fromEntries defines own properties: "__proto__" is an unknown parameter, not an assignment to the prototype.
+  const raw: Record<string, string> = Object.fromEntries(entries);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
