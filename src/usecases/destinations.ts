@@ -108,7 +108,10 @@ export interface UpdateResult {
   resumed?: { resumed: number; more: boolean };
 }
 
-/** Change a destination. Resuming it (state → active) resets its failure count and sends its waiting deliveries. */
+/**
+ * Change a destination. Resuming it (state → active) resets its failure count and sends its waiting deliveries; a
+ * new URL or Okta auth resets the failure count too.
+ */
 export async function updateDestination(deps: DestinationDeps, id: string, input: UpdateDestinationInput): Promise<UpdateResult> {
   const { env, config, now } = deps;
   const existing = await findDestination(env.DB, id);
@@ -127,6 +130,8 @@ export async function updateDestination(deps: DestinationDeps, id: string, input
   }
   const state = input.state ?? existing.state;
   const resuming = state === "active" && existing.state !== "active";
+  // A new URL or Okta auth value starts a new run of failures: the old run measured a receiver no longer in use.
+  const newReceiver = (input.url !== undefined && input.url !== existing.url) || newOktaAuthValue !== null || oktaAuthHeader !== existing.oktaAuthHeader;
   const updated: Destination = {
     ...existing,
     name: input.name ?? existing.name,
@@ -138,12 +143,12 @@ export async function updateDestination(deps: DestinationDeps, id: string, input
     sealedOktaAuthValue,
     timeoutMs: input.timeoutMs ?? existing.timeoutMs,
     state,
-    consecutiveFailures: resuming ? 0 : existing.consecutiveFailures,
+    consecutiveFailures: resuming || newReceiver ? 0 : existing.consecutiveFailures,
     disabledReason: state === "disabled" ? (existing.state === "disabled" ? existing.disabledReason : "disabled by an operator") : null,
     updatedAt: now,
   };
   // Without a state in the change, what forwarding counted meanwhile (failures, an auto-disable) stays as stored.
-  const saved = await saveDestination(env.DB, updated, { writeState: input.state !== undefined, resetFailures: resuming });
+  const saved = await saveDestination(env.DB, updated, { writeState: input.state !== undefined, resetFailures: resuming || newReceiver });
   if (!saved) throw new ApiError("not_found", "No destination with this id.");
   invalidateRoutingCache(env.DB);
   const result: UpdateResult = { destination: saved };

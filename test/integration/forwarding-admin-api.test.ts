@@ -123,6 +123,25 @@ describe("destinations CRUD", () => {
     expect(await resumed.json()).toMatchObject({ state: "active", consecutiveFailures: 0, disabledReason: null });
   });
 
+  it("a new URL or Okta auth starts a new run of failures; a rename or a new filter keeps the run", async () => {
+    const d = await createDestination({});
+    const failing = () => env.DB.prepare("UPDATE destinations SET consecutive_failures = 99, failing_since = ?2 WHERE id = ?1").bind(d.id, Date.now() - 3_600_000).run();
+    const run = () => env.DB.prepare("SELECT consecutive_failures AS n, failing_since AS since FROM destinations WHERE id = ?1").bind(d.id).first<{ n: number; since: number | null }>();
+    await failing();
+    expect((await adminCall("PATCH", `/destinations/${d.id}`, { name: "renamed", eventTypes: ["user.*"] })).status).toBe(200);
+    expect((await run())?.n).toBe(99);
+    expect((await adminCall("PATCH", `/destinations/${d.id}`, { url: "https://receiver.example.com/okta" })).status).toBe(200); // the same URL
+    expect((await run())?.n).toBe(99);
+    const moved = await adminCall("PATCH", `/destinations/${d.id}`, { url: "https://moved.example.com/hook" });
+    expect(await moved.json()).toMatchObject({ url: "https://moved.example.com/hook", state: "active", consecutiveFailures: 0 });
+    expect(await run()).toEqual({ n: 0, since: null });
+
+    const okta = await createDestination({ format: "okta", oktaAuth: { header: "x-okta-hook-secret", value: "first-value" } });
+    await env.DB.prepare("UPDATE destinations SET consecutive_failures = 50, failing_since = ?2 WHERE id = ?1").bind(okta.id, Date.now() - 3_600_000).run();
+    const fixed = await adminCall("PATCH", `/destinations/${okta.id}`, { oktaAuth: { header: "x-okta-hook-secret", value: "second-value" } });
+    expect(await fixed.json()).toMatchObject({ consecutiveFailures: 0 });
+  });
+
   it("deletes, then answers 404", async () => {
     const d = await createDestination({});
     expect((await adminCall("DELETE", `/destinations/${d.id}`)).status).toBe(204);
