@@ -8,7 +8,7 @@ import type { DeadLetter, DeadLetterDetail, ReplayJob } from "../api-types.ts";
 import type { CommandContext } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 import { deadLetterDetail, deadLettersTable } from "../views.ts";
-import { addFollowOptions, followAndPrint, integer, type FollowFlags } from "./shared.ts";
+import { addFollowOptions, followAndPrint, integer, printPages, type FollowFlags } from "./shared.ts";
 
 interface ListFlags {
   destination?: string;
@@ -36,19 +36,17 @@ export function deadLetterCommands(program: Command, ctx: CommandContext): void 
     .option("--max-pages <n>", "with --all: stop after this many pages", integer(1, 10_000), 1000)
     .action(async (flags: ListFlags) => {
       const query = { destinationId: flags.destination, since: flags.since, until: flags.until, limit: flags.limit ?? (flags.all ? 200 : undefined) };
-      const letters: DeadLetter[] = [];
-      let cursor: string | null = flags.cursor ?? null;
-      let pages = 0;
-      do {
-        const page = await ctx
-          .api()
-          .call<{ deadLetters: DeadLetter[]; nextCursor: string | null }>("GET", "/dead-letters", { query: { ...query, cursor: cursor ?? undefined } });
-        letters.push(...page.deadLetters);
-        cursor = page.nextCursor;
-        pages++;
-      } while (flags.all && cursor !== null && pages < flags.maxPages);
-      ctx.print({ deadLetters: letters, nextCursor: cursor }, (r, c) => deadLettersTable(r.deadLetters, c));
-      if (cursor !== null && !ctx.json()) ctx.io.err(ctx.colors().dim(`more: --cursor ${cursor}${flags.all ? " (--max-pages reached)" : ", or --all"}`));
+      const api = ctx.api();
+      await printPages<DeadLetter>(
+        ctx,
+        flags,
+        { key: "deadLetters", noun: "dead letters" },
+        async (cursor) => {
+          const page = await api.call<{ deadLetters: DeadLetter[]; nextCursor: string | null }>("GET", "/dead-letters", { query: { ...query, cursor } });
+          return { items: page.deadLetters, nextCursor: page.nextCursor };
+        },
+        deadLettersTable,
+      );
     });
 
   group

@@ -9,7 +9,7 @@ import type { EventDetail, EventPage, EventSummary } from "../api-types.ts";
 import type { CommandContext } from "../cli.ts";
 import type { Query } from "../client.ts";
 import { eventDetail, eventsTable } from "../views.ts";
-import { integer, list } from "./shared.ts";
+import { integer, list, printPages } from "./shared.ts";
 
 export interface EventSearchFlags {
   type?: string;
@@ -66,20 +66,16 @@ export function eventCommands(program: Command, ctx: CommandContext): void {
     .action(async (flags: EventSearchFlags) => {
       const api = ctx.api();
       const query = eventSearchQuery(flags);
-      const events: EventSummary[] = [];
-      let cursor: string | null = flags.cursor ?? null;
-      let pages = 0;
-      do {
-        const page: EventPage = await api.call<EventPage>("GET", "/events", { query: { ...query, cursor: cursor ?? undefined } });
-        events.push(...page.events);
-        cursor = page.nextCursor;
-        pages++;
-      } while (flags.all && cursor !== null && pages < flags.maxPages);
-      ctx.print({ events, nextCursor: cursor }, (r, c) => eventsTable(r.events, c));
-      if (cursor !== null && !ctx.json()) {
-        const why = flags.all ? `stopped after ${pages} pages (--max-pages)` : "more may match";
-        ctx.io.err(ctx.colors().dim(`${events.length} events; ${why}: --cursor ${cursor}${flags.all ? "" : " for the next page, or --all"}`));
-      }
+      await printPages<EventSummary>(
+        ctx,
+        flags,
+        { key: "events", noun: "events" },
+        async (cursor) => {
+          const page = await api.call<EventPage>("GET", "/events", { query: { ...query, cursor } });
+          return { items: page.events, nextCursor: page.nextCursor };
+        },
+        eventsTable,
+      );
     });
 
   group

@@ -9,7 +9,7 @@ import type { InlineCall, InlineCallPage } from "../api-types.ts";
 import type { CommandContext } from "../cli.ts";
 import type { Query } from "../client.ts";
 import { inlineCallsTable } from "../views.ts";
-import { integer } from "./shared.ts";
+import { integer, printPages } from "./shared.ts";
 
 export interface InlineCallFlags {
   type?: string;
@@ -55,19 +55,15 @@ export function inlineCallCommands(program: Command, ctx: CommandContext): void 
     .action(async (flags: InlineCallFlags) => {
       const api = ctx.api();
       const query = inlineCallQuery(flags);
-      const calls: InlineCall[] = [];
-      let cursor: string | null = flags.cursor ?? null;
-      let pages = 0;
-      do {
-        const page: InlineCallPage = await api.call<InlineCallPage>("GET", "/inline-calls", { query: { ...query, cursor: cursor ?? undefined } });
-        calls.push(...page.calls);
-        cursor = page.nextCursor;
-        pages++;
-      } while (flags.all && cursor !== null && pages < flags.maxPages);
-      ctx.print({ calls, nextCursor: cursor }, (r, c) => inlineCallsTable(r.calls, c));
-      if (cursor !== null && !ctx.json()) {
-        const why = flags.all ? `stopped after ${pages} pages (--max-pages)` : "more may match";
-        ctx.io.err(ctx.colors().dim(`${calls.length} calls; ${why}: --cursor ${cursor}${flags.all ? "" : " for the next page, or --all"}`));
-      }
+      await printPages<InlineCall>(
+        ctx,
+        flags,
+        { key: "calls", noun: "calls" },
+        async (cursor) => {
+          const page = await api.call<InlineCallPage>("GET", "/inline-calls", { query: { ...query, cursor } });
+          return { items: page.calls, nextCursor: page.nextCursor };
+        },
+        inlineCallsTable,
+      );
     });
 }

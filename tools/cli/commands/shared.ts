@@ -1,4 +1,4 @@
-/** What the command groups share: option parsers, JSON files, and following a job to its end. */
+/** What the command groups share: option parsers, JSON files, following cursor pages, and following a job to its end. */
 import { InvalidArgumentError, type Command } from "commander";
 import type { ReplayJob } from "../api-types.ts";
 import type { CommandContext } from "../cli.ts";
@@ -34,6 +34,41 @@ export function readJsonFile(ctx: CommandContext, file: string, what: string): u
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new UsageError(`${what}: ${file} is not JSON (${(error as Error).message})`);
+  }
+}
+
+/** `--cursor`, `--all` and `--max-pages` of a command that lists a cursor-paged route. */
+export interface PagingFlags {
+  cursor?: string;
+  all?: boolean;
+  maxPages: number;
+}
+
+/**
+ * Read one page from `--cursor` (or the first), or with --all follow nextCursor until the last page or
+ * --max-pages; print what was read (`render` for humans, `{ [key]: items, nextCursor }` with --json), then, for
+ * humans, where the next page starts ("more may match": a short page of a bounded search can have more after it).
+ */
+export async function printPages<T>(
+  ctx: CommandContext,
+  flags: PagingFlags,
+  what: { key: string; noun: string },
+  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+  render: (items: T[], c: ReturnType<CommandContext["colors"]>) => string,
+): Promise<void> {
+  const items: T[] = [];
+  let cursor: string | null = flags.cursor ?? null;
+  let pages = 0;
+  do {
+    const page = await fetchPage(cursor ?? undefined);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+    pages++;
+  } while (flags.all && cursor !== null && pages < flags.maxPages);
+  ctx.print({ [what.key]: items, nextCursor: cursor }, (_, c) => render(items, c));
+  if (cursor !== null && !ctx.json()) {
+    const why = flags.all ? `stopped after ${pages} pages (--max-pages)` : "more may match";
+    ctx.io.err(ctx.colors().dim(`${items.length} ${what.noun}; ${why}: --cursor ${cursor}${flags.all ? "" : " for the next page, or --all"}`));
   }
 }
 
