@@ -7,6 +7,8 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, vi } from "vitest";
 import type { Env } from "../../src/env";
+import { BACKLOG_SUBJECT } from "../../src/forwarding/alert-event";
+import { raiseAlertStatement, raisedAlerts } from "../../src/storage/alerts";
 import { clearForwarding, type CapturedRequest } from "./forwarding";
 
 export interface AlertRowView {
@@ -76,4 +78,16 @@ export function verifiedAlert(request: CapturedRequest, secret: string): Receive
     "webhook-timestamp": request.headers.get("webhook-timestamp") ?? "",
     "webhook-signature": request.headers.get("webhook-signature") ?? "",
   }) as ReceivedAlert;
+}
+
+/** A backlog alert raised now for `destinationId`, as the cron raises it; answers its id. */
+export async function raiseBacklogAlert(destinationId: string): Promise<number> {
+  const result = await raiseAlertStatement(env.DB, {
+    kind: "backlog.late",
+    subject: BACKLOG_SUBJECT,
+    details: { outboxOldestAgeSeconds: 1260, overdueOldestAgeSeconds: null, lateAfterMinutes: 15 },
+    now: Date.now(),
+    target: { destinationId, cooldownMs: 3_600_000 },
+  }).all();
+  return raisedAlerts([result])[0]!.id;
 }

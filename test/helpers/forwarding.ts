@@ -89,6 +89,30 @@ export function stubDestinations(respond: (request: CapturedRequest, init?: Requ
   return { captured, spy };
 }
 
+/**
+ * `count` destinations slow-0… at https://slow-<i>.example.com/hook (30 s timeout), answering their ids: six of them,
+ * hanging (stubHangingDestinations), hold every one of an invocation's connections.
+ */
+export async function createSlowDestinations(count = 6): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push((await createDestination({ name: `slow-${i}`, url: `https://slow-${i}.example.com/hook`, timeoutMs: 30_000 })).id);
+  return ids;
+}
+
+/**
+ * Stub fetch: a request whose URL `hangs` waits until its entry of `release` is called (then 204); every other one
+ * answers 204 at once.
+ */
+export function stubHangingDestinations(hangs: (url: string) => boolean = (url) => url.startsWith("https://slow-")) {
+  const release: Array<() => void> = [];
+  const { captured } = stubDestinations((request) =>
+    hangs(request.url)
+      ? new Promise<Response>((resolve) => release.push(() => resolve(new Response(null, { status: 204 }))))
+      : new Response(null, { status: 204 }),
+  );
+  return { release, captured };
+}
+
 /** A fetch that never answers until its signal aborts (a destination that hangs). */
 export function hang(init?: RequestInit): Promise<Response> {
   return new Promise((_, reject) => {

@@ -7,9 +7,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { BACKLOG_SUBJECT } from "../../src/forwarding/alert-event";
-import { raiseAlertStatement, raisedAlerts } from "../../src/storage/alerts";
-import { alertRows, startEachTestClean, verifiedAlert } from "../helpers/alerts";
+import { alertRows, raiseBacklogAlert, startEachTestClean, verifiedAlert } from "../helpers/alerts";
 import {
   adminCall,
   consume,
@@ -34,18 +32,6 @@ const ALERT_URL = "https://alerts.example.com/hook";
 
 startEachTestClean();
 
-/** A backlog alert raised now for `destinationId`, as the cron raises it. */
-async function raiseAlert(destinationId: string): Promise<number> {
-  const result = await raiseAlertStatement(env.DB, {
-    kind: "backlog.late",
-    subject: BACKLOG_SUBJECT,
-    details: { outboxOldestAgeSeconds: 1260, overdueOldestAgeSeconds: null, lateAfterMinutes: 15 },
-    now: Date.now(),
-    target: { destinationId, cooldownMs: 3_600_000 },
-  }).all();
-  return raisedAlerts([result])[0]!.id;
-}
-
 /** The alert destination answers with `status` (one after another when a list). */
 function alertReceiver(statuses: number[]) {
   const received: CapturedRequest[] = [];
@@ -62,7 +48,7 @@ const alertMessage = (alertId: number, attempts = 1) => message({ kind: "alert" 
 describe("an alert destination that fails", () => {
   it("is retried with backoff and the same webhook-id until it accepts; its own failure run is never touched", async () => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL, eventTypes: ["gateway.alert"] });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     const { received } = alertReceiver([503, 204]);
 
     const first = await runWorkerQueue(FORWARD_QUEUE_NAME, [alertMessage(alertId)]);
@@ -93,7 +79,7 @@ describe("an alert destination that fails", () => {
 
   it("a permanent failure is dead at once, logged at error level, and /healthz is degraded until a day has passed", async () => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     alertReceiver([404]);
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const { result } = await consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId }]);
@@ -110,7 +96,7 @@ describe("an alert destination that fails", () => {
 
   it("is dead after the schedule's last attempt (13)", async () => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     await env.DB.prepare("UPDATE alerts SET attempts = 12, state = 'failed'").run();
     alertReceiver([503]);
     const { result } = await consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId }]);
@@ -120,7 +106,7 @@ describe("an alert destination that fails", () => {
 
   it("an alert whose destination was deleted is dead at once, and nothing is sent", async () => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     expect((await adminCall("DELETE", `/destinations/${target.id}`)).status).toBe(204);
     const { received } = alertReceiver([204]);
     const { result } = await consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId }]);
@@ -131,7 +117,7 @@ describe("an alert destination that fails", () => {
 
   it("without a usable SECRETS_ENCRYPTION_KEY nothing is sent unsigned: the alert waits for its retry", async () => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     const { received } = alertReceiver([204]);
     const { result } = await consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId }], { env: { SECRETS_ENCRYPTION_KEY: "" } });
     expect(result.retryMessages).toHaveLength(1);
@@ -143,7 +129,7 @@ describe("an alert destination that fails", () => {
 describe("sending an alert", () => {
   it("two copies of its message in one batch send it once; a copy arriving long before its retry sends nothing", async () => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     const { received } = alertReceiver([503]);
     await consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId }, { kind: "alert", alertId }]);
     expect(received).toHaveLength(1);
@@ -157,7 +143,7 @@ describe("sending an alert", () => {
   it.each(["paused", "disabled"])("goes to an alert destination that is %s (the operator chose it for alarms)", async (state) => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL });
     await adminCall("PATCH", `/destinations/${target.id}`, { state });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     const { received } = alertReceiver([204]);
     const info = vi.spyOn(console, "log").mockImplementation(() => undefined);
     await consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId }]);
@@ -170,7 +156,7 @@ describe("sending an alert", () => {
   it("a failing alert in the same queue batch as an Okta delivery's fan-out leaves the fan-out alone", async () => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL, eventTypes: ["gateway.alert"] });
     const crm = await createDestination({ name: "crm", url: "https://crm.example.com/okta" });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     const { envelope, uuids } = oktaDelivery("user.session.start", [{}, {}]);
     expect((await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }))).status).toBe(204);
     alertReceiver([500]);
@@ -183,7 +169,7 @@ describe("sending an alert", () => {
 
   it("a malformed alert message is dropped; one the platform dead-lettered is acknowledged and stays due in D1", async () => {
     const target = await createDestination({ name: "on-call", url: ALERT_URL });
-    const alertId = await raiseAlert(target.id);
+    const alertId = await raiseBacklogAlert(target.id);
     const { received } = alertReceiver([204]);
     const malformed = await consume(FORWARD_QUEUE_NAME, [{ kind: "alert", alertId: "1; DROP TABLE alerts" } as never]);
     expect(malformed.result.explicitAcks).toHaveLength(1);

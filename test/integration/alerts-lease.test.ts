@@ -7,42 +7,23 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it, vi } from "vitest";
-import { BACKLOG_SUBJECT } from "../../src/forwarding/alert-event";
 import { LEASE_SLACK_MS, SEND_LATE_DELAY_SECONDS } from "../../src/queue/forward";
-import { raiseAlertStatement, raisedAlerts } from "../../src/storage/alerts";
-import { alertRows, startEachTestClean } from "../helpers/alerts";
-import { consume, createDestination, FORWARD_QUEUE_NAME, openDeliveries, storeEvent, stubDestinations } from "../helpers/forwarding";
+import { alertRows, raiseBacklogAlert, startEachTestClean } from "../helpers/alerts";
+import { consume, createDestination, createSlowDestinations, FORWARD_QUEUE_NAME, openDeliveries, storeEvent, stubDestinations, stubHangingDestinations } from "../helpers/forwarding";
 
 const ALERT_URL = "https://alerts.example.com/hook";
 const ALERT_TIMEOUT_MS = 10_000;
 
 startEachTestClean();
 
-async function raiseAlert(destinationId: string): Promise<number> {
-  const result = await raiseAlertStatement(env.DB, {
-    kind: "backlog.late",
-    subject: BACKLOG_SUBJECT,
-    details: { outboxOldestAgeSeconds: 1260, overdueOldestAgeSeconds: null, lateAfterMinutes: 15 },
-    now: Date.now(),
-    target: { destinationId, cooldownMs: 3_600_000 },
-  }).all();
-  return raisedAlerts([result])[0]!.id;
-}
-
 /** Six destinations that hang until released (taking every connection), an alert destination, an alert raised. */
 async function alertBehindSlowDeliveries() {
-  const slow: string[] = [];
-  for (let i = 0; i < 6; i++) slow.push((await createDestination({ name: `slow-${i}`, url: `https://slow-${i}.example.com/hook`, timeoutMs: 30_000 })).id);
+  const slow = await createSlowDestinations();
   const target = await createDestination({ name: "on-call", url: ALERT_URL, eventTypes: ["gateway.alert"], timeoutMs: ALERT_TIMEOUT_MS });
   const uuid = await storeEvent();
   await openDeliveries(uuid);
-  const alertId = await raiseAlert(target.id);
-  const release: Array<() => void> = [];
-  const { captured } = stubDestinations((request) =>
-    request.url.startsWith("https://slow-")
-      ? new Promise<Response>((resolve) => release.push(() => resolve(new Response(null, { status: 204 }))))
-      : new Response(null, { status: 204 }),
-  );
+  const alertId = await raiseBacklogAlert(target.id);
+  const { release, captured } = stubHangingDestinations();
   const deliveries = slow.map((destinationId) => ({ kind: "delivery" as const, uuid, destinationId }));
   return { alertId, release, deliveries, alertsSent: () => captured.filter((r) => r.url.startsWith(ALERT_URL)).length };
 }

@@ -16,6 +16,7 @@ import {
   clearForwarding,
   consume,
   createDestination,
+  createSlowDestinations,
   envWith,
   FORWARD_QUEUE_NAME,
   oktaDelivery,
@@ -23,7 +24,7 @@ import {
   postOktaDelivery,
   recordingQueue,
   storeEvent,
-  stubDestinations,
+  stubHangingDestinations,
 } from "../helpers/forwarding";
 
 afterEach(() => {
@@ -34,14 +35,9 @@ it("first attempts whose turn comes after the send budget become pending deliver
   await clearForwarding();
   // Six destinations that hang take every connection; the seventh waits for a turn (destinations are attempted in
   // the order they were created).
-  for (let i = 0; i < 6; i++) await createDestination({ name: `slow-${i}`, url: `https://slow-${i}.example.com/hook`, timeoutMs: 30_000 });
+  await createSlowDestinations();
   const fast = await createDestination({ name: "fast", url: "https://fast.example.com/hook" });
-  const release: Array<() => void> = [];
-  const { captured } = stubDestinations((request) =>
-    request.url.startsWith("https://slow-")
-      ? new Promise<Response>((resolve) => release.push(() => resolve(new Response(null, { status: 204 }))))
-      : new Response(null, { status: 204 }),
-  );
+  const { release, captured } = stubHangingDestinations();
   const { envelope, uuids } = oktaDelivery("user.session.start");
   expect((await postOktaDelivery(envelope, envWith({ FORWARD_QUEUE: recordingQueue() }))).status).toBe(204);
   const batchId = await batchOf(uuids[0]!);
@@ -75,17 +71,11 @@ it("first attempts whose turn comes after the send budget become pending deliver
 
 it("a retry whose turn for a connection comes too late is given back, not attempted, and sent once by a new message", async () => {
   await clearForwarding();
-  const slow: string[] = [];
-  for (let i = 0; i < 6; i++) slow.push((await createDestination({ name: `slow-${i}`, url: `https://slow-${i}.example.com/hook`, timeoutMs: 30_000 })).id);
+  const slow = await createSlowDestinations();
   const fast = await createDestination({ name: "fast", url: "https://fast.example.com/hook" });
   const uuid = await storeEvent();
   await openDeliveries(uuid);
-  const release: Array<() => void> = [];
-  const { captured } = stubDestinations((request) =>
-    request.url.startsWith("https://slow-")
-      ? new Promise<Response>((resolve) => release.push(() => resolve(new Response(null, { status: 204 }))))
-      : new Response(null, { status: 204 }),
-  );
+  const { release, captured } = stubHangingDestinations();
   const messages = [...slow, fast.id].map((destinationId) => ({ kind: "delivery" as const, uuid, destinationId }));
   const running = consume(FORWARD_QUEUE_NAME, messages);
   await vi.waitFor(() => expect(release).toHaveLength(6));
@@ -111,17 +101,11 @@ it("a retry whose turn for a connection comes too late is given back, not attemp
 
 it("a retry given back too late leaves alone the lease a copy of its message took meanwhile: the delivery is sent once", async () => {
   await clearForwarding();
-  const slow: string[] = [];
-  for (let i = 0; i < 6; i++) slow.push((await createDestination({ name: `slow-${i}`, url: `https://slow-${i}.example.com/hook`, timeoutMs: 30_000 })).id);
+  const slow = await createSlowDestinations();
   const target = await createDestination({ name: "target", url: "https://target.example.com/hook", timeoutMs: 10_000 });
   const uuid = await storeEvent();
   await openDeliveries(uuid);
-  const release: Array<() => void> = [];
-  const { captured } = stubDestinations((request) =>
-    request.url.startsWith("https://fast.")
-      ? new Response(null, { status: 204 })
-      : new Promise<Response>((resolve) => release.push(() => resolve(new Response(null, { status: 204 })))),
-  );
+  const { release, captured } = stubHangingDestinations((url) => !url.startsWith("https://fast."));
   const sentToTarget = () => captured.filter((r) => r.url.startsWith("https://target.")).length;
   // The first message of the target's delivery waits behind six hanging destinations, past its own lease.
   const first = consume(FORWARD_QUEUE_NAME, [...slow, target.id].map((destinationId) => ({ kind: "delivery" as const, uuid, destinationId })));
