@@ -15,7 +15,7 @@ import {
   replacePayloadStatement,
   setCompactedThroughStatement,
 } from "../storage/events";
-import { encodePayload, isPlain, storedBytes } from "../storage/payload-codec";
+import { encodePayload, isPlain, storedBytes, type StoredPayload } from "../storage/payload-codec";
 
 /** Payload rows read per page (one read, one write transaction). */
 export const COMPACTION_PAGE = 50;
@@ -47,7 +47,7 @@ export async function compactPayloads(
   try {
     result.through = firstRow<{ value: number }>(await compactedThroughStatement(env.DB).all())?.value ?? 0;
     while (Date.now() - started < budgetMs) {
-      const rows = allRows<{ batch_id: number; data: number[] | ArrayBuffer; page_rows: number }>(await payloadsAfterStatement(env.DB, result.through, page, pageBytes).all());
+      const rows = allRows<{ batch_id: number; data: StoredPayload; page_rows: number }>(await payloadsAfterStatement(env.DB, result.through, page, pageBytes).all());
       if (rows.length === 0) break;
       const writes: D1PreparedStatement[] = [];
       for (const row of rows) {

@@ -22,7 +22,7 @@
  */
 import { allRows } from "./d1";
 import { FORWARD, type EventRow } from "./events";
-import { BatchPayload } from "./payload-codec";
+import { BatchPayload, plainAsText, type StoredPayload } from "./payload-codec";
 
 /** What became of forwarding an event as a whole. */
 export type ForwardState = "skipped" | "pending" | "unrouted" | "fanned_out";
@@ -250,8 +250,8 @@ async function loadTexts(db: D1Database, rows: readonly Row[]): Promise<Map<numb
   const payloads = new Map<number, BatchPayload>();
   if (batchIds.length > 0) {
     const { results } = await db
-      .prepare(`SELECT batch_id, data FROM event_payloads WHERE batch_id IN (${idList(batchIds)})`)
-      .all<{ batch_id: number; data: number[] | ArrayBuffer }>();
+      .prepare(`SELECT batch_id, ${plainAsText("data")} AS data FROM event_payloads WHERE batch_id IN (${idList(batchIds)})`)
+      .all<{ batch_id: number; data: StoredPayload }>();
     for (const r of results) payloads.set(r.batch_id, new BatchPayload(r.data));
   }
   for (const row of rows) {

@@ -14,13 +14,14 @@
  * consecutive ids. No index on events.batch_id is needed (one fewer row written per event). Retention must
  * therefore never delete the newest batch or event row, or an id could be handed out twice.
  *
- * The columns are computed in the Worker and the texts ride in a BLOB parameter: SQLite's JSON functions never
- * parse an event, so an event nested deeper than SQLite's JSON depth limit is stored like any other, and each
- * payload reads back as Okta's exact bytes.
+ * The columns are computed in the Worker and the texts ride in one TEXT parameter, stored as a BLOB of their UTF-8
+ * (./payload-codec.ts says why not a BLOB parameter): SQLite's JSON functions never parse an event, so an event
+ * nested deeper than SQLite's JSON depth limit is stored like any other, and each payload reads back as Okta's exact
+ * bytes.
  */
 import type { IncomingEvent } from "../okta/event-hook";
 import { allRows, firstRow } from "./d1";
-import { BatchPayload, concatTexts, encodePayload } from "./payload-codec";
+import { BatchPayload, concatTexts, encodePayload, plainAsText, type StoredPayload } from "./payload-codec";
 import { eventCountsStatement } from "./stats-events";
 
 /** Largest JSON parameter of one insert statement, in UTF-16 code units (D1 caps a value at 2,000,000 bytes). */
@@ -68,10 +69,13 @@ export class EventTooLargeError extends Error {
   }
 }
 
-/** A group of the delivery's events stored as one batch: their indexes in the delivery, and the stored payload. */
+/**
+ * A group of the delivery's events stored as one batch: their indexes in the delivery, and the stored payload: the
+ * texts themselves (bound as TEXT, cast to a BLOB by INSERT_PAYLOAD), or their compressed bytes.
+ */
 interface BatchGroup {
   indexes: number[];
-  payload: Uint8Array;
+  payload: string | Uint8Array;
   spans: Array<{ offset: number; bytes: number }>;
 }
 
@@ -95,8 +99,13 @@ function groupEvents(events: readonly IncomingEvent[]): BatchGroup[] {
   }
   return groups.map(({ indexes, from, to }) => {
     const plain = utf8.subarray(from, to);
-    const payload = plain.byteLength <= MAX_STORED_PAYLOAD_BYTES ? plain : encodePayload(plain);
-    if (payload.byteLength > MAX_STORED_PAYLOAD_BYTES) throw new EventTooLargeError(indexes[0]!, payload.byteLength);
+    let payload: string | Uint8Array;
+    if (plain.byteLength <= MAX_STORED_PAYLOAD_BYTES) {
+      payload = indexes.map((i) => events[i]!.text).join("");
+    } else {
+      payload = encodePayload(plain);
+      if (payload.byteLength > MAX_STORED_PAYLOAD_BYTES) throw new EventTooLargeError(indexes[0]!, payload.byteLength);
+    }
     return { indexes, payload, spans: indexes.map((i) => ({ offset: spans[i]!.offset - from, bytes: spans[i]!.bytes })) };
   });
 }
@@ -159,7 +168,7 @@ WHERE first IS NOT NULL`;
  */
 const INSERT_PAYLOAD = `
 INSERT INTO event_payloads (batch_id, data)
-SELECT id, ?2 FROM event_batches WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?1
+SELECT id, CAST(?2 AS BLOB) FROM event_batches WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?1
 ON CONFLICT (batch_id) DO UPDATE SET data = excluded.data`;
 
 /**
@@ -224,7 +233,7 @@ export async function storeDelivery(db: D1Database, events: readonly IncomingEve
     statements.push(
       eventCountsStatement(db, count, meta.receivedAt), // the stats rollup (./stats-events.ts): before the batch row
       db.prepare(INSERT_BATCH).bind(count, meta.receivedAt, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, token),
-      db.prepare(INSERT_PAYLOAD).bind(token, blob(group.payload)),
+      db.prepare(INSERT_PAYLOAD).bind(token, typeof group.payload === "string" ? group.payload : blob(group.payload)),
       db.prepare(INSERT_OUTBOX).bind(count, meta.receivedAt, meta.routingVersion, token),
     );
     kinds.push("other", "other", "other", "outbox");
@@ -282,7 +291,7 @@ export interface EventRow {
   event_hook_id: string | null;
   envelope_event_id: string | null;
   /** The batch's stored payload, when the statement joined it (getEventStatement). */
-  payload_data?: number[] | ArrayBuffer | null;
+  payload_data?: StoredPayload | null;
 }
 
 /**
@@ -318,7 +327,7 @@ const EVENT_COLUMNS = `e.id, e.uuid, e.event_type, e.published, e.actor_id, e.ac
 export function getEventStatement(db: D1Database, uuid: string): D1PreparedStatement {
   return db
     .prepare(
-      `SELECT ${EVENT_COLUMNS}, p.data AS payload_data FROM events e
+      `SELECT ${EVENT_COLUMNS}, ${plainAsText("p.data")} AS payload_data FROM events e
        LEFT JOIN event_batches b ON b.id = e.batch_id LEFT JOIN event_payloads p ON p.batch_id = e.batch_id
        WHERE e.uuid = ?1`,
     )
@@ -343,23 +352,23 @@ export function batchEventsStatement(db: D1Database, batchId: number): D1Prepare
 
 /** The stored payload of one batch (one row read): every text of batchEventsStatement's events. */
 export function batchPayloadStatement(db: D1Database, batchId: number): D1PreparedStatement {
-  return db.prepare("SELECT data FROM event_payloads WHERE batch_id = ?1").bind(batchId);
+  return db.prepare(`SELECT ${plainAsText("data")} AS data FROM event_payloads WHERE batch_id = ?1`).bind(batchId);
 }
 
 /**
  * Compaction: the payloads after batch `afterBatchId` (oldest first, at most `limit` rows), to compress those still
  * stored plain. Batch ids only grow, so a high-water mark says how far compaction got. A page also stops once the
  * payloads before a row hold `maxBytes` (sizes come from the rows' headers, without reading their data), so one page
- * holds at most `maxBytes` plus one batch (MAX_STORED_PAYLOAD_BYTES) however large the deliveries were: D1 returns a
- * BLOB as an array of numbers, several bytes of Worker memory for each byte stored, and 50 batches of 1 MB each
- * would not fit a Worker's 128 MB. Each row says how many rows the page had before the byte bound (`page_rows`).
+ * holds at most `maxBytes` plus one batch (MAX_STORED_PAYLOAD_BYTES) however large the deliveries were: plain
+ * payloads are read as text (up to two bytes of Worker memory per byte stored) and a BLOB as an array of numbers
+ * (several), and 50 batches of 1 MB each would not fit a Worker's 128 MB. Each row says how many rows the page had before the byte bound (`page_rows`).
  */
 export function payloadsAfterStatement(db: D1Database, afterBatchId: number, limit: number, maxBytes: number): D1PreparedStatement {
   return db
     .prepare(
       `WITH page AS (SELECT batch_id, length(data) AS bytes FROM event_payloads WHERE batch_id > ?1 ORDER BY batch_id LIMIT ?2),
             running AS (SELECT batch_id, sum(bytes) OVER (ORDER BY batch_id) - bytes AS before FROM page)
-       SELECT p.batch_id, p.data, (SELECT count(*) FROM page) AS page_rows FROM event_payloads p
+       SELECT p.batch_id, ${plainAsText("p.data")} AS data, (SELECT count(*) FROM page) AS page_rows FROM event_payloads p
        WHERE p.batch_id IN (SELECT batch_id FROM running WHERE before < ?3)
        ORDER BY p.batch_id`,
     )
@@ -388,7 +397,7 @@ export function setCompactedThroughStatement(db: D1Database, batchId: number): D
 }
 
 /** A batch payload row as read, opened for its events (undefined when the batch has none stored). */
-export function openBatchPayload(row: { data: number[] | ArrayBuffer } | undefined): BatchPayload | undefined {
+export function openBatchPayload(row: { data: StoredPayload } | undefined): BatchPayload | undefined {
   return row ? new BatchPayload(row.data) : undefined;
 }
 

@@ -7,6 +7,12 @@
  *   starts with `{`);
  * - 0x01: codec 1, raw DEFLATE (RFC 1951) of the UTF-8 with the preset dictionary PAYLOAD_DICTIONARY_V1.
  *
+ * Plain payloads cross D1's binding as text, both ways: the ingest binds the texts as a TEXT parameter that SQL casts
+ * to a BLOB, and reads cast a plain BLOB back to TEXT (plainAsText). D1's binding copies a BLOB parameter into an
+ * array of numbers and sends it as JSON, several characters per byte, and returns BLOB columns the same way; for a
+ * 50 KB delivery that copy was the largest CPU cost of the whole request. Compressed payloads are small and stay
+ * BLOBs.
+ *
  * Compressing a whole Okta delivery at once, instead of each event on its own, is what makes events small: the
  * events of one delivery share their members and much of their values (org, apps, user agents, policies), and a
  * 20-event delivery of 2-4 KB events keeps about 390 bytes per event instead of about 550 (docs/storage.md has
@@ -54,14 +60,27 @@ export function encodePayload(utf8: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Whether a stored payload is plain UTF-8 (not compressed yet, or not worth compressing). */
-export function isPlain(stored: ArrayBuffer | Uint8Array | number[]): boolean {
+/** `event_payloads.data` as D1 returns it: a plain payload read through plainAsText as a string, a BLOB as an array of numbers (or bytes). */
+export type StoredPayload = string | ArrayBuffer | Uint8Array | number[];
+
+/**
+ * The SQL of a payload column as a read should select it: a plain payload as TEXT (a string, exactly its UTF-8,
+ * which SQLite reinterprets without conversion), a compressed one as the BLOB it is.
+ */
+export function plainAsText(column: string): string {
+  return `CASE WHEN substr(${column}, 1, 1) = x'7b' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
+}
+
+/** Whether a stored payload is plain (not compressed yet, or not worth compressing). */
+export function isPlain(stored: StoredPayload): boolean {
+  if (typeof stored === "string") return true;
   const bytes = stored instanceof Uint8Array ? stored : new Uint8Array(stored);
   return bytes[0] === JSON_OBJECT_START;
 }
 
-/** A stored payload as bytes (D1 returns BLOBs as arrays of numbers). */
-export function storedBytes(stored: ArrayBuffer | Uint8Array | number[]): Uint8Array {
+/** A stored payload as the bytes its spans count in (TEXT is encoded to its UTF-8). */
+export function storedBytes(stored: StoredPayload): Uint8Array {
+  if (typeof stored === "string") return encoder.encode(stored);
   return stored instanceof Uint8Array ? stored : new Uint8Array(stored);
 }
 
@@ -69,8 +88,7 @@ export function storedBytes(stored: ArrayBuffer | Uint8Array | number[]): Uint8A
 export class BatchPayload {
   private utf8: Uint8Array | undefined;
 
-  /** D1 returns BLOBs as arrays of numbers (or ArrayBuffers). */
-  constructor(private readonly stored: ArrayBuffer | Uint8Array | number[]) {}
+  constructor(private readonly stored: StoredPayload) {}
 
   /** The exact text of the event at `span`. Throws on a form it does not know or a span outside it (a corrupt row). */
   text(span: PayloadSpan): string {
@@ -82,8 +100,9 @@ export class BatchPayload {
   }
 }
 
-function decodeStored(stored: ArrayBuffer | Uint8Array | number[]): Uint8Array {
-  const bytes = stored instanceof Uint8Array ? stored : new Uint8Array(stored);
+function decodeStored(stored: StoredPayload): Uint8Array {
+  if (typeof stored === "string" && !stored.startsWith("{")) throw new Error("a payload read as text that is not plain event text");
+  const bytes = storedBytes(stored);
   if (bytes.byteLength === 0) throw new Error("empty stored payload");
   if (bytes[0] === JSON_OBJECT_START) return bytes;
   if (bytes[0] === CODEC_DEFLATE_DICT_V1) return inflateSync(bytes.subarray(1), { dictionary: dictionaryV1 });

@@ -13,9 +13,16 @@ import { envelope, logEvent } from "../helpers/okta";
 
 const realEnv = env as unknown as Env;
 
+/** A batch's stored payload as bytes, and its SQLite type. */
+async function payloadValue(batchId: number): Promise<{ bytes: Uint8Array; type: string }> {
+  const row = await env.DB.prepare("SELECT data, typeof(data) AS type FROM event_payloads WHERE batch_id = ?1")
+    .bind(batchId)
+    .first<{ data: string | number[]; type: string }>();
+  return { bytes: typeof row!.data === "string" ? new TextEncoder().encode(row!.data) : new Uint8Array(row!.data), type: row!.type };
+}
+
 async function payloadRow(batchId: number): Promise<Uint8Array> {
-  const row = await env.DB.prepare("SELECT data FROM event_payloads WHERE batch_id = ?1").bind(batchId).first<{ data: number[] }>();
-  return new Uint8Array(row!.data);
+  return (await payloadValue(batchId)).bytes;
 }
 
 /** Store `events` in one delivery (queue send recorded, not consumed); the batch id. */
@@ -33,20 +40,54 @@ beforeEach(async () => {
 
 describe("payload compaction", () => {
   it("the ingest stores plain UTF-8; the cron compresses it to a fraction and every event reads back byte for byte", async () => {
-    const events = Array.from({ length: 20 }, (_, i) => logEvent(5000 + i, { debugContext: { debugData: { n: 1e300, note: `é ${i}` } } }));
+    // Multi-byte characters (2, 3 and 4 bytes of UTF-8): the spans count bytes, a TEXT value's length() counts characters.
+    const events = Array.from({ length: 20 }, (_, i) => logEvent(5000 + i, { debugContext: { debugData: { n: 1e300, note: `é ${i} 日本 🦄` } } }));
     const batchId = await store(events);
-    const plain = await payloadRow(batchId);
+    const { bytes: plain, type } = await payloadValue(batchId);
+    expect(type).toBe("blob");
     expect(plain[0]).toBe(0x7b);
+    expect(new TextDecoder().decode(plain)).toBe(events.map((e) => JSON.stringify(e)).join(""));
     const before = await Promise.all(events.map((e) => getEvent(env.DB, e.uuid as string)));
+    for (const [i, e] of before.entries()) expect(JSON.parse(e!.payload)).toEqual(events[i]);
 
     const result = await compactPayloads(realEnv);
-    expect(result).toMatchObject({ compacted: 1, through: batchId, more: false });
-    const packed = await payloadRow(batchId);
+    expect(result).toMatchObject({ compacted: 1, through: batchId, more: false, bytesBefore: plain.byteLength });
+    const { bytes: packed, type: packedType } = await payloadValue(batchId);
+    expect(packedType).toBe("blob");
     expect(packed[0]).toBe(0x01);
     expect(packed.byteLength).toBeLessThan(plain.byteLength / 3);
     const after = await Promise.all(events.map((e) => getEvent(env.DB, e.uuid as string)));
     expect(after.map((e) => e!.payload)).toEqual(before.map((e) => e!.payload));
     for (const [i, e] of after.entries()) expect(JSON.parse(e!.payload)).toEqual(events[i]);
+  });
+
+  it("the ingest hands D1 the texts as one string, never as a BLOB parameter (which D1's binding copies into an array of numbers)", async () => {
+    const bound: unknown[][] = [];
+    const recording = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            if (!sql.includes("INSERT INTO event_payloads")) return statement;
+            return new Proxy(statement, {
+              get(st, p) {
+                if (p === "bind") return (...values: unknown[]) => (bound.push(values), st.bind(...values));
+                const value = Reflect.get(st, p);
+                return typeof value === "function" ? value.bind(st) : value;
+              },
+            });
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const event = logEvent(6500, { debugContext: { debugData: { note: "日本 🦄" } } });
+    const res = await postOktaDelivery(envelope([event]), envWith({ DB: recording, FORWARD_QUEUE: recordingQueue() }));
+    expect(res.status).toBe(204);
+    expect(bound).toHaveLength(1);
+    expect(bound[0]![1]).toBe(JSON.stringify(event));
+    expect(JSON.parse((await getEvent(env.DB, event.uuid as string))!.payload)).toEqual(event);
   });
 
   it("a compacted batch fans out with Okta's exact bytes", async () => {
