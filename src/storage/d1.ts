@@ -41,15 +41,22 @@ const BASE = Symbol("storage-edge-base");
 /** The real statement behind a wrapped one: D1's batch() only accepts its own statements. */
 const unwrapped = new WeakMap<object, D1PreparedStatement>();
 
-/** What D1 reported a request's statements cost. */
+/** What D1 reported a request's statements cost, and how long the request waited for D1. */
 export interface D1Usage {
   queries: number;
   rowsRead: number;
   rowsWritten: number;
+  /** Milliseconds from each call to its answer, summed (calls awaited at the same time each count in full). */
+  ms: number;
 }
 
-function count(usage: D1Usage | undefined, results: ReadonlyArray<{ meta?: { rows_read?: number; rows_written?: number } } | undefined>): void {
+function count(
+  usage: D1Usage | undefined,
+  results: ReadonlyArray<{ meta?: { rows_read?: number; rows_written?: number } } | undefined>,
+  started: number,
+): void {
   if (!usage) return;
+  usage.ms += Date.now() - started;
   for (const result of results) {
     usage.queries++;
     usage.rowsRead += result?.meta?.rows_read ?? 0;
@@ -65,8 +72,9 @@ function wrapStatement(statement: D1PreparedStatement, operation: string, usage?
         const method = Reflect.get(target, property) as () => Promise<D1Result<unknown>>;
         return () =>
           guard(operation, async () => {
+            const started = Date.now();
             const result = await method.apply(target);
-            count(usage, [result]);
+            count(usage, [result], started);
             return result;
           });
       }
@@ -74,8 +82,9 @@ function wrapStatement(statement: D1PreparedStatement, operation: string, usage?
         // first() reports no meta; all() runs the same query (D1's first() does not add a LIMIT) and does.
         return (column?: string) =>
           guard(operation, async () => {
+            const started = Date.now();
             const result = await target.all<Record<string, unknown>>();
-            count(usage, [result]);
+            count(usage, [result], started);
             const row = result.results[0];
             return row === undefined ? null : column === undefined ? row : row[column];
           });
@@ -128,8 +137,9 @@ function wrap(db: D1Database, usage?: D1Usage): D1Database {
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) =>
           guard("batch", async () => {
+            const started = Date.now();
             const results = await target.batch(statements.map((s) => unwrapped.get(s) ?? s));
-            count(usage, results);
+            count(usage, results, started);
             return results;
           });
       }
@@ -181,9 +191,11 @@ export function meteredEnv<E extends { DB: D1Database }>(env: E, usage: D1Usage)
 
 /** The log fields of a usage, or none when D1 was not used. */
 export function usageFields(usage: D1Usage): Record<string, number> {
-  return usage.queries > 0 ? { d1Queries: usage.queries, d1RowsRead: usage.rowsRead, d1RowsWritten: usage.rowsWritten } : {};
+  return usage.queries > 0
+    ? { d1Queries: usage.queries, d1RowsRead: usage.rowsRead, d1RowsWritten: usage.rowsWritten, d1Ms: usage.ms }
+    : {};
 }
 
 export function newUsage(): D1Usage {
-  return { queries: 0, rowsRead: 0, rowsWritten: 0 };
+  return { queries: 0, rowsRead: 0, rowsWritten: 0, ms: 0 };
 }
