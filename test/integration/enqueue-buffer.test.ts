@@ -22,20 +22,7 @@ import {
   recordingQueue,
   stubDestinations,
 } from "../helpers/forwarding";
-
-type Line = Record<string, unknown>;
-
-/** Every log line written while `work` runs. */
-async function logLines<T>(work: () => Promise<T>): Promise<{ value: T; lines: Line[] }> {
-  const spies = [vi.spyOn(console, "log"), vi.spyOn(console, "warn"), vi.spyOn(console, "error")];
-  spies.forEach((spy) => spy.mockImplementation(() => undefined));
-  try {
-    const value = await work();
-    return { value, lines: spies.flatMap((spy) => spy.mock.calls.map(([l]) => JSON.parse(String(l)) as Line)) };
-  } finally {
-    spies.forEach((spy) => spy.mockRestore());
-  }
-}
+import { logLines } from "../helpers/events";
 
 /** A forward queue whose first `failures` sends fail (Infinity: all), counting every send. */
 function flakyQueue(failures: number) {
@@ -78,7 +65,7 @@ describe("POST /hooks/events hands its batch to the isolate's buffer", () => {
     const e = envWith({ FORWARD_QUEUE: queue, FORWARD_ENQUEUE_WINDOW_MS: "1000" });
     const made = Array.from({ length: 12 }, () => oktaDelivery("user.session.start"));
     // Each delivery, and Okta's redelivery of it, at the same moment: one of the two stores it, the other is a duplicate.
-    const { value: statuses, lines } = await logLines(() =>
+    const { result: statuses, lines } = await logLines(() =>
       Promise.all(made.flatMap(({ envelope }) => [postOktaDelivery(envelope, e), postOktaDelivery(envelope, e)]).map(async (r) => (await r).status)),
     );
     expect(statuses.every((s) => s === 204)).toBe(true);
@@ -119,7 +106,7 @@ describe("POST /hooks/events hands its batch to the isolate's buffer", () => {
   it("a send that fails once is retried: one message, nothing logged as lost", async () => {
     const { queue, calls } = flakyQueue(1);
     const e = envWith({ FORWARD_QUEUE: queue, FORWARD_ENQUEUE_WINDOW_MS: "200" });
-    const { value: uuids, lines } = await logLines(() => postTogether(3, e));
+    const { result: uuids, lines } = await logLines(() => postTogether(3, e));
     expect(calls()).toBe(2);
     expect(new Set(idsOf(queue.sent))).toEqual(new Set(await Promise.all(uuids.map(batchOf))));
     expect(queue.sent).toHaveLength(1);
@@ -130,7 +117,7 @@ describe("POST /hooks/events hands its batch to the isolate's buffer", () => {
   it("the queue down: 204, events stored, batches marked not enqueued, one error line; the sweeper sends them as one message", async () => {
     const { queue, calls } = flakyQueue(Infinity);
     const e = envWith({ FORWARD_QUEUE: queue, FORWARD_ENQUEUE_WINDOW_MS: "200" });
-    const { value: uuids, lines } = await logLines(() => postTogether(4, e));
+    const { result: uuids, lines } = await logLines(() => postTogether(4, e));
     const batchIds = (await Promise.all(uuids.map(batchOf))).sort((a, b) => a - b);
     expect(calls()).toBe(2); // one send and its retry, for the four requests
     expect(queue.sent).toEqual([]);
@@ -178,7 +165,7 @@ describe("POST /hooks/events hands its batch to the isolate's buffer", () => {
       },
     });
     const e = envWith({ FORWARD_QUEUE: queue, DB: db, FORWARD_ENQUEUE_WINDOW_MS: "0" });
-    const { value: uuids, lines } = await logLines(() => postTogether(1, e));
+    const { result: uuids, lines } = await logLines(() => postTogether(1, e));
     const errors = lines.filter((l) => l.level === "error");
     expect(errors).toEqual([expect.objectContaining({ batches: 1, batchIds: String(await batchOf(uuids[0]!)), markedNotEnqueued: false, markError: expect.any(String) })]);
     expect((await outbox())[0]!.enqueued_at).not.toBeNull();

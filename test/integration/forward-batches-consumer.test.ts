@@ -23,14 +23,7 @@ import {
   stubDestinations,
   stubHangingDestinations,
 } from "../helpers/forwarding";
-
-type Line = Record<string, unknown>;
-
-function captureLines() {
-  const spies = [vi.spyOn(console, "log"), vi.spyOn(console, "warn"), vi.spyOn(console, "error")];
-  spies.forEach((spy) => spy.mockImplementation(() => undefined));
-  return () => spies.flatMap((spy) => spy.mock.calls.map(([l]) => JSON.parse(String(l)) as Line));
-}
+import { logLines } from "../helpers/events";
 
 async function outboxIds(): Promise<number[]> {
   const { results } = await env.DB.prepare("SELECT batch_id FROM forward_outbox ORDER BY batch_id").all<{ batch_id: number }>();
@@ -99,13 +92,13 @@ describe("a batches message", () => {
     await createDestination({});
     const { uuids, batchIds } = await storeBatches(3);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
-    const lines = captureLines();
-    const { result, batch } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds }]);
+    const { result: consumed, lines } = await logLines(() => consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds }]));
+    const { result, batch } = consumed;
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
     expect(result.retryMessages).toEqual([]);
     expect(receivedCounts(captured)).toEqual(new Map(uuids.map((u) => [u, 1])));
     expect(await outboxIds()).toEqual([]);
-    const fanOuts = lines().filter((l) => l.msg === "fan-out");
+    const fanOuts = lines.filter((l) => l.msg === "fan-out");
     expect(fanOuts.map((l) => l.batchId).sort()).toEqual([...batchIds].sort());
     expect(fanOuts.every((l) => l.outcome === "fanned_out" && l.delivered === 1)).toBe(true);
   });
@@ -114,15 +107,14 @@ describe("a batches message", () => {
     await createDestination({});
     const { uuids, batchIds } = await storeBatches(3);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
-    const lines = captureLines();
     const failing = batchIds[1]!;
-    const first = await consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds }], { env: { DB: databaseFailingFor(failing) } });
+    const { result: first, lines } = await logLines(() => consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds }], { env: { DB: databaseFailingFor(failing) } }));
     expect(first.result.explicitAcks).toEqual([]);
     expect(first.result.retryMessages).toEqual([expect.objectContaining({ msgId: first.batch.messages[0]!.id })]);
     // The failed batch gave its lease back and stays in the outbox; the others are done.
     expect(await outboxIds()).toEqual([failing]);
     expect(await env.DB.prepare("SELECT lease_until FROM forward_outbox").first()).toEqual({ lease_until: null });
-    expect(lines()).toEqual(
+    expect(lines).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ level: "error", msg: "fan-out failed", batchId: failing }),
         expect.objectContaining({ level: "error", msg: "forward message failed; retrying", kind: "batches", batchIds: batchIds.join(",") }),
@@ -151,12 +143,12 @@ describe("a batches message", () => {
     const { uuids, batchIds } = await storeBatches(2);
     await env.DB.prepare("UPDATE forward_outbox SET lease_until = ?1 WHERE batch_id = ?2").bind(Date.now() + 60_000, batchIds[1]).run();
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
-    const lines = captureLines();
-    const { result, batch } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds: [987_654_321, ...batchIds] }]);
+    const { result: consumed, lines } = await logLines(() => consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds: [987_654_321, ...batchIds] }]));
+    const { result, batch } = consumed;
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
     expect(receivedCounts(captured)).toEqual(new Map([[uuids[0]!, 1]]));
     expect(await outboxIds()).toEqual([batchIds[1]]);
-    expect(lines().filter((l) => l.level === "error")).toEqual([]);
+    expect(lines.filter((l) => l.level === "error")).toEqual([]);
   });
 
   it("an old batch message (in flight when batches messages deployed) still fans out its batch", async () => {
@@ -173,7 +165,6 @@ describe("a batches message", () => {
     const uuid = await storeEvent();
     const batchId = await batchOf(uuid);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
-    const lines = captureLines();
     const malformed = [
       { kind: "batches", batchIds: [] },
       { kind: "batches", batchIds: Array.from({ length: MAX_BATCHES_PER_MESSAGE + 1 }, () => batchId) },
@@ -183,12 +174,13 @@ describe("a batches message", () => {
       { kind: "batches", batchIds: batchId },
       { kind: "batches" },
     ] as unknown as ForwardMessage[];
-    const { result, batch } = await consume(FORWARD_QUEUE_NAME, malformed);
+    const { result: consumed, lines } = await logLines(() => consume(FORWARD_QUEUE_NAME, malformed));
+    const { result, batch } = consumed;
     expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
     expect(result.retryMessages).toEqual([]);
     expect(captured).toEqual([]);
     expect(await outboxIds()).toEqual([batchId]);
-    expect(lines().filter((l) => l.msg === "malformed forward message dropped")).toHaveLength(malformed.length);
+    expect(lines.filter((l) => l.msg === "malformed forward message dropped")).toHaveLength(malformed.length);
   });
 
   it("a repeated id is fanned out once", () => {
@@ -223,10 +215,10 @@ describe("the dead-letter queue", () => {
   it("records every batch of a batches message the platform gave up on; the batches stay in the outbox", async () => {
     await createDestination({ state: "paused" });
     const { batchIds } = await storeBatches(3);
-    const lines = captureLines();
-    const { result, batch } = await consume(DEAD_LETTER_QUEUE_NAME, [{ kind: "batches", batchIds }]);
+    const { result: consumed, lines } = await logLines(() => consume(DEAD_LETTER_QUEUE_NAME, [{ kind: "batches", batchIds }]));
+    const { result, batch } = consumed;
     expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
-    const recorded = lines().filter((l) => l.msg === "batch fan-out dead-lettered by the platform; it stays in the outbox for the sweeper");
+    const recorded = lines.filter((l) => l.msg === "batch fan-out dead-lettered by the platform; it stays in the outbox for the sweeper");
     expect(recorded.map((l) => l.batchId)).toEqual(batchIds);
     expect(recorded.every((l) => l.level === "error")).toBe(true);
     expect(await outboxIds()).toEqual([...batchIds].sort((a, b) => a - b));
