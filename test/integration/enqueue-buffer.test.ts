@@ -5,9 +5,11 @@
  * holds the send that carries its batch (runFetch waits for it, so no polling is needed). A send that fails twice
  * marks the batches "not enqueued" for the sweeper and logs one line; nothing is lost.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
+import worker from "../../src/index";
 import { OUTBOX_MIN_AGE_MS, sweepOutbox } from "../../src/jobs/outbox-sweep";
 import { MAX_BATCHES_PER_MESSAGE, type ForwardMessage } from "../../src/queue/messages";
 import {
@@ -16,6 +18,7 @@ import {
   consume,
   createDestination,
   envWith,
+  EVENT_HOOK_HEADERS,
   FORWARD_QUEUE_NAME,
   oktaDelivery,
   postOktaDelivery,
@@ -101,6 +104,26 @@ describe("POST /hooks/events hands its batch to the isolate's buffer", () => {
       { kind: "batches", batchIds: [await batchOf(first[0]!)] },
       { kind: "batches", batchIds: [await batchOf(second[0]!)] },
     ]);
+  });
+
+  it("answers 204 before the batch is on the queue: the send happens in the request's waitUntil", async () => {
+    const queue = recordingQueue<ForwardMessage>();
+    let releaseSend!: () => void;
+    const held = new Promise<void>((r) => (releaseSend = r));
+    const sendBatch = queue.sendBatch.bind(queue);
+    queue.sendBatch = async (messages) => {
+      await held;
+      return sendBatch(messages);
+    };
+    const { envelope, uuids } = oktaDelivery("user.session.start");
+    const ctx = createExecutionContext();
+    const request = new Request("https://gateway.test/hooks/events", { method: "POST", headers: EVENT_HOOK_HEADERS, body: JSON.stringify(envelope) });
+    const res = await worker.fetch(request, envWith({ FORWARD_QUEUE: queue, FORWARD_ENQUEUE_WINDOW_MS: "0" }), ctx);
+    expect(res.status).toBe(204);
+    expect(queue.sent).toEqual([]);
+    releaseSend();
+    await waitOnExecutionContext(ctx);
+    expect(queue.sent).toEqual([{ kind: "batches", batchIds: [await batchOf(uuids[0]!)] }]);
   });
 
   it("a send that fails once is retried: one message, nothing logged as lost", async () => {

@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
 import type { Env } from "../../src/env";
-import { fanOutBatches, MAX_CONCURRENT_FAN_OUTS } from "../../src/queue/fan-out-batches";
+import { FAN_OUT_START_BUDGET_MS, fanOutBatches, MAX_CONCURRENT_FAN_OUTS } from "../../src/queue/fan-out-batches";
 import { createLimit } from "../../src/queue/limit";
 import { forwardMessage, MAX_BATCHES_PER_MESSAGE, type ForwardMessage } from "../../src/queue/messages";
 import {
@@ -208,6 +208,30 @@ describe("fan-outs of one message", () => {
     // Never leased, still in the outbox: its own message (or the sweeper) fans it out.
     expect(await outboxIds()).toEqual(outcome.late);
     expect(await env.DB.prepare("SELECT lease_until FROM forward_outbox").first()).toEqual({ lease_until: null });
+  });
+});
+
+describe("a batches message whose last batches wait too long for a turn", () => {
+  it("acks, having handed the batches it did not start to a new message", async () => {
+    await createSlowDestinations(1);
+    const { batchIds } = await storeBatches(MAX_CONCURRENT_FAN_OUTS + 1);
+    const { release, captured } = stubHangingDestinations();
+    // Only Date is faked: the fan-outs' sends hang (real timers) while the clock moves past the start budget.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    try {
+      const running = consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds }]);
+      await vi.waitFor(() => expect(captured).toHaveLength(MAX_CONCURRENT_FAN_OUTS), { timeout: 5_000, interval: 20 });
+      vi.setSystemTime(Date.now() + FAN_OUT_START_BUDGET_MS + 1_000);
+      release.forEach((r) => r());
+      const { result, batch, forwarded } = await running;
+      expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
+      const late = await outboxIds();
+      expect(late).toHaveLength(1);
+      expect(forwarded).toEqual([{ kind: "batches", batchIds: late }]);
+      expect(captured).toHaveLength(MAX_CONCURRENT_FAN_OUTS);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
