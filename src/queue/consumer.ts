@@ -4,7 +4,9 @@
  * Every message is decided on its own: ack when done (delivered, dead and dead-lettered, waiting on a paused
  * destination, nothing to do), retry with a delay when it failed transiently. A message whose handling throws
  * (D1 or the queue failed) is retried with backoff; the batch handler itself never throws, so one bad message
- * never re-sends the others. Every promise is awaited before the handler returns.
+ * never re-sends the others. Every promise is awaited before the handler returns. A {kind:"batches"} message is
+ * acked once each of its batches is fanned out or not due, and retried when one of them failed
+ * (./fan-out-batches.ts); batches it could not start in time go out as a new message.
  *
  * At most MAX_CONCURRENT_MESSAGES are handled at once: a Worker has 6 simultaneous outbound connections and
  * queues further fetches, and a delivery's timeout must measure the destination, not our own queueing.
