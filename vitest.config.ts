@@ -51,9 +51,9 @@ function workerd(migrations: D1Migration[]) {
       // Test-only bindings: the migrations to apply, and the configuration (known secrets, nothing else set).
       bindings: {
         TEST_MIGRATIONS: migrations,
-        // Tests read the inline hook audit right after each call; the buffering itself is tested with its own values
-        // (test/integration/inline-audit.test.ts).
-        ...isolatedConfig({ ...TEST_SECRETS, INLINE_AUDIT_FLUSH_MS: "0" }),
+        // Tests read the inline hook audit and the forward queue right after each call; the buffering itself is
+        // tested with its own values (test/integration/inline-audit.test.ts, test/integration/enqueue-buffer.test.ts).
+        ...isolatedConfig({ ...TEST_SECRETS, INLINE_AUDIT_FLUSH_MS: "0", FORWARD_ENQUEUE_WINDOW_MS: "0" }),
       },
       compatibilityFlags: ["service_binding_extra_handlers"],
       // A local R2 bucket for the retention archive's tests, bound under its own name: tests that want an archive

@@ -32,6 +32,14 @@ export const MAX_BODY_BYTES_CEILING = 8 * 1024 * 1024;
 export const DEFAULT_FORWARD_RETRY_BASE_SECONDS = 5;
 export const MAX_FORWARD_RETRY_BASE_SECONDS = 600;
 /**
+ * How long an isolate gathers the batches it stores before sending them as one forward queue message
+ * (src/queue/enqueue-buffer.ts); 100 are sent at once. Each message costs three billed Queues operations, so
+ * one-event deliveries sent one message each cost three per event. 0 sends on the next timer tick (joining only the
+ * requests in flight then). Longer means fewer messages and a later first attempt; Okta has its answer either way.
+ */
+export const DEFAULT_FORWARD_ENQUEUE_WINDOW_MS = 500;
+export const MAX_FORWARD_ENQUEUE_WINDOW_MS = 5000;
+/**
  * Default run of consecutive failed attempts after which a destination is disabled. 100 is Outpost's alert
  * threshold; with our schedule it is ~8 deliveries failing through their whole two-day schedule, or a burst of 100
  * events to a dead endpoint — long enough not to trip on a short outage, short enough not to retry a dead URL forever.
@@ -102,6 +110,8 @@ export interface Config {
   forwarding: {
     /** First retry delay in seconds (FORWARD_RETRY_BASE_SECONDS). */
     retryBaseSeconds: number;
+    /** The producer buffer's longest wait before it sends the batches it gathered, in ms (FORWARD_ENQUEUE_WINDOW_MS). */
+    enqueueWindowMs: number;
     /** Consecutive failed attempts that disable a destination (DESTINATION_DISABLE_AFTER_FAILURES). */
     disableAfterFailures: number;
     /** …once the first of them is this old, in ms (DESTINATION_DISABLE_AFTER_MINUTES; 0: the count alone). */
@@ -241,6 +251,12 @@ export function parseConfig(env: Env): ConfigResult {
         "FORWARD_RETRY_BASE_SECONDS",
         env.FORWARD_RETRY_BASE_SECONDS,
         { min: 1, max: MAX_FORWARD_RETRY_BASE_SECONDS, fallback: DEFAULT_FORWARD_RETRY_BASE_SECONDS },
+        problems,
+      ),
+      enqueueWindowMs: parseIntInRange(
+        "FORWARD_ENQUEUE_WINDOW_MS",
+        env.FORWARD_ENQUEUE_WINDOW_MS,
+        { min: 0, max: MAX_FORWARD_ENQUEUE_WINDOW_MS, fallback: DEFAULT_FORWARD_ENQUEUE_WINDOW_MS },
         problems,
       ),
       disableAfterFailures: parseIntInRange(

@@ -1,8 +1,10 @@
 /**
- * The outbox sweep (a failed queue send loses nothing; docs/storage.md "The outbox"): re-enqueue
- * - batches stored but never handed to the forward queue (the route's send failed, or the request died between the
- *   D1 write and the send) once they are a minute old, and batches handed to it over half an hour ago that are still
- *   in the outbox and not being fanned out (their message was lost);
+ * The outbox sweep (a failed queue send loses nothing; docs/storage.md "The outbox"): re-enqueue, as "batches"
+ * messages of up to 100 batches (src/queue/enqueue.ts),
+ * - batches stored but never handed to the forward queue (the producer buffer's send failed twice,
+ *   src/queue/enqueue-buffer.ts) once they are a minute old, and batches handed to it over half an hour ago that
+ *   are still in the outbox and not being fanned out (their message was lost, or the isolate died before its buffer
+ *   was sent);
  * - waiting deliveries of destinations that are active (a resume that failed, or raced with a pause), and
  * - deliveries still to do whose time came more than ten minutes ago (their queue message was lost, e.g. local
  *   queues are in memory, or a consumer crashed between the D1 write and the send of the retry message),

@@ -4,7 +4,9 @@
  * Every message is decided on its own: ack when done (delivered, dead and dead-lettered, waiting on a paused
  * destination, nothing to do), retry with a delay when it failed transiently. A message whose handling throws
  * (D1 or the queue failed) is retried with backoff; the batch handler itself never throws, so one bad message
- * never re-sends the others. Every promise is awaited before the handler returns.
+ * never re-sends the others. Every promise is awaited before the handler returns. A {kind:"batches"} message is
+ * acked once each of its batches is fanned out or not due, and retried when one of them failed
+ * (./fan-out-batches.ts); batches it could not start in time go out as a new message.
  *
  * At most MAX_CONCURRENT_MESSAGES are handled at once: a Worker has 6 simultaneous outbound connections and
  * queues further fetches, and a delivery's timeout must measure the destination, not our own queueing.
@@ -15,7 +17,9 @@ import { describeError, log } from "../log";
 import { retryDelaySeconds } from "../forwarding/backoff";
 import { deliverAlert } from "./alert-delivery";
 import { recordDeadLetterMessage } from "./dead-letters";
+import { enqueueBatches } from "./enqueue";
 import { fanOutBatch } from "./fan-out";
+import { fanOutBatches } from "./fan-out-batches";
 import { createLimit, type Limit } from "./limit";
 import { forwardDelivery } from "./forward";
 import { runReplayStep } from "./replay";
@@ -51,7 +55,22 @@ async function handleForwardMessage(message: Message<unknown>, env: Env, limit: 
       message.ack();
       return;
     }
+    if (body.kind === "batches") {
+      const outcome = await fanOutBatches({ env, config, limit }, body.batchIds);
+      if (outcome.failed.length > 0) {
+        // The retry fans out what is still in the outbox; what this run fanned out is no longer due.
+        throw new Error(`the fan-out of ${outcome.failed.length} of ${body.batchIds.length} batches failed (${outcome.failed.join(",")})`);
+      }
+      if (outcome.late.length > 0) {
+        const { error } = await enqueueBatches(env.FORWARD_QUEUE, outcome.late);
+        if (error !== undefined) throw error;
+        log("info", "fan-out of late batches handed to a new message", { batches: outcome.late.length, batchIds: outcome.late.join(",") });
+      }
+      message.ack();
+      return;
+    }
     if (body.kind === "batch") {
+      // From before "batches" (messages in flight when it deployed).
       const result = await fanOutBatch({ env, config, limit }, body.batchId);
       log("info", "fan-out", { batchId: body.batchId, ...result });
       message.ack();
@@ -81,6 +100,7 @@ async function handleForwardMessage(message: Message<unknown>, env: Env, limit: 
       kind: body.kind,
       eventUuid: "uuid" in body ? body.uuid : undefined,
       batchId: "batchId" in body ? body.batchId : undefined,
+      batchIds: "batchIds" in body ? body.batchIds.join(",") : undefined,
       alertId: "alertId" in body ? body.alertId : undefined,
       jobId: "jobId" in body ? body.jobId : undefined,
       delaySeconds,

@@ -22,6 +22,12 @@ export async function recordDeadLetterMessage(env: Env, message: DeadLetterMessa
       // Nothing to record: the deliveries are still waiting (or pending), and every sweep resumes them again.
       log("error", "resume step dead-lettered by the platform; the next sweep resumes", { destinationId: message.destinationId ?? undefined });
       return;
+    case "batches":
+      // As for "batch", for each of them: one line per batch, so a search for a batch id finds it.
+      for (const batchId of message.batchIds) {
+        log("error", "batch fan-out dead-lettered by the platform; it stays in the outbox for the sweeper", { batchId });
+      }
+      return;
     case "batch":
       // Nothing is lost: the batch is still in the outbox, and the sweeper enqueues it again.
       log("error", "batch fan-out dead-lettered by the platform; it stays in the outbox for the sweeper", { batchId: message.batchId });

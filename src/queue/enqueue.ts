@@ -1,19 +1,30 @@
 /**
- * The one module that puts work on the forward queue: stored batches (from the event route and the sweeper) and
- * deliveries (retries after a failed attempt, resume, the sweeper), and raised alerts. Queues' sendBatch takes at most 100 messages
- * (and 256 KB; ours are ~60 bytes each), so larger sets are sent in several batches.
+ * The one module that puts work on the forward queue: stored batches (from the event route, through the isolate's
+ * buffer ./enqueue-buffer.ts, and the sweeper), deliveries (retries after a failed attempt, resume, the sweeper),
+ * and raised alerts. Queues' sendBatch takes at most 100 messages (and 256 KB; ours are at most ~1 KB each), so
+ * larger sets are sent in several batches.
  */
-import type { ForwardMessage } from "./messages";
+import { MAX_BATCHES_PER_MESSAGE, type ForwardMessage } from "./messages";
 
 export const SEND_BATCH_MAX_MESSAGES = 100;
 
-/** Enqueue one "batch" message per id. Resolves to the ids actually sent (all, or those before a failure). */
+/**
+ * Enqueue `batchIds` as "batches" messages of up to MAX_BATCHES_PER_MESSAGE ids each (a repeated id once), up to
+ * SEND_BATCH_MAX_MESSAGES messages per sendBatch. Resolves to the ids actually sent (all, or those before a
+ * failure) and the failure.
+ */
 export async function enqueueBatches(queue: Queue<ForwardMessage>, batchIds: readonly number[]): Promise<{ sent: number[]; error?: unknown }> {
+  const ids = [...new Set(batchIds)];
   const sent: number[] = [];
-  for (let i = 0; i < batchIds.length; i += SEND_BATCH_MAX_MESSAGES) {
-    const slice = batchIds.slice(i, i + SEND_BATCH_MAX_MESSAGES);
+  const perSend = MAX_BATCHES_PER_MESSAGE * SEND_BATCH_MAX_MESSAGES;
+  for (let i = 0; i < ids.length; i += perSend) {
+    const slice = ids.slice(i, i + perSend);
+    const messages: Array<MessageSendRequest<ForwardMessage>> = [];
+    for (let j = 0; j < slice.length; j += MAX_BATCHES_PER_MESSAGE) {
+      messages.push({ body: { kind: "batches", batchIds: slice.slice(j, j + MAX_BATCHES_PER_MESSAGE) } satisfies ForwardMessage });
+    }
     try {
-      await queue.sendBatch(slice.map((batchId) => ({ body: { kind: "batch", batchId } satisfies ForwardMessage })));
+      await queue.sendBatch(messages);
     } catch (error) {
       return { sent, error };
     }

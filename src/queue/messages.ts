@@ -2,8 +2,11 @@
  * Queue message schemas. Messages carry ids only, never event bodies: the event lives in D1 (a Queues message is
  * limited to 128 KB, an Okta event can be larger, and a body in a queue is one more place a secret could leak).
  *
- * Forward queue:     {kind:"batch"}    fan a stored batch (one Okta delivery) out to its destinations and make every
- *                                      first attempt (POST /hooks/events, sweeper);
+ * Forward queue:     {kind:"batches"}  fan stored batches (one per Okta delivery, up to 100 a message) out to their
+ *                                      destinations and make every first attempt (POST /hooks/events through the
+ *                                      isolate's buffer, src/queue/enqueue-buffer.ts; the sweeper);
+ *                    {kind:"batch"}    one stored batch: what POST /hooks/events and the sweeper sent before
+ *                                      "batches"; still accepted for the messages in flight when that deployed;
  *                    {kind:"delivery"} retry one (event, destination) delivery (after a failed attempt, resume,
  *                                      sweeper);
  *                    {kind:"event"}    from before batches: nothing to do (the migration put those events in the
@@ -21,7 +24,24 @@
  */
 import * as z from "zod";
 
-/** "Fan out this stored batch": produced by POST /hooks/events and by the outbox sweeper. */
+/** Batch ids per "batches" message, at most (one flush of the producer's buffer, one slice of the sweeper). */
+export const MAX_BATCHES_PER_MESSAGE = 100;
+
+/**
+ * "Fan out these stored batches": produced by POST /hooks/events (gathered per isolate) and by the outbox sweeper.
+ * A repeated id is fanned out once. ~10 bytes an id: 100 ids stay far below Queues' 128 KB per message.
+ */
+export const batchesMessage = z.object({
+  kind: z.literal("batches"),
+  batchIds: z
+    .array(z.number().int().positive())
+    .min(1)
+    .max(MAX_BATCHES_PER_MESSAGE)
+    .transform((ids) => [...new Set(ids)]),
+});
+export type BatchesMessage = z.infer<typeof batchesMessage>;
+
+/** "Fan out this stored batch": from before "batches" (see above); no longer produced. */
 export const batchMessage = z.object({
   kind: z.literal("batch"),
   batchId: z.number().int().positive(),
@@ -66,6 +86,7 @@ export const alertMessage = z.object({
 export type AlertMessage = z.infer<typeof alertMessage>;
 
 export const forwardMessage = z.discriminatedUnion("kind", [
+  batchesMessage,
   batchMessage,
   forwardEventMessage,
   deliveryMessage,

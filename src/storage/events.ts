@@ -425,9 +425,17 @@ export async function releaseOutbox(db: D1Database, batchId: number): Promise<vo
   await db.prepare("UPDATE forward_outbox SET lease_until = NULL WHERE batch_id = ?1").bind(batchId).run();
 }
 
-/** The route's send to the queue failed: the sweeper's next pass takes the batch instead of waiting for the long grace. */
-export async function markOutboxNotEnqueued(db: D1Database, batchId: number): Promise<void> {
-  await db.prepare("UPDATE forward_outbox SET enqueued_at = NULL WHERE batch_id = ?1").bind(batchId).run();
+/**
+ * The producer's send of these batches to the queue failed (src/queue/enqueue-buffer.ts): the sweeper's next pass
+ * takes them instead of waiting out the lost-message grace. One statement for them all (the ids as one JSON
+ * parameter: D1 allows 100 bound parameters).
+ */
+export async function markOutboxNotEnqueued(db: D1Database, batchIds: readonly number[]): Promise<void> {
+  if (batchIds.length === 0) return;
+  await db
+    .prepare("UPDATE forward_outbox SET enqueued_at = NULL WHERE batch_id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(batchIds))
+    .run();
 }
 
 /**

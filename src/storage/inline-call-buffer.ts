@@ -1,7 +1,8 @@
 /**
  * Coalescing the inline hook audit in the isolate: calls of one hook type gather in a buffer and are written as
  * ONE inline_call_batches row (./inline-calls.ts) when INLINE_AUDIT_BATCH_CALLS have gathered or `flushAfterMs`
- * after the first, whichever comes first. A D1 write per call would be the most expensive thing an inline hook does.
+ * after the first, whichever comes first (./coalescing-buffer.ts). A D1 write per call would be the most expensive
+ * thing an inline hook does.
  *
  * No call relies on the isolate outliving its request: `bufferInlineCall` returns the promise of the flush that
  * will write the call, and every request whose call is in a buffer hands that promise to its own waitUntil, so the
@@ -13,58 +14,28 @@
  */
 import { describeError, log } from "../log";
 import type { InlineHookType } from "../okta/inline/common";
+import { CoalescingBuffer } from "./coalescing-buffer";
 import { baseDatabase, storageDatabase } from "./d1";
 import { insertInlineCallBatch, type InlineCallRecord } from "./inline-calls";
 
 /** Calls per row, at most: a row stays far below D1's limits (~300 bytes a call) and a flush well under a second. */
 export const INLINE_AUDIT_BATCH_CALLS = 100;
 
-interface PendingBatch {
-  calls: InlineCallRecord[];
-  written: Promise<void>;
-  flush: () => void;
-}
+const buffers = new WeakMap<D1Database, Map<InlineHookType, CoalescingBuffer<InlineCallRecord>>>();
 
-const buffers = new WeakMap<D1Database, Map<InlineHookType, PendingBatch>>();
-
-async function write(db: D1Database, type: InlineHookType, calls: InlineCallRecord[]): Promise<void> {
-  try {
-    await insertInlineCallBatch(db, type, calls);
-    return;
-  } catch (first) {
-    try {
-      await insertInlineCallBatch(db, type, calls);
-      return;
-    } catch (second) {
+function auditBuffer(db: D1Database, type: InlineHookType): CoalescingBuffer<InlineCallRecord> {
+  return new CoalescingBuffer<InlineCallRecord>({
+    maxItems: INLINE_AUDIT_BATCH_CALLS,
+    write: (calls) => insertInlineCallBatch(db, type, calls),
+    failed: (calls, error, firstError) => {
       log("error", "inline hook calls not recorded", {
         inlineType: type,
         calls: calls.length,
-        error: describeError(second),
-        firstError: describeError(first),
+        error: describeError(error),
+        firstError: describeError(firstError),
       });
-    }
-  }
-}
-
-function openBatch(db: D1Database, open: Map<InlineHookType, PendingBatch>, type: InlineHookType, flushAfterMs: number): PendingBatch {
-  let resolve!: () => void;
-  const written = new Promise<void>((r) => (resolve = r));
-  let flushed = false;
-  const batch: PendingBatch = {
-    calls: [],
-    written,
-    flush() {
-      // Idempotent: the timer may fire after a full buffer was already flushed (a timer cannot be cleared from
-      // another request's context).
-      if (flushed) return;
-      flushed = true;
-      if (open.get(type) === batch) open.delete(type);
-      void write(db, type, batch.calls).then(resolve);
     },
-  };
-  setTimeout(() => batch.flush(), flushAfterMs);
-  open.set(type, batch);
-  return batch;
+  });
 }
 
 /**
@@ -73,17 +44,15 @@ function openBatch(db: D1Database, open: Map<InlineHookType, PendingBatch>, type
  */
 export function bufferInlineCall(db: D1Database, call: InlineCallRecord, flushAfterMs: number): Promise<void> {
   const binding = baseDatabase(db);
-  let open = buffers.get(binding);
-  if (!open) {
-    open = new Map();
-    buffers.set(binding, open);
+  let byType = buffers.get(binding);
+  if (!byType) {
+    byType = new Map();
+    buffers.set(binding, byType);
   }
-  const batch = open.get(call.hookType) ?? openBatch(storageDatabase(binding), open, call.hookType, flushAfterMs);
-  batch.calls.push(call);
-  if (batch.calls.length >= INLINE_AUDIT_BATCH_CALLS) {
-    // Full: later calls start a new buffer at once; the write itself waits for this request to have answered.
-    open.delete(call.hookType);
-    setTimeout(() => batch.flush(), 0);
+  let buffer = byType.get(call.hookType);
+  if (!buffer) {
+    buffer = auditBuffer(storageDatabase(binding), call.hookType);
+    byType.set(call.hookType, buffer);
   }
-  return batch.written;
+  return buffer.add(call, flushAfterMs);
 }

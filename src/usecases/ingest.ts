@@ -1,9 +1,11 @@
 /**
  * Ingesting one Okta event hook delivery: store every event once, with the delivery's batch and outbox rows (one D1
- * round trip, src/storage/events.ts), then hand the batch to the forward queue as ONE message. The answer to Okta
- * follows from what happened here:
- * - stored → 204, even when the queue refused the message (the batch is safe in the outbox; the sweeper enqueues
- *   it), so Okta does not resend what is already kept;
+ * round trip, src/storage/events.ts), then hand the stored batch to the isolate's producer buffer
+ * (src/queue/enqueue-buffer.ts), which sends the batches of many requests as ONE forward queue message after the
+ * request has answered (`deps.background`). The answer to Okta follows from what happened in D1 alone:
+ * - stored → 204, before the batch is on the queue and whether or not the queue takes it (the batch is safe in the
+ *   outbox: a failed send marks it "not enqueued" and the sweeper enqueues it), so Okta does not resend what is
+ *   already kept and never waits on the queue;
  * - an event too large for a D1 row → payload_too_large (413: a retry could never succeed), nothing stored;
  * - D1 failed → storage_unavailable (503: Okta retries once, and the retry may succeed).
  *
@@ -16,8 +18,8 @@ import { ApiError } from "../errors";
 import { describeError, log } from "../log";
 import { incomingEvent, parseDeliverySource, type EventHookDelivery } from "../okta/event-hook";
 import { routesTo } from "../okta/routing";
-import { enqueueBatches } from "../queue/enqueue";
-import { EventTooLargeError, FORWARD, markOutboxNotEnqueued, storeDelivery, type ForwardFlag } from "../storage/events";
+import { bufferBatchIds } from "../queue/enqueue-buffer";
+import { EventTooLargeError, FORWARD, storeDelivery, type ForwardFlag } from "../storage/events";
 import { isStale, refreshRouting, routingSnapshot } from "../storage/routing-cache";
 
 export interface IngestDeps {
@@ -38,10 +40,11 @@ export interface IngestResult {
   skipped: number;
   /** Stored, and no destination wanted them when they arrived. */
   unrouted: number;
-  /** The batches handed to the forward queue (one per delivery; none when nothing is to be forwarded or the send failed). */
-  enqueuedBatches: number[];
-  /** Why the queue refused the batch; it stays in the outbox for the sweeper. */
-  enqueueError?: string;
+  /**
+   * The batches stored in the outbox, to be enqueued by the isolate's buffer after the answer (one per delivery, but
+   * for one larger than a batch; none when nothing is to be forwarded or nothing new was stored).
+   */
+  outboxBatches: number[];
 }
 
 /** `texts[i]` is Okta's exact text of `delivery.data.events[i]` (src/okta/event-spans.ts). */
@@ -77,13 +80,9 @@ export async function ingestDelivery(deps: IngestDeps, delivery: EventHookDelive
     deps.background(refreshRouting(env.DB, Date.now()).catch((err: unknown) => log("warn", "routing refresh failed", { error: describeError(err) })));
   }
   const insertedFlags = countFlags(delivery, forward, new Set(stored.inserted));
-  let enqueueError: string | undefined;
-  const { sent, error } = await enqueueBatches(env.FORWARD_QUEUE, stored.outboxBatchIds);
-  if (error !== undefined) {
-    enqueueError = describeError(error);
-    // So the sweeper's next pass takes them, instead of waiting out the lost-message grace.
-    const unsent = stored.outboxBatchIds.filter((id) => !sent.includes(id));
-    deps.background(Promise.all(unsent.map((id) => markOutboxNotEnqueued(env.DB, id))).catch(() => undefined));
+  if (stored.outboxBatchIds.length > 0) {
+    // The flush logs its own failure and never rejects (the batches then wait for the sweeper).
+    deps.background(bufferBatchIds(env.FORWARD_QUEUE, env.DB, stored.outboxBatchIds, config.forwarding.enqueueWindowMs));
   }
   return {
     envelopeEventId,
@@ -93,8 +92,7 @@ export async function ingestDelivery(deps: IngestDeps, delivery: EventHookDelive
     duplicates: stored.duplicates,
     skipped: insertedFlags.skipped,
     unrouted: insertedFlags.unrouted,
-    enqueuedBatches: sent,
-    ...(enqueueError !== undefined && { enqueueError }),
+    outboxBatches: stored.outboxBatchIds,
   };
 }
 

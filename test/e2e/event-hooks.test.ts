@@ -94,7 +94,7 @@ describe("event hooks over HTTP", () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l.msg === "request" && l.route === "/hooks/events" && l.method === "POST" && l.status === 204);
     expect(lines.length).toBeGreaterThanOrEqual(6);
-    // The isolate's first delivery: no routing copy yet, so its batch goes to the forward queue as one message.
+    // The isolate's first delivery: no routing copy yet, so its batch goes to the outbox, to be enqueued.
     expect(lines[0]).toMatchObject({ level: "info", stored: 1, duplicates: 0, events: 1, batchId: expect.any(Number) });
     expect(lines[1]).toMatchObject({ stored: 0, duplicates: 1 });
     expect(gw.output()).not.toContain(E2E_EVENT_SECRET);

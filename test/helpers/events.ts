@@ -195,14 +195,13 @@ export function forwardStateOf(e: SeededEvent): ForwardStateName {
   return e.forward === FORWARD.unrouted ? "unrouted" : "fanned_out";
 }
 
-/** The request log lines written while `work` runs (parsed), with the level they were written at. */
-export async function requestLines<T>(work: () => Promise<T>): Promise<{ result: T; lines: Array<Record<string, unknown>> }> {
+/** The log lines written while `work` runs (parsed), each with the level it was written at. */
+export async function logLines<T>(work: () => Promise<T>): Promise<{ result: T; lines: Array<Record<string, unknown>> }> {
   const lines: Array<Record<string, unknown>> = [];
   const spies = (["log", "warn", "error"] as const).map((level) =>
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
       try {
-        const parsed = JSON.parse(String(args[0])) as Record<string, unknown>;
-        if (parsed.msg === "request") lines.push(parsed);
+        lines.push(JSON.parse(String(args[0])) as Record<string, unknown>);
       } catch {
         // not one of ours
       }
@@ -213,4 +212,10 @@ export async function requestLines<T>(work: () => Promise<T>): Promise<{ result:
   } finally {
     for (const spy of spies) spy.mockRestore();
   }
+}
+
+/** The request log lines written while `work` runs (parsed), with the level they were written at. */
+export async function requestLines<T>(work: () => Promise<T>): Promise<{ result: T; lines: Array<Record<string, unknown>> }> {
+  const { result, lines } = await logLines(work);
+  return { result, lines: lines.filter((line) => line.msg === "request") };
 }

@@ -210,7 +210,7 @@ export async function batchOf(uuid: string): Promise<number> {
  * it produced (retries of failed first attempts).
  */
 export async function fanOut(uuid: string, overrides: Parameters<typeof consume>[2] = {}) {
-  const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await batchOf(uuid) }], overrides);
+  const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds: [await batchOf(uuid)] }], overrides);
   expect(result.explicitAcks).toEqual([batch.messages[0]!.id]);
   return forwarded;
 }

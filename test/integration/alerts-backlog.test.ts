@@ -203,7 +203,7 @@ describe("housekeeping and failure", () => {
       const { sent, error } = await cronAt(t0, alertsOn(target.id));
       expect(error).toBeDefined();
       // The sweep re-enqueued the batch whose message was lost.
-      expect(sent).toContainEqual({ kind: "batch", batchId: 903 });
+      expect(sent).toContainEqual({ kind: "batches", batchIds: [903] });
       expect(errors.mock.calls.map((c) => JSON.parse(String(c[0])).msg)).toContain("alert check failed");
     } finally {
       await env.DB.exec("ALTER TABLE alerts_away RENAME TO alerts");

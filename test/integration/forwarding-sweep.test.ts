@@ -120,7 +120,7 @@ describe("outbox sweep", () => {
     const queue = recordingQueue<ForwardMessage>();
     const e = envWith({ FORWARD_QUEUE: queue });
     expect(await sweepOutbox(e, now)).toEqual({ batches: 1, deliveries: 0 });
-    expect(queue.sent).toEqual([{ kind: "batch", batchId: await batchOf("lost") }]);
+    expect(queue.sent).toEqual([{ kind: "batches", batchIds: [await batchOf("lost")] }]);
     // Its clock restarted: the next run leaves it to the queue.
     expect(await sweepOutbox(e, now + 30_000)).toEqual({ batches: 0, deliveries: 0 });
   });
@@ -129,7 +129,7 @@ describe("outbox sweep", () => {
     await createDestination({ eventTypes: ["user.session.start"] });
     const [uuid] = await storeWithQueueDown(1);
     stubDestinations(() => new Response(null, { status: 204 }));
-    await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: await batchOf(uuid!) }]);
+    await consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds: [await batchOf(uuid!)] }]);
     expect(await outbox()).toEqual([]);
     expect(await sweepOutbox(envWith({ FORWARD_QUEUE: recordingQueue() }), Date.now() + 2 * UNFANNED_GRACE_MS)).toEqual({ batches: 0, deliveries: 0 });
   });
@@ -163,7 +163,9 @@ describe("outbox sweep", () => {
     const e = envWith({ FORWARD_QUEUE: queue });
     const logs = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     expect(await sweepOutbox(e, Date.now())).toEqual({ batches: SWEEP_BATCH_LIMIT + 1, deliveries: 0 });
-    expect(new Set(queue.sent.map((m) => ("batchId" in m ? m.batchId : null))).size).toBe(SWEEP_BATCH_LIMIT + 1);
+    // "batches" messages of up to 100 ids: five for the first round of 500, one for the second.
+    expect(queue.sent.map((m) => (m.kind === "batches" ? m.batchIds.length : 0))).toEqual([100, 100, 100, 100, 100, 1]);
+    expect(new Set(queue.sent.flatMap((m) => (m.kind === "batches" ? m.batchIds : []))).size).toBe(SWEEP_BATCH_LIMIT + 1);
     expect(logs).toHaveBeenCalledWith(expect.stringContaining('"more":false'));
     expect(SWEEP_MAX_ROUNDS).toBeGreaterThan(1);
   });
@@ -184,7 +186,7 @@ describe("outbox sweep", () => {
     expect(await sweepOutbox(e, now, limits)).toEqual({ batches: 5, deliveries: 1 });
     expect(logs).toHaveBeenLastCalledWith(expect.stringContaining('"more":false'));
     expect(await sweepOutbox(e, now, limits)).toEqual({ batches: 0, deliveries: 0 });
-    expect(new Set(queue.sent.map((m) => ("batchId" in m ? m.batchId : m.kind === "delivery" ? m.uuid : null))).size).toBe(11 + 7);
+    expect(new Set(queue.sent.flatMap((m): Array<number | string> => (m.kind === "batches" ? m.batchIds : m.kind === "delivery" ? [m.uuid] : []))).size).toBe(11 + 7);
   });
 
   it("events that can never be forwarded (uuids stored before they were validated) get a dead letter and never hold their batch up", async () => {
@@ -194,7 +196,7 @@ describe("outbox sweep", () => {
     await seedOutbox(1, 20 * 60_000, null, ["x1\ud800"]);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
     const [batch] = await outbox();
-    await consume(FORWARD_QUEUE_NAME, [{ kind: "batch", batchId: batch!.batch_id }]);
+    await consume(FORWARD_QUEUE_NAME, [{ kind: "batches", batchIds: [batch!.batch_id] }]);
     expect(captured).toHaveLength(0);
     expect(await outbox()).toEqual([]);
     const letters = await env.DB.prepare("SELECT count(*) AS n FROM dead_letters WHERE destination_id = '' AND reason LIKE '%not a valid identifier%'").first<{ n: number }>();

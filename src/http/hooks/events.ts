@@ -4,13 +4,14 @@
  * GET  /hooks/events — the one-time verification: echo `x-okta-verification-challenge` as
  *                      {"verification":"<value>"} (200, application/json), after the same auth as deliveries
  *                      (Okta sends the configured auth header on the GET too).
- * POST /hooks/events — a delivery: authenticate, validate, store every event once (one D1 round trip), enqueue
- *                      the delivery's batch for forwarding (one message), answer 204 with an empty body.
+ * POST /hooks/events — a delivery: authenticate, validate, store every event once (one D1 round trip), answer 204
+ *                      with an empty body; the delivery's batch goes to the forward queue after the answer, with
+ *                      the batches of the other requests the isolate serves meanwhile (src/queue/enqueue-buffer.ts).
  *
  * Okta retries once on timeout or 5xx and never on 4xx (see the event hooks page above), so: bad input → 4xx (a
- * retry would not help); a storage failure → 503 (the retry may succeed); a queue failure after storing → still 204,
- * because the events are safe in D1 and their batch is in the outbox, which the sweeper enqueues later. The
- * route parses and validates; src/usecases/ingest.ts stores and enqueues.
+ * retry would not help); a storage failure → 503 (the retry may succeed); the queue is never in the answer's path:
+ * once stored, the events are safe in D1 and their batch is in the outbox, which the sweeper enqueues if the
+ * buffer's send fails. The route parses and validates; src/usecases/ingest.ts stores and hands the batch on.
  */
 import { Hono } from "hono";
 import { ApiError } from "../../errors";
@@ -82,13 +83,9 @@ eventHookRoutes.post("/", async (c) => {
   fields.duplicates = result.duplicates;
   fields.skipped = result.skipped;
   fields.unrouted = result.unrouted;
-  if (result.enqueuedBatches.length === 1) fields.batchId = result.enqueuedBatches[0];
-  else if (result.enqueuedBatches.length > 1) fields.batchIds = result.enqueuedBatches.join(",");
-  if (result.enqueueError !== undefined) {
-    // Nothing is lost: the batch stays in the outbox and the sweeper enqueues it.
-    fields.enqueueError = result.enqueueError;
-    c.set("logLevel", "warn");
-  }
+  // The stored outbox batches, to be enqueued (the buffer's flush logs its own failure).
+  if (result.outboxBatches.length === 1) fields.batchId = result.outboxBatches[0];
+  else if (result.outboxBatches.length > 1) fields.batchIds = result.outboxBatches.join(",");
   return c.body(null, 204);
 });
 

@@ -30,15 +30,18 @@ beforeEach(async () => {
 });
 afterEach(endWorld);
 
-/** `n` Okta deliveries of 3 events each, stored; their batch messages wait in the queue. */
+/**
+ * `n` Okta deliveries of 3 events each, stored one after the other; their batches messages (one batch each: every
+ * request's buffer is sent before the next request begins) wait in the queue.
+ */
 async function storeBatches(n: number): Promise<Array<{ batchId: number; uuids: string[] }>> {
   const stored: Array<{ batchId: number; uuids: string[] }> = [];
   for (let i = 0; i < n; i++) {
     const { envelope, uuids } = oktaDelivery("user.session.start", [{}, {}, {}]);
     expect((await postOktaDelivery(envelope, healthy)).status).toBe(204);
     const message = queue.held.at(-1)!.body;
-    if (message.kind !== "batch") throw new Error("expected a batch message");
-    stored.push({ batchId: message.batchId, uuids });
+    if (message.kind !== "batches" || message.batchIds.length !== 1) throw new Error("expected a batches message of one batch");
+    stored.push({ batchId: message.batchIds[0]!, uuids });
   }
   return stored;
 }
@@ -83,10 +86,10 @@ describe("fan-out messages failing inside one batch", () => {
     expect(report.messages).toBe(6);
     expect(report.threw).toBeUndefined();
     expect(report.retried.map((r) => r.body)).toEqual([
-      { kind: "batch", batchId: b3!.batchId },
-      { kind: "batch", batchId: b5!.batchId },
+      { kind: "batches", batchIds: [b3!.batchId] },
+      { kind: "batches", batchIds: [b5!.batchId] },
     ]);
-    expect(report.acked.filter((m) => m.kind === "batch")).toHaveLength(4);
+    expect(report.acked.filter((m) => m.kind === "batches")).toHaveLength(4);
     // The broken connection became a retry message of its own, delayed per the schedule.
     expect(queue.held.filter((m) => isDeliveryOf(m.body, brokenConnection))).toHaveLength(1);
     expect(sends("/a", brokenConnection)).toMatchObject({ total: 1, accepted: 0 });
@@ -173,7 +176,7 @@ describe("the invocation dies before its acks reach the queue", () => {
 
     // The three batch messages come back: their batches left the outbox when their outcomes were recorded.
     const again = await queue.invoke(healthy);
-    expect(again.acked.filter((m) => m.kind === "batch")).toHaveLength(3);
+    expect(again.acked.filter((m) => m.kind === "batches")).toHaveLength(3);
     expect(receiver.received.length).toBe(sentOnce);
 
     // The retry of the one failed attempt, delivered and then "lost" too, is not repeated either.
@@ -194,7 +197,7 @@ describe("the invocation dies before its acks reach the queue", () => {
 describe("the queue delivering a message twice at once (at-least-once)", () => {
   it("two copies of a batch message fan it out once; two copies of a retry send it once", async () => {
     const [batch] = await storeBatches(1);
-    await queue.binding.send({ kind: "batch", batchId: batch!.batchId });
+    await queue.binding.send({ kind: "batches", batchIds: [batch!.batchId] });
     answer = ({ destinationPath, eventUuid }) => (destinationPath === "/a" && eventUuid === batch!.uuids[0] && sends("/a", eventUuid).total === 0 ? 503 : 204);
     const fanOut = await queue.invoke(healthy);
     expect(fanOut.messages).toBe(2);

@@ -84,7 +84,7 @@ describe("D1 fails inside the ingest transaction", () => {
       expect(await storedUuids()).toEqual([...uuids].sort());
       expect(await count("event_batches")).toBe(1);
       expect(await halfStored()).toEqual([]);
-      expect(queue.accepted.map((m) => m.body.kind)).toEqual(["batch"]);
+      expect(queue.accepted.map((m) => m.body.kind)).toEqual(["batches"]);
       await forwardEverything();
       await expectForwardedOnce(uuids);
       expect(await count("forward_outbox")).toBe(0);

@@ -1,0 +1,56 @@
+/**
+ * A {kind:"batches"} message: fan each of its stored batches out (./fan-out.ts), at most MAX_CONCURRENT_FAN_OUTS
+ * at a time, so each batch's outbox lease is taken when its fan-out really starts — the lease and the fan-out's
+ * send budget (FAN_OUT_SEND_BUDGET_MS) count from it, not from the message's arrival.
+ *
+ * A batch already fanned out (a copy of the message, or a retry of one that partly failed) or leased by another
+ * consumer is not due: nothing is done, and that is no error. A fan-out that throws has given its lease back; the
+ * caller retries the whole message, whose other batches are then not due. Batches whose turn has not come
+ * FAN_OUT_START_BUDGET_MS after the message began (they wait behind fan-outs to destinations that hang) are not
+ * started here but answered as `late`, for a message of their own: a queue invocation's wall time is bounded, and
+ * a fan-out begun by then ends well within it.
+ */
+import { describeError, log } from "../log";
+import { FAN_OUT_SEND_BUDGET_MS, fanOutBatch, type FanOutDeps } from "./fan-out";
+import { createLimit, startingBy, StartedTooLate } from "./limit";
+
+/** Fan-outs of one message at a time: they share the invocation's six connections (MAX_CONCURRENT_SENDS). */
+export const MAX_CONCURRENT_FAN_OUTS = 4;
+/** A batch of the message not begun this long after the message began is left to a new message. */
+export const FAN_OUT_START_BUDGET_MS = FAN_OUT_SEND_BUDGET_MS;
+
+export interface BatchesOutcome {
+  /** Batches fanned out by this message. */
+  fannedOut: number;
+  /** Batches that were not due: fanned out before, gone, or leased by another consumer. */
+  notDue: number;
+  /** Batches whose fan-out threw (each logged); the message must be retried. */
+  failed: number[];
+  /** Batches not started within FAN_OUT_START_BUDGET_MS: to send again as a message of their own. */
+  late: number[];
+}
+
+export async function fanOutBatches(deps: FanOutDeps & { startBudgetMs?: number }, batchIds: readonly number[]): Promise<BatchesOutcome> {
+  const starts = startingBy(createLimit(MAX_CONCURRENT_FAN_OUTS), Date.now() + (deps.startBudgetMs ?? FAN_OUT_START_BUDGET_MS));
+  const outcome: BatchesOutcome = { fannedOut: 0, notDue: 0, failed: [], late: [] };
+  await Promise.all(
+    batchIds.map(async (batchId) => {
+      try {
+        const result = await starts(() => fanOutBatch(deps, batchId));
+        if (result.outcome === "fanned_out") outcome.fannedOut++;
+        else outcome.notDue++;
+        log("info", "fan-out", { batchId, ...result });
+      } catch (error) {
+        if (error instanceof StartedTooLate) {
+          outcome.late.push(batchId);
+          return;
+        }
+        outcome.failed.push(batchId);
+        log("error", "fan-out failed", { batchId, error: describeError(error) });
+      }
+    }),
+  );
+  outcome.failed.sort((a, b) => a - b);
+  outcome.late.sort((a, b) => a - b);
+  return outcome;
+}
