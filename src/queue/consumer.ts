@@ -8,8 +8,9 @@
  * acked once each of its batches is fanned out or not due, and retried when one of them failed
  * (./fan-out-batches.ts); batches it could not start in time go out as a new message.
  *
- * At most MAX_CONCURRENT_MESSAGES are handled at once: a Worker has 6 simultaneous outbound connections and
- * queues further fetches, and a delivery's timeout must measure the destination, not our own queueing.
+ * Every message of the batch is handled at once, but their sends share MAX_CONCURRENT_SENDS connections: a Worker
+ * has 6 simultaneous outbound connections and queues further fetches, and a delivery's timeout must measure the
+ * destination, not our own queueing.
  */
 import { getConfig } from "../config";
 import type { Env } from "../env";

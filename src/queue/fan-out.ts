@@ -52,6 +52,7 @@ import {
   type EventRow,
   type StoredEvent,
 } from "../storage/events";
+import type { StoredPayload } from "../storage/payload-codec";
 import { raisedAlerts } from "../storage/alerts";
 import { destinationDisabledAlertStatement, dispatchRaisedAlerts } from "./alert-raise";
 import { enqueueDeliveries } from "./enqueue";
@@ -119,7 +120,7 @@ export async function fanOutBatch(deps: FanOutDeps, batchId: number): Promise<Fa
   try {
     const destinations = allRows<DestinationRow>(destinationsRead).map(toDestination);
     // The batch's texts, decoded once for all its events.
-    const payload = openBatchPayload(firstRow<{ data: number[] | ArrayBuffer }>(payloadRead));
+    const payload = openBatchPayload(firstRow<{ data: StoredPayload }>(payloadRead));
     const open: OpenDelivery[] = [];
     const attempts: AttemptEntry[] = [];
     const deadLetters: Array<{ eventUuid: string; destinationId: string; reason: string; attempts: number }> = [];
