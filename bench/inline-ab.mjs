@@ -13,12 +13,12 @@
 //   node bench/inline-ab.mjs [--baseline ../main-checkout] [--rounds 3] [--seconds 4] [--connections 8]
 //
 // This is a developer's A/B tool; `npm run bench` (scripts/bench.mjs) is the benchmark the docs quote.
-import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, freePort, startGateway } from "../test/e2e/gateway.ts";
+import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
+import { cpuMsOfGroup, processGroupOf, startBare } from "./load.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -41,39 +41,6 @@ const scenarios = [
   { name: "inline registration, domain rule", path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: fixture("registration-hook.request.ssr.json") },
 ];
 
-/** The process group of the wrangler dev listening on `port` (Linux), or undefined. */
-function processGroupOf(port) {
-  if (!existsSync("/proc")) return undefined;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (args.some((a) => a.endsWith("wrangler") || a.endsWith("cli.js")) && args[args.indexOf("--port") + 1] === String(port)) {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-      }
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return undefined;
-}
-
-/** CPU milliseconds (user + system) used so far by every process of group `pgid`, or NaN. */
-function cpuMsOfGroup(pgid) {
-  if (pgid === undefined) return NaN;
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
-
 function load(baseUrl, scenario, duration) {
   return new Promise((resolve, reject) => {
     autocannon(
@@ -83,38 +50,8 @@ function load(baseUrl, scenario, duration) {
   });
 }
 
-async function startBare(name = "bare", config = "bench/bare-worker.toml") {
-  const port = await freePort();
-  const child = spawn(
-    path.join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
-    {
-      cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` },
-      stdio: ["ignore", "pipe", "ignore"],
-      detached: true,
-    },
-  );
-  let out = "";
-  child.stdout.on("data", (d) => (out += d.toString()));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  };
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(baseUrl, { signal: AbortSignal.timeout(1000) })).ok) return { name, baseUrl, stop, output: () => out };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await stop();
-  throw new Error(`${config} did not start`);
+async function startNamedBare(name = "bare", config = "bench/bare-worker.toml") {
+  return { name, ...(await startBare(config)) };
 }
 
 async function admin(gw, route, body) {
@@ -137,8 +74,8 @@ async function startGatewayFrom(name, start) {
 
 const targets = [];
 try {
-  targets.push(await startBare());
-  targets.push(await startBare("bare+log", "bench/bare-worker-logging.toml"));
+  targets.push(await startNamedBare());
+  targets.push(await startNamedBare("bare+log", "bench/bare-worker-logging.toml"));
   targets.push(await startGatewayFrom("this", startGateway));
   if (args.baseline) {
     const other = await import(path.join(path.resolve(args.baseline), "test/e2e/gateway.ts"));

@@ -27,15 +27,18 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Request lines of one route: in-Worker ms quantiles and D1's row counts per request and per stored event. */
+/** Request lines of one route: in-Worker ms quantiles (and of the time waiting for D1), D1's row counts per request and per stored event. */
 export function requestCost(lines, { method, route }) {
   const own = lines.filter((l) => l.msg === "request" && l.method === method && l.route === route && typeof l.ms === "number");
   const ms = own.map((l) => l.ms).sort((a, b) => a - b);
   const sum = (f) => own.reduce((n, l) => n + (l[f] ?? 0), 0);
+  const d1Ms = own.map((l) => l.d1Ms ?? 0).sort((a, b) => a - b);
   return {
     requests: own.length,
     msP50: quantile(ms, 0.5),
     msP99: quantile(ms, 0.99),
+    d1MsP50: quantile(d1Ms, 0.5),
+    d1MsP99: quantile(d1Ms, 0.99),
     rowsReadPerRequest: own.length ? sum("d1RowsRead") / own.length : null,
     rowsWrittenPerRequest: own.length ? sum("d1RowsWritten") / own.length : null,
     storedEvents: sum("stored"),

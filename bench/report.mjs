@@ -17,7 +17,7 @@ export function markdown(run) {
     out.push("## Requests against bare Workers (same wrangler, workerd and load, taking turns)", "");
     out.push(
       table(
-        ["scenario", "gateway req/s", "bare req/s", "× bare (median of rounds)", "bare+log req/s", "× bare+log", "p50 / p99 ms", "bare p50 / p99 ms", "events/s", "in-Worker ms p50 / p99", "D1 rows read / written per request"],
+        ["scenario", "gateway req/s", "bare req/s", "× bare (median of rounds)", "bare+log req/s", "× bare+log", "p50 / p99 ms", "bare p50 / p99 ms", "events/s"],
         run.http.map((s) => [
           s.name,
           fmt(s.gatewayRps),
@@ -28,7 +28,22 @@ export function markdown(run) {
           `${fmt(s.p50)} / ${fmt(s.p99)}`,
           `${fmt(s.bareP50)} / ${fmt(s.bareP99)}`,
           s.eventsPerSecond ? fmt(s.eventsPerSecond) : "",
+        ]),
+      ),
+      "",
+      "Per request, in the same runs: the CPU that wrangler's Node process and workerd together spent (from /proc, the figure that moves least when the machine is shared), the Worker's own wall time from its log line (`ms`) beside the bare+log Worker's, measured the same way under the same load, and how much of it was spent waiting for D1 (`d1Ms`).",
+      "",
+      table(
+        ["scenario", "CPU ms: gateway", "bare", "bare+log", "bare+log CPU ÷ gateway CPU", "in-Worker ms p50 / p99", "bare+log in-Worker ms p50 / p99", "of which waiting for D1, p50 / p99", "D1 rows read / written per request"],
+        run.http.map((s) => [
+          s.name,
+          fmt(s.cpuMsPerRequest, 2),
+          fmt(s.bareCpuMsPerRequest, 2),
+          fmt(s.bareLoggingCpuMsPerRequest, 2),
+          s.cpuMsPerRequest ? `**${fmt(s.bareLoggingCpuMsPerRequest / s.cpuMsPerRequest, 2)}**` : "–",
           `${fmt(s.inWorker.msP50)} / ${fmt(s.inWorker.msP99)}`,
+          s.bareLoggingInWorker ? `${fmt(s.bareLoggingInWorker.msP50)} / ${fmt(s.bareLoggingInWorker.msP99)}` : "–",
+          `${fmt(s.inWorker.d1MsP50)} / ${fmt(s.inWorker.d1MsP99)}`,
           `${fmt(s.inWorker.rowsReadPerRequest, 1)} / ${fmt(s.inWorker.rowsWrittenPerRequest, 1)}`,
         ]),
       ),

@@ -16,8 +16,8 @@ import os from "node:os";
 import path from "node:path";
 import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
 import { forwardingCostPhase, forwardingThroughput, startReceiver, trickleLatency } from "../bench/forwarding.mjs";
-import { load, startBare } from "../bench/load.mjs";
-import { logLines, median, requestCost } from "../bench/log-lines.mjs";
+import { cpuMsOfGroup, load, processGroupOf, startBare } from "../bench/load.mjs";
+import { logLines, median, quantile, requestCost } from "../bench/log-lines.mjs";
 import { writeRun } from "../bench/report.mjs";
 import { growth, snapshot, storeAll } from "../bench/storage.mjs";
 import { deliveryEnvelope, seeded, syntheticEvents } from "../bench/synthetic-events.mjs";
@@ -66,7 +66,23 @@ async function inlineRules(gw) {
   await admin(gw, "/rules", { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "Use your work email.", fieldMessage: "Only example.com addresses can register." } });
 }
 
+/** One load run on `target`, with the CPU its whole process group (wrangler's Node and workerd) spent per request. */
+async function measuredLoad(target, scenario) {
+  const before = cpuMsOfGroup(target.group);
+  const result = await load(target.baseUrl, scenario, { seconds, connections });
+  // Work after the answers (waitUntil: the inline audit, the forward queue's send) belongs to these requests too.
+  await new Promise((r) => setTimeout(r, 1_000));
+  return { ...result, cpuMsPerRequest: (cpuMsOfGroup(target.group) - before) / Math.max(1, result.requests.total) };
+}
+
+/** The bare+log Worker's own in-Worker `ms` for `scenario`'s path, measured like the gateway's. */
+function bareInWorker(lines, scenario) {
+  const ms = lines.filter((l) => l.msg === "request" && l.route === scenario.path && typeof l.ms === "number").map((l) => l.ms).sort((a, b) => a - b);
+  return { requests: ms.length, msP50: quantile(ms, 0.5), msP99: quantile(ms, 0.99) };
+}
+
 async function httpSection(gw, bare, bareLogging) {
+  for (const target of [gw, bare, bareLogging]) target.group = processGroupOf(new URL(target.baseUrl).port);
   const warm = SCENARIOS[0];
   for (const target of [gw, bare, bareLogging]) await load(target.baseUrl, warm, { seconds: 2, connections });
   const results = [];
@@ -75,13 +91,15 @@ async function httpSection(gw, bare, bareLogging) {
     const bareRuns = [];
     const loggingRuns = [];
     const from = gw.output().length;
+    const loggingFrom = bareLogging.output().length;
     for (let round = 0; round < rounds; round++) {
       // Rotate who goes first, so a machine getting busier or quieter does not favour any side.
       const order = [[gw, gatewayRuns], [bare, bareRuns], [bareLogging, loggingRuns]];
       for (let k = 0; k < round % 3; k++) order.push(order.shift());
-      for (const [target, runs] of order) runs.push(await load(target.baseUrl, scenario, { seconds, connections }));
+      for (const [target, runs] of order) runs.push(await measuredLoad(target, scenario));
     }
     const inWorker = requestCost(logLines(gw.output().slice(from)), scenario);
+    const bareLoggingInWorker = bareInWorker(logLines(bareLogging.output().slice(loggingFrom)), scenario);
     // The inline audit is written after the answers (coalesced, src/storage/inline-call-buffer.ts), so it is not in
     // the requests' own D1 counts: its rows, each with one index entry, over the calls they hold.
     let auditRowsWrittenPerCall;
@@ -112,6 +130,10 @@ async function httpSection(gw, bare, bareLogging) {
       eventsPerSecond: scenario.events ? mid(gatewayRuns, rps) * scenario.events : null,
       failures,
       inWorker,
+      bareLoggingInWorker,
+      cpuMsPerRequest: mid(gatewayRuns, (r) => r.cpuMsPerRequest),
+      bareCpuMsPerRequest: mid(bareRuns, (r) => r.cpuMsPerRequest),
+      bareLoggingCpuMsPerRequest: mid(loggingRuns, (r) => r.cpuMsPerRequest),
       ...(auditRowsWrittenPerCall !== undefined && { auditRowsWrittenPerCall }),
     });
     console.log(`${scenario.name}: ${Math.round(results.at(-1).gatewayRps)} req/s, ${results.at(-1).ratio.toFixed(2)}× bare, ${results.at(-1).loggingRatio.toFixed(2)}× bare+log${failures ? `, ${failures} failures` : ""}`);

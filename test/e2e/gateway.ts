@@ -35,6 +35,8 @@ export const E2E_SECRETS_ENCRYPTION_KEY = "b2t0YS1ob29rcy1lZGdlLWUyZS1rZXktMzJie
 
 export interface Gateway {
   baseUrl: string;
+  /** wrangler's inspector proxy (DevTools protocol at ws://127.0.0.1:<port>/ws; bench/profile.mjs takes CPU profiles through it). */
+  inspectorPort: number;
   /** The local state directory (wrangler's --persist-to): local D1's SQLite file and R2 live there; queues are in memory only. */
   persistTo: string;
   /** Everything wrangler printed so far (the Worker's log lines included). */
@@ -104,6 +106,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   const configArgs = options.config ? ["--config", options.config] : [];
   await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo, ...configArgs], ROOT);
   const port = options.port ?? (await freePort());
+  const inspectorPort = await freePort();
   // Every configuration name is passed, blank when unset, so a developer's .dev.vars cannot leak into a test.
   const vars: Record<string, string> = isolatedConfig({
     EVENT_HOOK_SECRETS: E2E_EVENT_SECRET,
@@ -117,7 +120,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     "--local",
     "--ip", "127.0.0.1",
     "--port", String(port),
-    "--inspector-port", String(await freePort()),
+    "--inspector-port", String(inspectorPort),
     "--persist-to", persistTo,
     ...configArgs,
     "--show-interactive-dev-session=false",
@@ -166,6 +169,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   };
   return {
     baseUrl,
+    inspectorPort,
     persistTo,
     output,
     query,
