@@ -139,6 +139,13 @@ export function pricesFor(run) {
     const perEvent = { rowsWritten: c.rowsWrittenPerEvent, rowsRead: c.rowsReadPerEvent, queueOperations: c.queueOperationsPerEvent, requests: 1 / c.deliverySize + c.queueMessagesPerEvent };
     rows.push({ name: `event forwarded to ${n} destination${n > 1 ? "s" : ""} (deliveries of ${c.deliverySize})`, perUnit: perEvent, cost: costPerMillion(perEvent) });
   }
+  // Okta amalgamates events that occur close together, so deliveries are small when traffic is light: the same
+  // event in a delivery of its own pays the batch's fixed rows alone.
+  const single = run.forwarding?.cost.find((c) => c.destinations === 1 && c.deliverySize === 1);
+  if (single) {
+    const perEvent = { rowsWritten: single.rowsWrittenPerEvent, rowsRead: single.rowsReadPerEvent, queueOperations: single.queueOperationsPerEvent, requests: 1 + single.queueMessagesPerEvent };
+    rows.push({ name: "event forwarded to 1 destination (one-event deliveries)", perUnit: perEvent, cost: costPerMillion(perEvent) });
+  }
   for (const s of run.http ?? []) {
     if (!s.id.startsWith("inline-")) continue;
     const perCall = { rowsWritten: s.auditRowsWrittenPerCall ?? s.inWorker.rowsWrittenPerRequest, rowsRead: s.inWorker.rowsReadPerRequest, queueOperations: 0, requests: 1 };
@@ -155,6 +162,11 @@ export function pricesFor(run) {
       `**${usd(m.usage)} a month of usage beyond the plan's allowances** (D1 writes ${usd(m.lines.d1Writes)}, reads ${usd(m.lines.d1Reads)}, ` +
       `storage ${usd(m.lines.d1Storage)}, Queues ${usd(m.lines.queues)}, requests ${usd(m.lines.requests)}) plus the plan's $${m.plan}. ` +
       `CPU time is not in these figures (workerd does not report it locally; Workers bills $${PRICES.workersCpuMsPerMillion} per million CPU ms beyond 30 M a month).`;
+    const alone = rows.find((r) => r.name.includes("one-event deliveries"));
+    if (alone) {
+      const a = monthAtOktaMaximum(alone.perUnit, { bytesPerEvent: storage.fileBytesPerEvent });
+      month += ` If every event came in a delivery of its own: ${usd(a.usage)} a month beyond the allowances (D1 writes ${usd(a.lines.d1Writes)}, Queues ${usd(a.lines.queues)}, requests ${usd(a.lines.requests)}).`;
+    }
   }
   return { rows, month };
 }
