@@ -6,7 +6,8 @@
  * (D1 or the queue failed) is retried with backoff; the batch handler itself never throws, so one bad message
  * never re-sends the others. Every promise is awaited before the handler returns. A {kind:"batches"} message is
  * acked once each of its batches is fanned out or not due, and retried when one of them failed
- * (./fan-out-batches.ts); batches it could not start in time go out as a new message.
+ * (./fan-out-batches.ts); batches it could not start in time, or past the invocation's allowance of fan-outs, go
+ * out as a new message.
  *
  * Every message of the batch is handled at once, but their sends share MAX_CONCURRENT_SENDS connections: a Worker
  * has 6 simultaneous outbound connections and queues further fetches, and a delivery's timeout must measure the
@@ -20,7 +21,7 @@ import { deliverAlert } from "./alert-delivery";
 import { recordDeadLetterMessage } from "./dead-letters";
 import { enqueueBatches } from "./enqueue";
 import { fanOutBatch } from "./fan-out";
-import { fanOutBatches } from "./fan-out-batches";
+import { fanOutBatches, invocationFanOuts, type FanOutAllowance } from "./fan-out-batches";
 import { createLimit, type Limit } from "./limit";
 import { forwardDelivery } from "./forward";
 import { runReplayStep } from "./replay";
@@ -39,7 +40,7 @@ function errorRetryDelay(message: Message<unknown>, baseSeconds: number): number
   return retryDelaySeconds({ failedAttempts: message.attempts, baseSeconds, random: Math.random() });
 }
 
-async function handleForwardMessage(message: Message<unknown>, env: Env, limit: Limit): Promise<void> {
+async function handleForwardMessage(message: Message<unknown>, env: Env, limit: Limit, fanOuts: FanOutAllowance): Promise<void> {
   const { config } = getConfig(env);
   const parsed = forwardMessage.safeParse(message.body);
   if (!parsed.success) {
@@ -57,7 +58,7 @@ async function handleForwardMessage(message: Message<unknown>, env: Env, limit: 
       return;
     }
     if (body.kind === "batches") {
-      const outcome = await fanOutBatches({ env, config, limit }, body.batchIds);
+      const outcome = await fanOutBatches({ env, config, limit, allowance: fanOuts }, body.batchIds);
       if (outcome.failed.length > 0) {
         // The retry fans out what is still in the outbox; what this run fanned out is no longer due.
         throw new Error(`the fan-out of ${outcome.failed.length} of ${body.batchIds.length} batches failed (${outcome.failed.join(",")})`);
@@ -134,7 +135,9 @@ export async function handleQueueBatch(
 ): Promise<void> {
   // Every message at once; their sends share the invocation's connection limit. The handlers never throw.
   const limit = createLimit(MAX_CONCURRENT_SENDS);
+  // The batches messages' fan-outs share one allowance too: D1's queries per invocation (./fan-out-batches.ts).
+  const fanOuts = invocationFanOuts();
   const messages = batch.messages as ReadonlyArray<Message<unknown>>;
   if (isDeadLetterQueue(batch.queue)) await Promise.all(messages.map((message) => handleDeadLetter(message, env)));
-  else await Promise.all(messages.map((message) => handleForwardMessage(message, env, limit)));
+  else await Promise.all(messages.map((message) => handleForwardMessage(message, env, limit, fanOuts)));
 }

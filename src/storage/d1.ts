@@ -46,7 +46,7 @@ export interface D1Usage {
   queries: number;
   rowsRead: number;
   rowsWritten: number;
-  /** Milliseconds from each call to its answer, summed (calls awaited at the same time each count in full). */
+  /** Milliseconds from each call to its answer or failure, summed (calls awaited at the same time each count in full). */
   ms: number;
 }
 
@@ -64,6 +64,28 @@ function count(
   }
 }
 
+/**
+ * Runs one D1 call and counts it, answered or failed: a call that failed was still waited for (an outage that
+ * times out is exactly when D1's share of the ms matters), with no rows to report.
+ */
+async function metered<R>(
+  usage: D1Usage | undefined,
+  statements: number,
+  call: () => Promise<R>,
+  results: (answer: R) => ReadonlyArray<{ meta?: { rows_read?: number; rows_written?: number } } | undefined>,
+): Promise<R> {
+  const started = Date.now();
+  let answered: R;
+  try {
+    answered = await call();
+  } catch (error) {
+    count(usage, Array.from({ length: statements }, () => undefined), started);
+    throw error;
+  }
+  count(usage, results(answered), started);
+  return answered;
+}
+
 function wrapStatement(statement: D1PreparedStatement, operation: string, usage?: D1Usage): D1PreparedStatement {
   const proxy = new Proxy(statement, {
     get(target, property) {
@@ -71,20 +93,13 @@ function wrapStatement(statement: D1PreparedStatement, operation: string, usage?
       if (usage && (property === "run" || property === "all")) {
         const method = Reflect.get(target, property) as () => Promise<D1Result<unknown>>;
         return () =>
-          guard(operation, async () => {
-            const started = Date.now();
-            const result = await method.apply(target);
-            count(usage, [result], started);
-            return result;
-          });
+          guard(operation, () => metered(usage, 1, () => method.apply(target), (result) => [result]));
       }
       if (usage && property === "first") {
         // first() reports no meta; all() runs the same query (D1's first() does not add a LIMIT) and does.
         return (column?: string) =>
           guard(operation, async () => {
-            const started = Date.now();
-            const result = await target.all<Record<string, unknown>>();
-            count(usage, [result], started);
+            const result = await metered(usage, 1, () => target.all<Record<string, unknown>>(), (r) => [r]);
             const row = result.results[0];
             return row === undefined ? null : column === undefined ? row : row[column];
           });
@@ -136,12 +151,7 @@ function wrap(db: D1Database, usage?: D1Usage): D1Database {
       if (property === "prepare") return (sql: string) => wrapStatement(target.prepare(sql), operationOf(sql), usage);
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) =>
-          guard("batch", async () => {
-            const started = Date.now();
-            const results = await target.batch(statements.map((s) => unwrapped.get(s) ?? s));
-            count(usage, results, started);
-            return results;
-          });
+          guard("batch", () => metered(usage, statements.length, () => target.batch(statements.map((s) => unwrapped.get(s) ?? s)), (results) => results));
       }
       if (property === "exec") return (sql: string) => guard(operationOf(sql), () => target.exec(sql));
       const value = Reflect.get(target, property);

@@ -4,6 +4,8 @@
  * survive if Okta's exact bytes are kept. Each case was found by review; each test failed before its fix.
  */
 import { env } from "cloudflare:workers";
+import type { Env } from "../../src/env";
+import { compactPayloads } from "../../src/jobs/compact-payloads";
 import { getEvent } from "../../src/storage/events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -124,6 +126,27 @@ describe("each event is kept and forwarded as the exact bytes Okta sent", () => 
     expect(asStandard.body).toBe(`{"type":"user.session.start","timestamp":"2026-11-24T10:00:00.000Z","data":${text}}`);
     expect(asOkta.headers.get("idempotency-key")).toMatch(/^[0-9a-f-]{36}$/);
     expect(asOkta.body).toContain(`"data":{"events":[${text}]}`);
+  });
+
+  it("multi-byte, 4-byte and raw U+2028/U+2029 text, escaped NUL, CRLF between events and a BOM: read back and sent as sent", async () => {
+    await createDestination({ eventTypes: ["*"] });
+    const uuids = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const texts = [
+      // JSON escapes (\u0000, \u2028) and raw multi-byte characters, kept as Okta wrote them.
+      eventText(uuids[0]!, `,"displayMessage":"Zoë 日本語 😀𝄞 \\u0000 \\u2028"`),
+      // Raw U+2028 and U+2029 (valid in JSON strings), escaped tab, quote and backslash.
+      eventText(uuids[1]!, `,"displayMessage":"raw \u2028 and \u2029, tab\\t, quote \\" and \\\\"`),
+      eventText(uuids[2]!, `,"displayMessage":"${"é😀".repeat(2_000)}"`),
+    ];
+    const body = "\ufeff" + deliveryText(texts).replace(`[${texts.join(",")}]`, `[\r\n${texts.join(",\r\n")}\r\n]`);
+    expect((await post(body)).status).toBe(204);
+    for (const [i, uuid] of uuids.entries()) expect(await storedPayload(uuid)).toBe(texts[i]);
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
+    await fanOut(uuids[0]!);
+    expect(captured.map((c) => c.body).sort()).toEqual(texts.map((t) => `{"type":"user.session.start","timestamp":"2026-11-24T10:00:00.000Z","data":${t}}`).sort());
+    // Compressed by the compaction, the same texts.
+    expect((await compactPayloads(env as unknown as Env)).compacted).toBeGreaterThan(0);
+    for (const [i, uuid] of uuids.entries()) expect(await storedPayload(uuid)).toBe(texts[i]);
   });
 
   it("duplicate keys: the stored event is the one JSON.parse sees (the last data.events)", async () => {

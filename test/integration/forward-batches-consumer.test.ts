@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
 import type { Env } from "../../src/env";
-import { FAN_OUT_START_BUDGET_MS, fanOutBatches, MAX_CONCURRENT_FAN_OUTS } from "../../src/queue/fan-out-batches";
+import { FAN_OUT_START_BUDGET_MS, fanOutBatches, MAX_CONCURRENT_FAN_OUTS, MAX_FAN_OUTS_PER_INVOCATION } from "../../src/queue/fan-out-batches";
 import { createLimit } from "../../src/queue/limit";
 import { forwardMessage, MAX_BATCHES_PER_MESSAGE, type ForwardMessage } from "../../src/queue/messages";
 import {
@@ -232,6 +232,56 @@ describe("a batches message whose last batches wait too long for a turn", () => 
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("the batches messages of one queue invocation", () => {
+  it(`start at most ${MAX_FAN_OUTS_PER_INVOCATION} fan-outs between them (D1's queries per invocation); the rest go to a new message`, async () => {
+    await createDestination({});
+    const over = 10;
+    const { uuids, batchIds } = await storeBatches(MAX_FAN_OUTS_PER_INVOCATION + over);
+    const half = Math.ceil(batchIds.length / 2);
+    const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
+    const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [
+      { kind: "batches", batchIds: batchIds.slice(0, half) },
+      { kind: "batches", batchIds: batchIds.slice(half) },
+    ]);
+    expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
+    expect(result.retryMessages).toEqual([]);
+    expect(captured).toHaveLength(MAX_FAN_OUTS_PER_INVOCATION);
+    // The last batches of the second message were never leased: a message of their own fans them out.
+    const left = batchIds.slice(-over);
+    expect(await outboxIds()).toEqual(left);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM forward_outbox WHERE lease_until IS NOT NULL").first()).toEqual({ n: 0 });
+    expect(forwarded).toEqual([{ kind: "batches", batchIds: left }]);
+    const next = await consume(FORWARD_QUEUE_NAME, forwarded);
+    expect(next.result.explicitAcks).toEqual([next.batch.messages[0]!.id]);
+    expect(receivedCounts(captured)).toEqual(new Map(uuids.map((u) => [u, 1])));
+  });
+
+  it(`run at most ${MAX_CONCURRENT_FAN_OUTS} fan-outs at a time between them`, async () => {
+    await createSlowDestinations(1);
+    const { batchIds } = await storeBatches(MAX_CONCURRENT_FAN_OUTS + 2);
+    const { release, captured } = stubHangingDestinations();
+    const running = consume(FORWARD_QUEUE_NAME, [
+      { kind: "batches", batchIds: batchIds.slice(0, 3) },
+      { kind: "batches", batchIds: batchIds.slice(3) },
+    ]);
+    await vi.waitFor(() => expect(captured).toHaveLength(MAX_CONCURRENT_FAN_OUTS), { timeout: 5_000, interval: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(captured).toHaveLength(MAX_CONCURRENT_FAN_OUTS);
+    release.forEach((r) => r());
+    // The later fan-outs' sends hang too: release them as they come.
+    await vi.waitFor(
+      () => {
+        release.forEach((r) => r());
+        expect(captured).toHaveLength(batchIds.length);
+      },
+      { timeout: 5_000, interval: 20 },
+    );
+    release.forEach((r) => r());
+    const { result, batch } = await running;
+    expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
   });
 });
 

@@ -103,6 +103,26 @@ describe("what each request cost in D1, on its log line", () => {
     expect(again).toMatchObject({ status: 204, duplicates: 1, d1Queries: 6, d1RowsWritten: 0 });
   });
 
+  it("a delivery's line says how long it waited for D1 (d1Ms), and still does when D1 failed after a wait", async () => {
+    const { envelope, eventHookPost, logEvent } = await import("../helpers/okta");
+    const { recordingQueue } = await import("../helpers/worker");
+    const stored = await requestLine(() =>
+      callWorker(eventHookPost(envelope([logEvent(9002, { uuid: `meter-${crypto.randomUUID()}` })])), { FORWARD_QUEUE: recordingQueue() }),
+    );
+    expect(stored).toMatchObject({ status: 204, d1Ms: expect.any(Number) });
+    // D1 answering nothing for 60 ms, then failing (a timeout, an outage): the wait is D1's share of the request.
+    const failLate = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error("D1_ERROR: simulated timeout")), 60));
+    const statement = { bind: () => statement, all: failLate, run: failLate, first: failLate, raw: failLate };
+    const db = { ...failingDatabase(), prepare: () => statement, batch: failLate } as unknown as D1Database;
+    const { requestLines } = await import("../helpers/events");
+    const { lines } = await requestLines(() =>
+      callWorker(eventHookPost(envelope([logEvent(9003, { uuid: `meter-${crypto.randomUUID()}` })])), { FORWARD_QUEUE: recordingQueue(), DB: db }),
+    );
+    const line = lines[0]!;
+    expect(line).toMatchObject({ status: 503, d1Queries: expect.any(Number), d1RowsRead: 0, d1RowsWritten: 0 });
+    expect(line.d1Ms).toBeGreaterThanOrEqual(50);
+  });
+
   it("an inline hook answered from the isolate's rule cache reads nothing from D1", async () => {
     const { postInline } = await import("../helpers/inline");
     const { fixture } = await import("../helpers/fixtures");
