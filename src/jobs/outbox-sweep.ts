@@ -19,7 +19,7 @@ import { describeError, log } from "../log";
 import { enqueueBatches, enqueueDeliveries } from "../queue/enqueue";
 import { resumeStep } from "../queue/resume";
 import { takeOverdueDeliveries } from "../storage/deliveries";
-import { takeOutboxBatches } from "../storage/events";
+import { markOutboxNotEnqueued, takeOutboxBatches } from "../storage/events";
 
 /** Batches younger than this are left to the request that stored them. */
 export const OUTBOX_MIN_AGE_MS = 60_000;
@@ -58,7 +58,13 @@ export async function sweepOutbox(env: Env, now: number, limits: SweepLimits = {
     for (let round = 0; round < limits.maxRounds && batchesFull; round++) {
       const batches = await takeOutboxBatches(env.DB, now, OUTBOX_MIN_AGE_MS, UNFANNED_GRACE_MS, limits.batchLimit);
       const { sent, error } = await enqueueBatches(env.FORWARD_QUEUE, batches);
-      if (error !== undefined) throw error;
+      if (error !== undefined) {
+        // Taking them marked them enqueued: put the unsent ones back as never enqueued, so the next run retries
+        // them instead of waiting out the lost-message grace. The send's failure is what this run reports.
+        const unsent = batches.filter((id) => !sent.includes(id));
+        await markOutboxNotEnqueued(env.DB, unsent).catch(() => undefined);
+        throw error;
+      }
       batchCount += sent.length;
       batchesFull = batches.length === limits.batchLimit;
     }

@@ -212,4 +212,16 @@ describe("outbox sweep", () => {
     expect(errors).toHaveBeenCalledWith(expect.stringContaining('"msg":"outbox sweep failed"'));
     expect(await outbox()).toHaveLength(1);
   });
+
+  it("batches a failed sweep could not send are retried by the next run, not after the lost-message grace", async () => {
+    await createDestination({});
+    const uuids = await storeWithQueueDown(1);
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const t0 = Date.now() + 120_000;
+    await expect(sweepOutbox(envWith({ FORWARD_QUEUE: recordingQueue({ fail: true }) }), t0)).rejects.toThrow(/failed \(simulated\)/);
+    expect(await outbox()).toEqual([{ batch_id: await batchOf(uuids[0]!), enqueued_at: null, lease_until: null }]);
+    const queue = recordingQueue<ForwardMessage>();
+    expect(await sweepOutbox(envWith({ FORWARD_QUEUE: queue }), t0 + 5 * 60_000)).toEqual({ batches: 1, deliveries: 0 });
+    expect(queue.sent).toEqual([{ kind: "batches", batchIds: [await batchOf(uuids[0]!)] }]);
+  });
 });
