@@ -21,8 +21,11 @@ import { describeError, log } from "../log";
 import { FAN_OUT_SEND_BUDGET_MS, fanOutBatch, type FanOutDeps } from "./fan-out";
 import { createLimit, startingBy, StartedTooLate, type Limit } from "./limit";
 
-/** Fan-outs of one invocation at a time: they share its six connections (MAX_CONCURRENT_SENDS). */
-export const MAX_CONCURRENT_FAN_OUTS = 4;
+/**
+ * Fan-outs of one invocation at a time: as many as it has connections (MAX_CONCURRENT_SENDS), so every connection
+ * has a fan-out to serve while the others wait for D1; more would only take leases early.
+ */
+export const MAX_CONCURRENT_FAN_OUTS = 6;
 /**
  * Fan-outs one queue invocation starts, at most (see above): twice what 25 single-batch messages started before
  * "batches", and far inside D1's 1,000 queries even counting each statement of a round trip.

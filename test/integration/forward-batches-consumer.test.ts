@@ -188,6 +188,12 @@ describe("a batches message", () => {
   });
 });
 
+/** Batches whose fan-out is under way (their outbox lease taken). */
+async function leasedCount(): Promise<number> {
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM forward_outbox WHERE lease_until IS NOT NULL").first<{ n: number }>();
+  return row!.n;
+}
+
 describe("fan-outs of one message", () => {
   it(`run at most ${MAX_CONCURRENT_FAN_OUTS} at a time; a batch whose turn comes after the start budget is left, untouched, for a new message`, async () => {
     const [slow] = await createSlowDestinations(1);
@@ -195,10 +201,11 @@ describe("fan-outs of one message", () => {
     const { release, captured } = stubHangingDestinations();
     const { config } = getConfig(env as unknown as Env);
     const running = fanOutBatches({ env: env as unknown as Env, config, limit: createLimit(6), startBudgetMs: 100 }, batchIds);
-    // Four fan-outs hold their sends; the fifth waits for a turn that only comes once one of them ends.
+    // That many fan-outs hold their sends; the next waits for a turn that only comes once one of them ends.
     await vi.waitFor(() => expect(captured).toHaveLength(MAX_CONCURRENT_FAN_OUTS), { timeout: 5_000, interval: 20 });
     await new Promise((r) => setTimeout(r, 200));
     expect(captured).toHaveLength(MAX_CONCURRENT_FAN_OUTS);
+    expect(await leasedCount()).toBe(MAX_CONCURRENT_FAN_OUTS);
     release.forEach((r) => r());
     const outcome = await running;
     expect(slow).toBeDefined();
@@ -270,6 +277,8 @@ describe("the batches messages of one queue invocation", () => {
     await vi.waitFor(() => expect(captured).toHaveLength(MAX_CONCURRENT_FAN_OUTS), { timeout: 5_000, interval: 20 });
     await new Promise((r) => setTimeout(r, 200));
     expect(captured).toHaveLength(MAX_CONCURRENT_FAN_OUTS);
+    // The sends are capped too (six connections): the leases say how many fan-outs are under way.
+    expect(await leasedCount()).toBe(MAX_CONCURRENT_FAN_OUTS);
     release.forEach((r) => r());
     // The later fan-outs' sends hang too: release them as they come.
     await vi.waitFor(
