@@ -10,7 +10,9 @@
 // other work shares the machine, and bare CPU / target CPU is the ratio a CPU-bound run would show. Also prints the
 // in-Worker `ms` of the gateway's log lines.
 //
-//   node bench/inline-ab.mjs [--baseline ../main-checkout] [--rounds 3] [--seconds 4] [--connections 8]
+//   node bench/inline-ab.mjs [--baseline ../main-checkout] [--rounds 3] [--seconds 4] [--connections 8] [--ingest]
+//
+// --ingest adds POSTs of 1 and of 20 new events (each request new events, so nothing is a duplicate).
 //
 // This is a developer's A/B tool; `npm run bench` (scripts/bench.mjs) is the benchmark the docs quote.
 import { readFileSync } from "node:fs";
@@ -18,7 +20,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
-import { cpuMsOfGroup, processGroupOf, startBare } from "./load.mjs";
+import { cpuMsOfGroup, load, processGroupOf, startBare } from "./load.mjs";
+import { deliveryEnvelope, syntheticEvents } from "./synthetic-events.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -26,6 +29,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     seconds: { type: "string", default: "4" },
     connections: { type: "string", default: "8" },
+    ingest: { type: "boolean", default: false },
   },
 });
 const rounds = Math.min(10, Math.max(1, Number(args.rounds)));
@@ -35,20 +39,21 @@ const connections = Math.min(64, Math.max(1, Number(args.connections)));
 const ROOT = path.resolve(import.meta.dirname, "..");
 const fixture = (name) => readFileSync(path.join(ROOT, "test/fixtures/okta", name), "utf8");
 const inlineHeaders = { "content-type": "application/json", authorization: E2E_INLINE_SECRET };
-const scenarios = [
+const tokenBody = fixture("token-hook.request.json");
+const registrationBody = fixture("registration-hook.request.ssr.json");
+const nextEvent = syntheticEvents({ seed: 11 });
+const eventHeaders = { "content-type": "application/json", authorization: E2E_EVENT_SECRET };
+const hotPaths = [
   { name: "GET verification", path: "/hooks/events", method: "GET", headers: { authorization: E2E_EVENT_SECRET, "x-okta-verification-challenge": "bench" } },
-  { name: "inline token, 2 claim rules", path: "/hooks/inline/token", method: "POST", headers: inlineHeaders, body: fixture("token-hook.request.json") },
-  { name: "inline registration, domain rule", path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: fixture("registration-hook.request.ssr.json") },
+  { name: "inline token, 2 claim rules", path: "/hooks/inline/token", method: "POST", headers: inlineHeaders, body: () => tokenBody },
+  { name: "inline registration, domain rule", path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: () => registrationBody },
 ];
-
-function load(baseUrl, scenario, duration) {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      { url: `${baseUrl}${scenario.path}`, connections, duration, method: scenario.method, headers: scenario.headers, body: scenario.body },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-  });
-}
+// With --ingest: event deliveries too, every one new (20 synthesized 2-4 KB events).
+const ingestPaths = [
+  { name: "POST 1 new event", path: "/hooks/events", method: "POST", headers: eventHeaders, body: () => deliveryEnvelope([nextEvent()]) },
+  { name: "POST 20 new events", path: "/hooks/events", method: "POST", headers: eventHeaders, body: () => deliveryEnvelope(Array.from({ length: 20 }, nextEvent)) },
+];
+const scenarios = args.ingest ? [...hotPaths, ...ingestPaths] : hotPaths;
 
 async function startNamedBare(name = "bare", config = "bench/bare-worker.toml") {
   return { name, ...(await startBare(config)) };
@@ -82,7 +87,7 @@ try {
     targets.push(await startGatewayFrom("baseline", other.startGateway));
   }
   for (const t of targets) t.group = processGroupOf(new URL(t.baseUrl).port);
-  for (const t of targets) for (const s of scenarios) await load(t.baseUrl, s, 1); // warm-up: compile, fill caches
+  for (const t of targets) for (const s of scenarios) await load(t.baseUrl, s, { seconds: 1, connections }); // warm-up: compile, fill caches
   const figures = new Map(); // scenario → target → [req/s per round]
   for (let round = 0; round < rounds; round++) {
     for (const s of scenarios) {
@@ -90,7 +95,7 @@ try {
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const t of order) {
         const cpuBefore = cpuMsOfGroup(t.group);
-        const r = await load(t.baseUrl, s, seconds);
+        const r = await load(t.baseUrl, s, { seconds, connections });
         // Work after the answers (the audit's waitUntil) belongs to these requests too.
         await new Promise((resolve) => setTimeout(resolve, 1500));
         const cpuMs = (cpuMsOfGroup(t.group) - cpuBefore) / Math.max(1, r.requests.total);
