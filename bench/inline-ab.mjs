@@ -15,13 +15,11 @@
 // --ingest adds POSTs of 1 and of 20 new events (each request new events, so nothing is a duplicate).
 //
 // This is a developer's A/B tool; `npm run bench` (scripts/bench.mjs) is the benchmark the docs quote.
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
-import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
+import { startGateway } from "../test/e2e/gateway.ts";
 import { cpuMsOfGroup, load, processGroupOf, startBare } from "./load.mjs";
-import { deliveryEnvelope, syntheticEvents } from "./synthetic-events.mjs";
+import { scenarios, seedInlineRules } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,44 +34,19 @@ const rounds = Math.min(10, Math.max(1, Number(args.rounds)));
 const seconds = Math.min(30, Math.max(1, Number(args.seconds)));
 const connections = Math.min(64, Math.max(1, Number(args.connections)));
 
-const ROOT = path.resolve(import.meta.dirname, "..");
-const fixture = (name) => readFileSync(path.join(ROOT, "test/fixtures/okta", name), "utf8");
-const inlineHeaders = { "content-type": "application/json", authorization: E2E_INLINE_SECRET };
-const tokenBody = fixture("token-hook.request.json");
-const registrationBody = fixture("registration-hook.request.ssr.json");
-const nextEvent = syntheticEvents({ seed: 11 });
-const eventHeaders = { "content-type": "application/json", authorization: E2E_EVENT_SECRET };
-const hotPaths = [
-  { name: "GET verification", path: "/hooks/events", method: "GET", headers: { authorization: E2E_EVENT_SECRET, "x-okta-verification-challenge": "bench" } },
-  { name: "inline token, 2 claim rules", path: "/hooks/inline/token", method: "POST", headers: inlineHeaders, body: () => tokenBody },
-  { name: "inline registration, domain rule", path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: () => registrationBody },
-];
-// With --ingest: event deliveries too, every one new (20 synthesized 2-4 KB events).
-const ingestPaths = [
-  { name: "POST 1 new event", path: "/hooks/events", method: "POST", headers: eventHeaders, body: () => deliveryEnvelope([nextEvent()]) },
-  { name: "POST 20 new events", path: "/hooks/events", method: "POST", headers: eventHeaders, body: () => deliveryEnvelope(Array.from({ length: 20 }, nextEvent)) },
-];
-const scenarios = args.ingest ? [...hotPaths, ...ingestPaths] : hotPaths;
+// The hot paths, and with --ingest event deliveries too, every one new (20 synthesized 2-4 KB events).
+const all = scenarios({ seed: 11 });
+const ids = args.ingest ? ["verification", "inline-token", "inline-registration", "ingest-1", "ingest-20"] : ["verification", "inline-token", "inline-registration"];
+const scenarioList = ids.map((id) => all.find((s) => s.id === id));
 
 async function startNamedBare(name = "bare", config = "bench/bare-worker.toml") {
   return { name, ...(await startBare(config)) };
 }
 
-async function admin(gw, route, body) {
-  const res = await fetch(`${gw.baseUrl}/admin/api${route}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`admin ${route}: ${res.status} ${await res.text()}`);
-}
-
 /** A gateway from `root` (its own test/e2e/gateway.ts, so it runs its own code), with the scenarios' rules. */
 async function startGatewayFrom(name, start) {
   const gw = await start({ vars: {} });
-  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "access", claim: "department", value: { from: "static", value: "engineering" } } });
-  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "identity", claim: "employee_type", value: { from: "profile", attribute: "locale" } } });
-  await admin(gw, "/rules", { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "Use your work email.", fieldMessage: "Only example.com addresses can register." } });
+  await seedInlineRules(gw);
   return { name, baseUrl: gw.baseUrl, stop: () => gw.stop(), output: () => gw.output() };
 }
 
@@ -87,10 +60,10 @@ try {
     targets.push(await startGatewayFrom("baseline", other.startGateway));
   }
   for (const t of targets) t.group = processGroupOf(new URL(t.baseUrl).port);
-  for (const t of targets) for (const s of scenarios) await load(t.baseUrl, s, { seconds: 1, connections }); // warm-up: compile, fill caches
+  for (const t of targets) for (const s of scenarioList) await load(t.baseUrl, s, { seconds: 1, connections }); // warm-up: compile, fill caches
   const figures = new Map(); // scenario → target → [req/s per round]
   for (let round = 0; round < rounds; round++) {
-    for (const s of scenarios) {
+    for (const s of scenarioList) {
       // Rotate who goes first, so no target always runs right after another one's load.
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
       for (const t of order) {

@@ -11,13 +11,13 @@
 // Profiling slows the Worker (sampling every `interval` µs), so read the shares, not the milliseconds; functions
 // without a file (`:-1`) are the runtime's own (console.log relayed to the inspector, D1's binding, body reads).
 // A developer's tool: `npm run bench` is the benchmark the docs quote.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
+import { startGateway } from "../test/e2e/gateway.ts";
 import { load } from "./load.mjs";
-import { deliveryEnvelope, syntheticEvents } from "./synthetic-events.mjs";
+import { scenarios, seedInlineRules } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -34,25 +34,9 @@ const interval = Math.min(10_000, Math.max(100, Number(args.interval)));
 const connections = Math.min(64, Math.max(1, Number(args.connections)));
 const top = Math.min(200, Math.max(1, Number(args.top)));
 
-const ROOT = path.resolve(import.meta.dirname, "..");
-const fixture = (name) => readFileSync(path.join(ROOT, "test/fixtures/okta", name), "utf8");
-const eventHeaders = { "content-type": "application/json", authorization: E2E_EVENT_SECRET };
-const inlineHeaders = { "content-type": "application/json", authorization: E2E_INLINE_SECRET };
-const nextEvent = syntheticEvents({ seed: 7 });
-const SCENARIOS = {
-  verification: { path: "/hooks/events", method: "GET", headers: { ...eventHeaders, "x-okta-verification-challenge": "profile" } },
-  "inline-token": { path: "/hooks/inline/token", method: "POST", headers: inlineHeaders, body: () => fixture("token-hook.request.json") },
-  "inline-registration": { path: "/hooks/inline/registration", method: "POST", headers: inlineHeaders, body: () => fixture("registration-hook.request.ssr.json") },
-  "ingest-1": { path: "/hooks/events", method: "POST", headers: eventHeaders, body: () => deliveryEnvelope([nextEvent()]) },
-  "ingest-20": { path: "/hooks/events", method: "POST", headers: eventHeaders, body: () => deliveryEnvelope(Array.from({ length: 20 }, nextEvent)) },
-};
-const scenario = SCENARIOS[args.scenario];
-if (!scenario) throw new Error(`unknown scenario ${args.scenario}; one of ${Object.keys(SCENARIOS).join(", ")}`);
-
-async function admin(gw, route, body) {
-  const res = await fetch(`${gw.baseUrl}/admin/api${route}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${E2E_ADMIN_TOKEN}` }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`admin ${route}: ${res.status} ${await res.text()}`);
-}
+const IDS = ["verification", "inline-token", "inline-registration", "ingest-1", "ingest-20"];
+const scenario = IDS.includes(args.scenario) ? scenarios({ seed: 7 }).find((s) => s.id === args.scenario) : undefined;
+if (!scenario) throw new Error(`unknown scenario ${args.scenario}; one of ${IDS.join(", ")}`);
 
 /** A DevTools session on wrangler's inspector proxy; the first connection after start is sometimes dropped, so it retries. */
 async function inspect(port) {
@@ -117,9 +101,7 @@ function summarize(profile, requests) {
 
 const gw = await startGateway({ vars: { ALLOW_INSECURE_DESTINATIONS: "true" } });
 try {
-  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "access", claim: "department", value: { from: "static", value: "engineering" } } });
-  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "identity", claim: "employee_type", value: { from: "profile", attribute: "locale" } } });
-  await admin(gw, "/rules", { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "Use your work email.", fieldMessage: "Only example.com addresses can register." } });
+  await seedInlineRules(gw);
   await load(gw.baseUrl, scenario, { seconds: 2, connections }); // warm-up: compile, fill the caches
   const session = await inspect(gw.inspectorPort);
   await session.call("Profiler.setSamplingInterval", { interval });

@@ -14,13 +14,14 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { E2E_ADMIN_TOKEN, E2E_EVENT_SECRET, E2E_INLINE_SECRET, startGateway } from "../test/e2e/gateway.ts";
+import { startGateway } from "../test/e2e/gateway.ts";
 import { forwardingCostPhase, forwardingThroughput, startReceiver, trickleLatency } from "../bench/forwarding.mjs";
 import { cpuMsOfGroup, load, processGroupOf, startBare } from "../bench/load.mjs";
 import { logLines, median, quantile, requestCost } from "../bench/log-lines.mjs";
 import { writeRun } from "../bench/report.mjs";
 import { growth, snapshot, storeAll } from "../bench/storage.mjs";
-import { deliveryEnvelope, seeded, syntheticEvents } from "../bench/synthetic-events.mjs";
+import { scenarios, seedInlineRules } from "../bench/scenarios.mjs";
+import { seeded, syntheticEvents } from "../bench/synthetic-events.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -31,40 +32,9 @@ const onlyScenarios = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Bool
 const batchTimeouts = (process.env.BENCH_BATCH_TIMEOUTS ?? "").split(",").filter(Boolean).map(Number);
 const GATEWAY_VARS = { ALLOW_INSECURE_DESTINATIONS: "true", FORWARD_RETRY_BASE_SECONDS: "1" };
 
-const eventHeaders = { "content-type": "application/json", authorization: E2E_EVENT_SECRET };
-const inlineHeaders = { "content-type": "application/json", authorization: E2E_INLINE_SECRET };
 const fixture = (name) => readFileSync(path.join(ROOT, "test/fixtures/okta", name), "utf8");
-const nextEvent = syntheticEvents({ seed: 42 });
-const duplicate = deliveryEnvelope([nextEvent()]);
-const tokenRequest = fixture("token-hook.request.json");
-const registrationRequest = fixture("registration-hook.request.ssr.json");
-
-const SCENARIOS = [
-  { id: "verification", name: "GET verification", path: "/hooks/events", method: "GET", route: "/hooks/events", headers: { ...eventHeaders, "x-okta-verification-challenge": "bench" } },
-  // Inline hooks before the event load, whose after-effects would otherwise be measured too.
-  { id: "inline-token", name: "inline token, 2 cached claim rules", path: "/hooks/inline/token", method: "POST", route: "/hooks/inline/token", headers: inlineHeaders, body: () => tokenRequest },
-  { id: "inline-registration", name: "inline registration, cached domain rule", path: "/hooks/inline/registration", method: "POST", route: "/hooks/inline/registration", headers: inlineHeaders, body: () => registrationRequest },
-  { id: "redelivery", name: "POST redelivery (all duplicates)", path: "/hooks/events", method: "POST", route: "/hooks/events", headers: eventHeaders, body: () => duplicate },
-  { id: "ingest-1", name: "POST 1 new event", path: "/hooks/events", method: "POST", route: "/hooks/events", headers: eventHeaders, body: () => deliveryEnvelope([nextEvent()]), events: 1 },
-  { id: "ingest-20", name: "POST 20 new events", path: "/hooks/events", method: "POST", route: "/hooks/events", headers: eventHeaders, body: () => deliveryEnvelope(Array.from({ length: 20 }, nextEvent)), events: 20 },
-  { id: "ingest-100", name: "POST 100 new events", path: "/hooks/events", method: "POST", route: "/hooks/events", headers: eventHeaders, body: () => deliveryEnvelope(Array.from({ length: 100 }, nextEvent)), events: 100 },
-];
-
-async function admin(gw, route, body) {
-  const res = await fetch(`${gw.baseUrl}/admin/api${route}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`admin ${route}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function inlineRules(gw) {
-  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "access", claim: "department", value: { from: "static", value: "engineering" } } });
-  await admin(gw, "/rules", { kind: "token.claim", definition: { token: "identity", claim: "employee_type", value: { from: "profile", attribute: "locale" } } });
-  await admin(gw, "/rules", { kind: "registration.email-domain", definition: { allow: ["example.com"], errorSummary: "Use your work email.", fieldMessage: "Only example.com addresses can register." } });
-}
+const nextEvent = syntheticEvents({ seed: 43 });
+const SCENARIOS = scenarios({ seed: 42 });
 
 /** One load run on `target`, with the CPU its whole process group (wrangler's Node and workerd) spent per request. */
 async function measuredLoad(target, scenario) {
@@ -250,7 +220,7 @@ if (sections.has("http") || sections.has("forwarding")) {
   const bareLogging = sections.has("http") ? await startBare("bench/bare-worker-logging.toml") : null;
   const gw = await startGateway({ vars: GATEWAY_VARS });
   try {
-    await inlineRules(gw);
+    await seedInlineRules(gw);
     // Forwarding first, while the queue is idle; the load scenarios after it run with no destination.
     if (sections.has("forwarding")) run.forwarding = await forwardingSection(gw);
     if (sections.has("http")) run.http = await httpSection(gw, bare, bareLogging);
