@@ -10,6 +10,7 @@ import { compactPayloads } from "../../src/jobs/compact-payloads";
 import { getEvent } from "../../src/storage/events";
 import { batchOf, clearForwarding, createDestination, envWith, fanOut, postOktaDelivery, recordingQueue, stubDestinations } from "../helpers/forwarding";
 import { envelope, logEvent } from "../helpers/okta";
+import { readsMeasured } from "../helpers/reads-measured";
 
 const realEnv = env as unknown as Env;
 
@@ -126,7 +127,7 @@ describe("payload compaction", () => {
     const ids = [];
     for (let i = 0; i < 8; i++) ids.push(await store([big(i)]));
     const pageBytes: number[] = [];
-    const measured = envWith({ DB: readsMeasured(env.DB, (bytes) => pageBytes.push(bytes)) });
+    const measured = envWith({ DB: payloadReadsMeasured(env.DB, (bytes) => pageBytes.push(bytes)) });
     const result = await compactPayloads(measured, 60_000, 50, 2_000_000);
     expect(result).toMatchObject({ compacted: 8, through: ids.at(-1), more: false });
     expect(pageBytes.filter((b) => b > 0).length).toBeGreaterThan(1);
@@ -153,30 +154,11 @@ describe("payload compaction", () => {
   });
 });
 
-/**
- * `db`, reporting the payload bytes (`data` columns) each `.all()` read returned: the one measure of what a page
- * makes the Worker hold. Statements keep working in `db.batch` (the wrapper hands D1 its own statements).
- */
-function readsMeasured(db: D1Database, report: (bytes: number) => void): D1Database {
-  const inner = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
-    const wrapped = {
-      bind: (...values: unknown[]) => wrap(statement.bind(...values)),
-      first: (column?: string) => (column === undefined ? statement.first() : statement.first(column)),
-      run: () => statement.run(),
-      raw: () => statement.raw(),
-      all: async () => {
-        const result = await statement.all<{ data?: ArrayLike<number> | ArrayBuffer }>();
-        report(result.results.reduce((sum, row) => sum + (row.data === undefined ? 0 : ((row.data as ArrayBuffer).byteLength ?? (row.data as ArrayLike<number>).length)), 0));
-        return result;
-      },
-    } as unknown as D1PreparedStatement;
-    inner.set(wrapped, statement);
-    return wrapped;
-  };
-  return {
-    prepare: (sql: string) => wrap(db.prepare(sql)),
-    batch: (statements: D1PreparedStatement[]) => db.batch(statements.map((s) => inner.get(s) ?? s)),
-    exec: (sql: string) => db.exec(sql),
-  } as unknown as D1Database;
+/** `db`, reporting the payload bytes (`data` columns) each `.all()` read returned: the one measure of what a page makes the Worker hold. */
+function payloadReadsMeasured(db: D1Database, report: (bytes: number) => void): D1Database {
+  return readsMeasured<{ data?: ArrayLike<number> | ArrayBuffer }>(
+    db,
+    (rows) => rows.reduce((sum, row) => sum + (row.data === undefined ? 0 : ((row.data as ArrayBuffer).byteLength ?? (row.data as ArrayLike<number>).length)), 0),
+    report,
+  );
 }

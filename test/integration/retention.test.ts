@@ -12,6 +12,7 @@ import type { InlineHookType } from "../../src/okta/inline/common";
 import { insertInlineCallBatch, listInlineCalls, type InlineCallRecord } from "../../src/storage/inline-calls";
 import { EVENT_HOLDS } from "../../src/storage/retention-holds";
 import { envWith } from "../helpers/forwarding";
+import { readsMeasured } from "../helpers/reads-measured";
 import {
   clearEventStore,
   DAY_MS,
@@ -307,25 +308,9 @@ describe("the hourly cron runs retention; the five-minute cron does not", () => 
 
 /** `db`, reporting the characters of payload hex (`data_hex`) each `.all()` read returned. */
 function hexMeasured(db: D1Database, report: (chars: number) => void): D1Database {
-  const inner = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
-    const wrapped = {
-      bind: (...values: unknown[]) => wrap(statement.bind(...values)),
-      first: (column?: string) => (column === undefined ? statement.first() : statement.first(column)),
-      run: () => statement.run(),
-      raw: () => statement.raw(),
-      all: async () => {
-        const result = await statement.all<{ data_hex?: string }>();
-        if (result.results.some((row) => row.data_hex !== undefined)) report(result.results.reduce((n, row) => n + (row.data_hex?.length ?? 0), 0));
-        return result;
-      },
-    } as unknown as D1PreparedStatement;
-    inner.set(wrapped, statement);
-    return wrapped;
-  };
-  return {
-    prepare: (sql: string) => wrap(db.prepare(sql)),
-    batch: (statements: D1PreparedStatement[]) => db.batch(statements.map((st) => inner.get(st) ?? st)),
-    exec: (sql: string) => db.exec(sql),
-  } as unknown as D1Database;
+  return readsMeasured<{ data_hex?: string }>(
+    db,
+    (rows) => (rows.some((row) => row.data_hex !== undefined) ? rows.reduce((n, row) => n + (row.data_hex?.length ?? 0), 0) : undefined),
+    report,
+  );
 }
