@@ -1,5 +1,5 @@
 /**
- * The event store (migrations/0001 and 0004, docs/storage.md): plain functions over D1Database.
+ * The event store (migrations/0001, 0004 and 0010, docs/storage.md): plain functions over D1Database.
  *
  * storeDelivery writes a whole Okta delivery in ONE round trip (`db.batch`, one transaction): its events (their
  * columns), its batch row (what the envelope said, once), the batch's payload (every event's exact text, one after
@@ -9,10 +9,15 @@
  * idempotent and tells which events are new. A delivery too large for one payload row (D1 caps a row at 2 MB) is
  * stored as several batches, still in the one transaction.
  *
+ * One row written per event (migrations/0010): `events` is keyed by the uuid and has no other index. What a
+ * search or a fan-out needs to find events by is written once per batch: its uuid list (event_batches.uuids), its
+ * types (batch_types) and its failed outcomes (batch_failures).
+ *
  * How the statements find "this delivery's" rows without a round trip in between: D1 runs one transaction at a
- * time, so inside ours the next batch id is max(id) + 1 and our events are the newest rows of `events`, with
- * consecutive ids. No index on events.batch_id is needed (one fewer row written per event). Retention must
- * therefore never delete the newest batch or event row, or an id could be handed out twice.
+ * time, so inside ours the next batch id is max(id) + 1 and the next event id is one past the newest batch's range;
+ * an event of ours carries that batch id and the id of its position in the group. Once the batch row is inserted
+ * (with the uuids of the events it stored), the later statements find it as the newest batch carrying the group's
+ * random token. Retention must therefore never delete the newest batch, or an id could be handed out twice.
  *
  * The columns are computed in the Worker and the texts ride in one TEXT parameter, stored as a BLOB of their UTF-8
  * (./payload-codec.ts says why not a BLOB parameter): SQLite's JSON functions never parse an event, so an event
@@ -33,6 +38,13 @@ const MAX_CHUNK_CHARS = 900_000;
  * MAX_BODY_BYTES), so this splits only what an operator allowed to be larger.
  */
 export const MAX_BATCH_TEXT_BYTES = 1_500_000;
+
+/**
+ * Most characters of a batch's uuid list (the JSON array in event_batches.uuids, also bound as one parameter of its
+ * insert): under D1's 2,000,000 bytes per value and per row. Only a delivery of tens of thousands of tiny events
+ * reaches it.
+ */
+export const MAX_BATCH_UUID_CHARS = 900_000;
 
 /**
  * Largest stored (compressed) payload row. A single event whose text does not compress under it cannot be stored:
@@ -80,21 +92,24 @@ interface BatchGroup {
 }
 
 /**
- * Split the delivery into batches of at most MAX_BATCH_TEXT_BYTES of text (one, for any delivery Okta sends). The
+ * Split the delivery into batches of at most MAX_BATCH_TEXT_BYTES of text and MAX_BATCH_UUID_CHARS of uuid list (one,
+ * for any delivery Okta sends). The
  * payload is stored as plain UTF-8: compressing it here would cost the request more CPU than everything else it
  * does, so the scheduled compaction (src/jobs/compact-payloads.ts) compresses it minutes later. Only an event too
  * large to store plain is compressed on the spot.
  */
 function groupEvents(events: readonly IncomingEvent[]): BatchGroup[] {
   const { utf8, spans } = concatTexts(events.map((e) => e.text));
-  const groups: Array<{ indexes: number[]; from: number; to: number }> = [];
+  const groups: Array<{ indexes: number[]; from: number; to: number; uuidChars: number }> = [];
   for (const [index, span] of spans.entries()) {
     const last = groups.at(-1);
-    if (last && span.offset + span.bytes - last.from <= MAX_BATCH_TEXT_BYTES) {
+    const uuidChars = events[index]!.uuid.length + 3; // "uuid", in the JSON array
+    if (last && span.offset + span.bytes - last.from <= MAX_BATCH_TEXT_BYTES && last.uuidChars + uuidChars <= MAX_BATCH_UUID_CHARS) {
       last.indexes.push(index);
       last.to = span.offset + span.bytes;
+      last.uuidChars += uuidChars;
     } else {
-      groups.push({ indexes: [index], from: span.offset, to: span.offset + span.bytes });
+      groups.push({ indexes: [index], from: span.offset, to: span.offset + span.bytes, uuidChars: 2 + uuidChars });
     }
   }
   return groups.map(({ indexes, from, to }) => {
@@ -119,6 +134,7 @@ function chunkRows(events: readonly IncomingEvent[], group: BatchGroup, forward:
     const e = events[index]!;
     const row = JSON.stringify({
       u: e.uuid,
+      i: k,
       t: e.eventType,
       p: e.published,
       a: e.actorId,
@@ -142,24 +158,55 @@ function chunkRows(events: readonly IncomingEvent[], group: BatchGroup, forward:
 }
 
 const NEXT_BATCH_ID = "(SELECT coalesce(max(id), 0) + 1 FROM event_batches)";
+/**
+ * The id of the next batch's first event: one past the newest batch's range (its events are ids first_event_id …
+ * first_event_id + event_count − 1, with gaps where a duplicate took no id).
+ */
+const NEXT_EVENT_ID = "(SELECT coalesce((SELECT first_event_id + event_count FROM event_batches ORDER BY id DESC LIMIT 1), 1))";
 const THIS_BATCH_ID = "(SELECT max(id) FROM event_batches)";
+/** This group's batch row: the newest one, if it carries the group's random token (`?1` in the statements below). */
+const THIS_BATCH = `event_batches b WHERE b.id = ${THIS_BATCH_ID} AND b.ingest_token = ?1`;
+/** The events of batch `b`, through its uuid list (one primary-key lookup each). */
+const BATCH_EVENTS = "json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value";
 
+/**
+ * Each event's id is the next batch's first id plus its position in the group (`i`): an event the delivery repeats,
+ * or one already stored, takes no row and leaves its id unused.
+ */
 const INSERT_EVENTS = `
-INSERT INTO events (uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity, batch_id,
+INSERT INTO events (uuid, id, event_type, published, actor_id, actor_alternate_id, outcome_result, severity, batch_id,
                     received_at, forward, payload_offset, payload_bytes)
-SELECT value ->> '$.u', value ->> '$.t', value ->> '$.p', value ->> '$.a', value ->> '$.aa', value ->> '$.o',
-       value ->> '$.s', ${NEXT_BATCH_ID}, ?2, value ->> '$.f', value ->> '$.po', value ->> '$.pb'
+SELECT value ->> '$.u', ${NEXT_EVENT_ID} + (value ->> '$.i'), value ->> '$.t', value ->> '$.p', value ->> '$.a',
+       value ->> '$.aa', value ->> '$.o', value ->> '$.s', ${NEXT_BATCH_ID}, ?2, value ->> '$.f', value ->> '$.po',
+       value ->> '$.pb'
 FROM json_each(?1) WHERE true
 ON CONFLICT (uuid) DO NOTHING
 RETURNING id, uuid, forward`;
 
-/** The group's new events are the newest `?1` rows (at most) with the next batch id; the batch row exists only if there are some. */
+/**
+ * The batch row, with the uuids of the events the group stored (`?7`: the group's uuids in order; an event is this
+ * group's when it carries the next batch id and the id of its position). No row when the group stored nothing.
+ */
 const INSERT_BATCH = `
 INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id,
-                           ingest_token)
-SELECT ${NEXT_BATCH_ID}, first, ?1, ?2, ?3, ?4, ?5, ?6
-FROM (SELECT min(id) AS first FROM (SELECT id, batch_id FROM events ORDER BY id DESC LIMIT ?1) WHERE batch_id = ${NEXT_BATCH_ID})
-WHERE first IS NOT NULL`;
+                           ingest_token, uuids)
+SELECT ${NEXT_BATCH_ID}, ${NEXT_EVENT_ID}, ?1, ?2, ?3, ?4, ?5, ?6, json_group_array(e.uuid)
+FROM json_each(?7) j CROSS JOIN events e ON e.uuid = j.value
+WHERE e.batch_id = ${NEXT_BATCH_ID} AND e.id = ${NEXT_EVENT_ID} + j.key
+HAVING count(*) > 0`;
+
+/** The batch's types and failed outcomes (migrations/0010): what search by type and by outcome walks. */
+const INSERT_BATCH_TYPES = `
+INSERT INTO batch_types (event_type, batch_id)
+SELECT DISTINCT e.event_type, b.id FROM event_batches b CROSS JOIN ${BATCH_EVENTS}
+WHERE b.id = ${THIS_BATCH_ID} AND b.ingest_token = ?1
+ON CONFLICT DO NOTHING`;
+
+const INSERT_BATCH_FAILURES = `
+INSERT INTO batch_failures (outcome_result, batch_id)
+SELECT DISTINCT e.outcome_result, b.id FROM event_batches b CROSS JOIN ${BATCH_EVENTS}
+WHERE b.id = ${THIS_BATCH_ID} AND b.ingest_token = ?1 AND e.outcome_result IN ('FAILURE', 'DENY')
+ON CONFLICT DO NOTHING`;
 
 /**
  * The group's texts, stored when its batch row was: the newest batch row carries this group's random token. A
@@ -178,11 +225,9 @@ ON CONFLICT (batch_id) DO UPDATE SET data = excluded.data`;
  */
 const INSERT_OUTBOX = `
 INSERT INTO forward_outbox (batch_id, created_at, enqueued_at)
-SELECT id, ?2, ?2 FROM event_batches
-WHERE id = ${THIS_BATCH_ID} AND ingest_token = ?4
-  AND EXISTS (SELECT 1 FROM (SELECT batch_id, forward FROM events ORDER BY id DESC LIMIT ?1)
-              WHERE batch_id = ${THIS_BATCH_ID}
-                AND (forward = 1 OR (forward = 2 AND ?3 IS NOT (SELECT value FROM gateway_meta WHERE key = 'destinations_version'))))
+SELECT b.id, ?2, ?2 FROM ${THIS_BATCH}
+  AND EXISTS (SELECT 1 FROM ${BATCH_EVENTS}
+              WHERE e.forward = 1 OR (e.forward = 2 AND ?3 IS NOT (SELECT value FROM gateway_meta WHERE key = 'destinations_version')))
 ON CONFLICT (batch_id) DO NOTHING
 RETURNING batch_id`;
 
@@ -230,13 +275,16 @@ export async function storeDelivery(db: D1Database, events: readonly IncomingEve
       statements.push(db.prepare(INSERT_EVENTS).bind(chunk, meta.receivedAt));
       kinds.push("events");
     }
+    const uuids = JSON.stringify(group.indexes.map((i) => events[i]!.uuid));
     statements.push(
-      eventCountsStatement(db, count, meta.receivedAt), // the stats rollup (./stats-events.ts): before the batch row
-      db.prepare(INSERT_BATCH).bind(count, meta.receivedAt, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, token),
+      db.prepare(INSERT_BATCH).bind(count, meta.receivedAt, meta.oktaOrg, meta.eventHookId, meta.envelopeEventId, token, uuids),
+      db.prepare(INSERT_BATCH_TYPES).bind(token),
+      db.prepare(INSERT_BATCH_FAILURES).bind(token),
+      eventCountsStatement(db, token, meta.receivedAt), // the stats rollup (./stats-events.ts)
       db.prepare(INSERT_PAYLOAD).bind(token, typeof group.payload === "string" ? group.payload : blob(group.payload)),
-      db.prepare(INSERT_OUTBOX).bind(count, meta.receivedAt, meta.routingVersion, token),
+      db.prepare(INSERT_OUTBOX).bind(token, meta.receivedAt, meta.routingVersion),
     );
-    kinds.push("other", "other", "other", "outbox");
+    kinds.push("other", "other", "other", "other", "other", "outbox");
   }
   statements.push(db.prepare(DESTINATIONS_VERSION));
   const results = await db.batch<Record<string, unknown>>(statements);
@@ -339,14 +387,10 @@ export async function getEvent(db: D1Database, uuid: string): Promise<StoredEven
   return row ? toStoredEvent(row) : null;
 }
 
-/** The events of one batch (its id range, at most event_count rows read), oldest first, without their texts. */
+/** The events of one batch (through its uuid list: one lookup each), oldest first, without their texts. */
 export function batchEventsStatement(db: D1Database, batchId: number): D1PreparedStatement {
   return db
-    .prepare(
-      `SELECT ${EVENT_COLUMNS} FROM event_batches b JOIN events e
-         ON e.id >= b.first_event_id AND e.id < b.first_event_id + b.event_count AND e.batch_id = b.id
-       WHERE b.id = ?1 ORDER BY e.id`,
-    )
+    .prepare(`SELECT ${EVENT_COLUMNS} FROM event_batches b CROSS JOIN ${BATCH_EVENTS} WHERE b.id = ?1 ORDER BY e.id`)
     .bind(batchId);
 }
 

@@ -5,13 +5,13 @@
  * in one row per hour plus its types.
  *
  * Written inside the ingest transaction (storeDelivery in ./events.ts includes eventCountsStatement in its batch,
- * right after the event inserts): D1 runs one transaction at a time, so the events this delivery stored are the
- * newest rows of `events` that carry the next batch id — the same reasoning the batch row's insert relies on. A
- * duplicate is not inserted (ON CONFLICT DO NOTHING), so it carries no such batch id and is not counted; a delivery
- * made only of duplicates counts nothing. The statement returns no rows, so it adds none to the inserted events
- * storeDelivery reads from the results of its insert statements.
+ * right after the batch row's insert): D1 runs one transaction at a time, so the newest batch row, when it carries
+ * the group's random token, lists exactly the events this delivery stored. A duplicate is not inserted (ON CONFLICT
+ * DO NOTHING), so it is not in the list and is not counted; a delivery made only of duplicates inserts no batch row
+ * and counts nothing. The statement returns no rows, so it adds none to the inserted events storeDelivery reads from
+ * the results of its insert statements.
  *
- * Cost per delivery: it reads the delivery's newest rows (at most its event count) and the hour's row, and writes
+ * Cost per delivery: it reads the batch's events (one lookup each) and the hour's row, and writes
  * one row — however many types the delivery mixes (a row per (hour, type) would write one per type: 20 distinct
  * types in a 20-event delivery would add a row written per event). The hour's JSON is merged in SQL: the counts of
  * both objects summed per type.
@@ -23,10 +23,10 @@ export const HOUR_MS = 3_600_000;
 const UPSERT_EVENT_COUNTS = `
 INSERT INTO event_counts (hour, counts)
 SELECT ?2, json_group_object(event_type, n)
-FROM (SELECT event_type, count(*) AS n
-      FROM (SELECT batch_id, event_type FROM events ORDER BY id DESC LIMIT ?1)
-      WHERE batch_id = (SELECT coalesce(max(id), 0) + 1 FROM event_batches)
-      GROUP BY event_type)
+FROM (SELECT e.event_type, count(*) AS n
+      FROM event_batches b CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value
+      WHERE b.id = (SELECT max(id) FROM event_batches) AND b.ingest_token = ?1
+      GROUP BY e.event_type)
 WHERE true
 HAVING count(*) > 0
 ON CONFLICT (hour) DO UPDATE SET counts = (
@@ -37,11 +37,11 @@ ON CONFLICT (hour) DO UPDATE SET counts = (
         GROUP BY key))`;
 
 /**
- * The rollup's share of one delivery's ingest transaction. Must run after the delivery's event inserts and before
- * its event_batches row is inserted (until then, "the next batch id" is the one its events carry).
+ * The rollup's share of one delivery's ingest transaction. Must run after the group's batch row is inserted (the
+ * newest batch, carrying the group's random `ingestToken`): it counts the events that row lists.
  */
-export function eventCountsStatement(db: D1Database, eventCount: number, receivedAt: number): D1PreparedStatement {
-  return db.prepare(UPSERT_EVENT_COUNTS).bind(eventCount, Math.floor(receivedAt / HOUR_MS));
+export function eventCountsStatement(db: D1Database, ingestToken: number, receivedAt: number): D1PreparedStatement {
+  return db.prepare(UPSERT_EVENT_COUNTS).bind(ingestToken, Math.floor(receivedAt / HOUR_MS));
 }
 
 export interface EventCountRow {

@@ -123,8 +123,8 @@ statsRoutes.get("/", async (c) => {
   const fromHour = Math.floor(now / HOUR_MS) - 23;
   const [range, outbox, recent] = await c.env.DB.batch<Record<string, unknown>>([
     c.env.DB.prepare(
-      `SELECT (SELECT received_at FROM events ORDER BY id LIMIT 1) AS oldest,
-              (SELECT received_at FROM events ORDER BY id DESC LIMIT 1) AS newest`,
+      `SELECT (SELECT received_at FROM event_batches ORDER BY id LIMIT 1) AS oldest,
+              (SELECT received_at FROM event_batches ORDER BY id DESC LIMIT 1) AS newest`,
     ),
     c.env.DB.prepare("SELECT count(*) AS batches, min(created_at) AS oldest FROM forward_outbox"),
     c.env.DB.prepare("SELECT coalesce(sum(j.value), 0) AS events FROM event_counts c JOIN json_each(c.counts) j WHERE c.hour >= ?1").bind(fromHour),
