@@ -37,26 +37,28 @@ async function seedOutbox(count: number, ageMs: number, enqueuedAgoMs: number | 
   const at = Date.now() - ageMs;
   const ids = uuids ?? Array.from({ length: count }, () => crypto.randomUUID());
   for (let i = 0; i < ids.length; i += 200) {
-    const slice = JSON.stringify(ids.slice(i, i + 200));
+    const next = await env.DB.prepare(
+      `SELECT coalesce(max(id), 0) + 1 AS batch,
+              coalesce((SELECT first_event_id + event_count FROM event_batches ORDER BY id DESC LIMIT 1), 1) AS event
+       FROM event_batches`,
+    ).first<{ batch: number; event: number }>();
+    // One batch per event: batch next.batch + k holds event next.event + k.
+    const slice = JSON.stringify(ids.slice(i, i + 200).map((uuid, k) => ({ u: uuid, b: next!.batch + k, e: next!.event + k })));
     await env.DB.batch([
       env.DB.prepare(
-        `INSERT INTO events (uuid, event_type, received_at, forward, payload_offset, payload_bytes, batch_id)
-         SELECT value, 'user.session.start', ?2, 1, 0, 2, NULL FROM json_each(?1)`,
+        `INSERT INTO events (uuid, id, event_type, received_at, forward, payload_offset, payload_bytes, batch_id)
+         SELECT value ->> '$.u', value ->> '$.e', 'user.session.start', ?2, 1, 0, 2, value ->> '$.b' FROM json_each(?1)`,
       ).bind(slice, at),
       env.DB.prepare(
-        `INSERT INTO event_batches (first_event_id, event_count, received_at)
-         SELECT id, 1, ?2 FROM events WHERE uuid IN (SELECT value FROM json_each(?1)) ORDER BY id`,
+        `INSERT INTO event_batches (id, first_event_id, event_count, received_at, uuids)
+         SELECT value ->> '$.b', value ->> '$.e', 1, ?2, json_array(value ->> '$.u') FROM json_each(?1)`,
       ).bind(slice, at),
       env.DB.prepare(
-        `UPDATE events SET batch_id = (SELECT b.id FROM event_batches b WHERE b.first_event_id = events.id)
-         WHERE uuid IN (SELECT value FROM json_each(?1))`,
+        `INSERT INTO batch_types (event_type, batch_id) SELECT 'user.session.start', value ->> '$.b' FROM json_each(?1)`,
       ).bind(slice),
+      env.DB.prepare(`INSERT INTO event_payloads (batch_id, data) SELECT value ->> '$.b', CAST('{}' AS BLOB) FROM json_each(?1)`).bind(slice),
       env.DB.prepare(
-        `INSERT INTO event_payloads (batch_id, data) SELECT batch_id, CAST('{}' AS BLOB) FROM events WHERE uuid IN (SELECT value FROM json_each(?1))`,
-      ).bind(slice),
-      env.DB.prepare(
-        `INSERT INTO forward_outbox (batch_id, created_at, enqueued_at)
-         SELECT batch_id, ?2, ?3 FROM events WHERE uuid IN (SELECT value FROM json_each(?1))`,
+        `INSERT INTO forward_outbox (batch_id, created_at, enqueued_at) SELECT value ->> '$.b', ?2, ?3 FROM json_each(?1)`,
       ).bind(slice, at, enqueuedAgoMs === null ? null : Date.now() - enqueuedAgoMs),
     ]);
   }
@@ -66,6 +68,8 @@ beforeEach(async () => {
   await env.DB.batch([
     env.DB.prepare("DELETE FROM events"),
     env.DB.prepare("DELETE FROM event_batches"),
+    env.DB.prepare("DELETE FROM batch_types"),
+    env.DB.prepare("DELETE FROM batch_failures"),
     env.DB.prepare("DELETE FROM event_payloads"),
     env.DB.prepare("DELETE FROM forward_outbox"),
     env.DB.prepare("DELETE FROM batch_deliveries"),

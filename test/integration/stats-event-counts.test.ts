@@ -57,7 +57,7 @@ describe("event_counts is maintained in the ingest transaction", () => {
     expect(await totalCount()).toBe(before + 2);
   });
 
-  it("writes one rollup row per delivery however many types it mixes: 20 types cost what 1 type costs", async () => {
+  it("writes one rollup row per delivery however many types it mixes: 20 types cost only their 19 more batch_types entries", async () => {
     const { meteredDatabase, newUsage } = await import("../../src/storage/d1");
     const { storeDelivery, FORWARD } = await import("../../src/storage/events");
     const { incomingEvent, logEventSchema } = await import("../../src/okta/event-hook");
@@ -74,14 +74,16 @@ describe("event_counts is maintained in the ingest transaction", () => {
     // Each twice: the first delivery of an hour inserts its row, later ones update it.
     const oneType = [await written(() => "user.session.start", HOUR + 20), await written(() => "user.session.start", HOUR + 20)];
     const manyTypes = [await written((i) => `app.type${i}.event`, HOUR + 21), await written((i) => `app.type${i}.event`, HOUR + 21)];
-    expect(manyTypes).toEqual(oneType);
+    // The batch's (type, batch) entries are one per distinct type (migrations/0010); the rollup's row is one however
+    // many types the delivery mixes.
+    expect(manyTypes.map((n, i) => n - oneType[i]!)).toEqual([19, 19]);
     expect(Object.keys(await countsAt(HOUR + 21))).toHaveLength(20);
     expect(Object.values(await countsAt(HOUR + 21))).toEqual(Array.from({ length: 20 }, () => 2));
   });
 
   it("a failed ingest transaction counts nothing: the rollup commits with the events or not at all", async () => {
     const before = await totalCount();
-    // The batch row's insert runs after the rollup's upsert in the same transaction; make it fail.
+    // The batch row's insert is in the same transaction as the rollup's upsert; make it fail.
     await env.DB.exec("CREATE TRIGGER test_fail_batch BEFORE INSERT ON event_batches BEGIN SELECT RAISE(ABORT, 'test: batch refused'); END");
     try {
       await expect(storeAt(T0, [eventText({ eventType: "user.session.end" })])).rejects.toThrow(/batch refused/);

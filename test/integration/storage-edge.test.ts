@@ -94,13 +94,13 @@ describe("what each request cost in D1, on its log line", () => {
     const { recordingQueue } = await import("../helpers/worker");
     const body = envelope([logEvent(9001, { uuid: `meter-${crypto.randomUUID()}` })]);
     const first = await requestLine(() => callWorker(eventHookPost(body), { FORWARD_QUEUE: recordingQueue() }));
-    // One round trip of six statements: the events, the stats rollup, the batch row, its payload, the outbox row,
-    // the destinations version.
-    expect(first).toMatchObject({ status: 204, stored: 1, d1Queries: 6 });
+    // One round trip of eight statements: the events, the batch row, its types, its failed outcomes, the stats
+    // rollup, its payload, the outbox row, the destinations version.
+    expect(first).toMatchObject({ status: 204, stored: 1, d1Queries: 8 });
     // The row and each index entry count as rows written, as D1 bills them.
     expect(first.d1RowsWritten).toBeGreaterThanOrEqual(2);
     const again = await requestLine(() => callWorker(eventHookPost(body), { FORWARD_QUEUE: recordingQueue() }));
-    expect(again).toMatchObject({ status: 204, duplicates: 1, d1Queries: 6, d1RowsWritten: 0 });
+    expect(again).toMatchObject({ status: 204, duplicates: 1, d1Queries: 8, d1RowsWritten: 0 });
   });
 
   it("a delivery's line says how long it waited for D1 (d1Ms), and still does when D1 failed after a wait", async () => {
