@@ -160,7 +160,9 @@ function chunkRows(events: readonly IncomingEvent[], group: BatchGroup, forward:
 const NEXT_BATCH_ID = "(SELECT coalesce(max(id), 0) + 1 FROM event_batches)";
 /**
  * The id of the next batch's first event: one past the newest batch's range (its events are ids first_event_id …
- * first_event_id + event_count − 1, with gaps where a duplicate took no id).
+ * first_event_id + event_count − 1, with gaps where a duplicate took no id). It must read the same in every
+ * statement of the transaction, before and after this group's events are in: so it is computed from the batches
+ * alone, which is why retention never deletes the newest batch.
  */
 const NEXT_EVENT_ID = "(SELECT coalesce((SELECT first_event_id + event_count FROM event_batches ORDER BY id DESC LIMIT 1), 1))";
 const THIS_BATCH_ID = "(SELECT max(id) FROM event_batches)";
