@@ -60,7 +60,6 @@ function requestSummary(c: Colors, f: Fields): string[] {
   if (f.auth !== undefined && f.auth !== "secret" && f.auth !== "oauth") parts.push(c.yellow(`auth ${safe(f.auth)}`));
   if (f.problem !== undefined) parts.push(c.yellow(safe(f.problem)));
   if (f.storageError !== undefined) parts.push(c.red(`storage: ${safe(f.storageError)}`));
-  if (f.enqueueError !== undefined) parts.push(c.yellow(`enqueue failed (the sweeper retries): ${safe(f.enqueueError)}`));
   return parts;
 }
 
