@@ -17,6 +17,7 @@ import { getConfig } from "../config";
 import type { Env } from "../env";
 import { describeError, log } from "../log";
 import { retryDelaySeconds } from "../forwarding/backoff";
+import { markOutboxEnqueued } from "../storage/events";
 import { deliverAlert } from "./alert-delivery";
 import { recordDeadLetterMessage } from "./dead-letters";
 import { enqueueBatches } from "./enqueue";
@@ -66,6 +67,11 @@ async function handleForwardMessage(message: Message<unknown>, env: Env, limit: 
       if (outcome.late.length > 0) {
         const { error } = await enqueueBatches(env.FORWARD_QUEUE, outcome.late);
         if (error !== undefined) throw error;
+        // Best effort: without it the sweeper may send them once more after the grace, and the outbox lease makes
+        // that second message a no-op.
+        await markOutboxEnqueued(env.DB, outcome.late, Date.now()).catch((failure: unknown) =>
+          log("warn", "late batches' enqueued time not refreshed", { batchIds: outcome.late.join(","), error: describeError(failure) }),
+        );
         log("info", "fan-out of late batches handed to a new message", { batches: outcome.late.length, batchIds: outcome.late.join(",") });
       }
       message.ack();

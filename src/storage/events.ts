@@ -485,6 +485,18 @@ export async function markOutboxNotEnqueued(db: D1Database, batchIds: readonly n
 }
 
 /**
+ * These batches were just handed to a new queue message (a consumer could not start them in time): their
+ * lost-message grace starts again now, so the sweeper does not send them a second time while that message waits.
+ */
+export async function markOutboxEnqueued(db: D1Database, batchIds: readonly number[], now: number): Promise<void> {
+  if (batchIds.length === 0) return;
+  await db
+    .prepare("UPDATE forward_outbox SET enqueued_at = ?2 WHERE batch_id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(batchIds), now)
+    .run();
+}
+
+/**
  * The sweeper's view of the outbox, oldest first, at most `limit`, marked enqueued now: batches never handed to the
  * queue (enqueued_at NULL) stored over `minAgeMs` ago, and batches handed to it over `lostAfterMs` ago that are
  * still here and not leased (their message was lost). Small: rows leave as soon as they are fanned out.

@@ -247,6 +247,9 @@ describe("the batches messages of one queue invocation", () => {
     await createDestination({});
     const over = 10;
     const { uuids, batchIds } = await storeBatches(MAX_FAN_OUTS_PER_INVOCATION + over);
+    // As if their message had waited in the queue for an hour: the hand-off starts their lost-message grace again.
+    await env.DB.prepare("UPDATE forward_outbox SET enqueued_at = ?1").bind(Date.now() - 3_600_000).run();
+    const handedFrom = Date.now();
     const half = Math.ceil(batchIds.length / 2);
     const { captured } = stubDestinations(() => new Response(null, { status: 204 }));
     const { result, batch, forwarded } = await consume(FORWARD_QUEUE_NAME, [
@@ -261,6 +264,8 @@ describe("the batches messages of one queue invocation", () => {
     expect(await outboxIds()).toEqual(left);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM forward_outbox WHERE lease_until IS NOT NULL").first()).toEqual({ n: 0 });
     expect(forwarded).toEqual([{ kind: "batches", batchIds: left }]);
+    const stale = await env.DB.prepare("SELECT count(*) AS n FROM forward_outbox WHERE enqueued_at < ?1").bind(handedFrom).first<{ n: number }>();
+    expect(stale!.n).toBe(0);
     const next = await consume(FORWARD_QUEUE_NAME, forwarded);
     expect(next.result.explicitAcks).toEqual([next.batch.messages[0]!.id]);
     expect(receivedCounts(captured)).toEqual(new Map(uuids.map((u) => [u, 1])));
