@@ -13,9 +13,11 @@
  *
  * What one page reads (D1 rows_read): the batch rows from the cursor to the page's last batch (with the outbox's
  * primary key for each: a batch still in the outbox is skipped without reading its events), the events those
- * batches list (the held ones as well as the purgeable, each with its holds' lookups), and the rest of the last
- * batch (the page is cut inside a batch after sorting that batch's events by id). So a run's reads are bounded by
- * the held backlog plus the page size plus one batch, and held events never stop the purge behind them.
+ * batches list (the held ones as well as the purgeable, each with its holds' lookups: D1 counts each uuid json_each
+ * returns, each row and each index probe, ~6 rows per event in all), and the rest of the last batch (the page is cut
+ * inside a batch after sorting that batch's events by id; the next page starts in that batch again). So a run reads
+ * the held backlog once, its pages, and one batch more per page — never the young events or the table — and held
+ * events never stop the purge behind them.
  *
  * The newest batch is never purged, row or events, whatever its age: the next batch id is max(id) + 1 and the next
  * event id follows its range (src/storage/events.ts), so deleting it would let a later delivery reuse its ids —

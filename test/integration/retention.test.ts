@@ -1,6 +1,7 @@
 /**
  * Retention with a controlled clock against local D1: what is purged, what is kept (young rows, held events, the
- * newest event and batch), how much one run does, and the age-only purges.
+ * newest batch), what a batch purged in part keeps (its row, the uuid list, types and failed outcomes of the events
+ * left), how much one run does and reads, and the age-only purges.
  */
 import { env } from "cloudflare:workers";
 import { createScheduledController, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
