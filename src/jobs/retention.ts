@@ -25,9 +25,9 @@ import { ArchiveError, archiveEvents } from "../storage/archive";
 import { inlineCallRetention } from "../storage/retention-inline-calls";
 import {
   countHeldEvents,
+  cursorAfter,
   deadLetterRetention,
   eventCountRetention,
-  cursorAfter,
   PURGE_START,
   purgeBound,
   purgeCandidates,
