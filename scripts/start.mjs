@@ -152,8 +152,8 @@ if (await waitUntilReady()) {
   An event hook delivery (Okta's own example):
     curl -i ${baseUrl}/hooks/events -H 'content-type: application/json' -H '${header}: ${secret}' --data-binary @${fixture}
 
-  What was stored (forward: 1 to be forwarded, 2 no destination wanted it, 0 loop-guarded):
-    npx wrangler d1 execute DB --local --command "SELECT uuid, event_type, actor_alternate_id, forward FROM events ORDER BY id DESC LIMIT 10"
+  What was stored, newest first (forward: 1 to be forwarded, 2 no destination wanted it, 0 loop-guarded):
+    npx wrangler d1 execute DB --local --command "SELECT e.uuid, e.event_type, e.actor_alternate_id, e.forward FROM (SELECT uuids FROM event_batches ORDER BY id DESC LIMIT 10) b CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value ORDER BY e.id DESC LIMIT 10"
 
   Health: curl ${baseUrl}/healthz   (details: add -H 'authorization: Bearer <ADMIN_TOKEN from .dev.vars>')
   Stop: Ctrl-C

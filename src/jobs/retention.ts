@@ -12,7 +12,7 @@
  * Never lost: with the ARCHIVE bucket bound, a page is deleted only after its archive is written and read back
  * (src/storage/archive.ts); a failed archive stops the event purge for this run. Never purged: an event that is
  * held (src/storage/retention-holds.ts: its batch not fanned out, a delivery pending, failed or waiting), nor the
- * newest event and batch row (their ids are the next ids' base).
+ * newest batch, row and events (the next batch and event ids follow it).
  *
  * One log line per run ("retention") says what was removed and archived, how many old events are held, and whether
  * more remains. A failing step logs at error level and fails the run after the other steps ran, so a purge that
@@ -25,8 +25,10 @@ import { ArchiveError, archiveEvents } from "../storage/archive";
 import { inlineCallRetention } from "../storage/retention-inline-calls";
 import {
   countHeldEvents,
+  cursorAfter,
   deadLetterRetention,
   eventCountRetention,
+  PURGE_START,
   purgeBound,
   purgeCandidates,
   purgeEvents,
@@ -36,7 +38,10 @@ import {
 /** The cron expression (wrangler.toml [triggers]) that runs retention instead of the outbox sweep. */
 export const RETENTION_CRON = "30 * * * *";
 export const DAY_MS = 86_400_000;
-/** Events per page: read, archived and deleted together (the delete transaction writes ~3 rows per event). */
+/**
+ * Events per page: read, archived and deleted together (the delete transaction writes one row per event, plus its
+ * deliveries and attempts, plus a few per batch: its row, index entries, type and outcome entries, payload).
+ */
 export const EVENT_PAGE = 2000;
 /**
  * Bytes of event text a page takes at most (plus its last event): the page is held in memory as hex, as text and
@@ -193,13 +198,13 @@ async function purgeOldEvents(
     report.heldEvents = 0;
     return;
   }
-  let afterId = 0;
+  let cursor = PURGE_START;
   for (let page = 0; page < limits.eventPagesPerRun; page++) {
     if (overBudget()) {
       report.more = true;
       return;
     }
-    const candidates = await purgeCandidates(env.DB, { afterId, bound, cutoff, limit: limits.eventPage, maxBytes: limits.eventPageBytes });
+    const candidates = await purgeCandidates(env.DB, { cursor, bound, cutoff, limit: limits.eventPage, maxBytes: limits.eventPageBytes });
     if (candidates.length > 0) {
       if (env.ARCHIVE) {
         const objects = await archiveEvents(env.ARCHIVE, candidates);
@@ -214,7 +219,7 @@ async function purgeOldEvents(
       report.payloads += purged.payloads;
       report.deliveries += purged.deliveries;
       report.attempts += purged.attempts;
-      afterId = candidates[candidates.length - 1]!.id;
+      cursor = cursorAfter(candidates, cursor);
     }
     // A page cut short by its byte bound holds eventPageBytes or more: there may be more behind it.
     const full = candidates.length === limits.eventPage || candidates.reduce((n, c) => n + c.bytes, 0) >= limits.eventPageBytes;

@@ -293,13 +293,17 @@ describe("forwarding, end to end through the real Worker", () => {
     const event = { ...(JSON.parse(SESSION_START) as { data: { events: Array<Record<string, unknown>> } }).data.events[0], uuid };
     const sql = (s: string) => `'${s.replaceAll("'", "''")}'`;
     const at = Date.now() - 5 * 60_000;
+    // The rows the ingest writes (migrations/0010): the event (its id one past the newest batch's range), its batch
+    // listing it, the batch's type entry, the payload, the outbox row.
     await gw.query(
-      `INSERT INTO events (uuid, event_type, published, actor_id, outcome_result, batch_id, received_at, forward,
+      `INSERT INTO events (uuid, id, event_type, published, actor_id, outcome_result, batch_id, received_at, forward,
                            payload_offset, payload_bytes)
-       VALUES (${sql(uuid)}, 'user.session.start', ${Date.parse("2023-03-26T21:05:32.159Z")}, '00uz9fj5aT69fHVro1d6', 'SUCCESS',
+       VALUES (${sql(uuid)}, (SELECT coalesce((SELECT first_event_id + event_count FROM event_batches ORDER BY id DESC LIMIT 1), 1)),
+               'user.session.start', ${Date.parse("2023-03-26T21:05:32.159Z")}, '00uz9fj5aT69fHVro1d6', 'SUCCESS',
                (SELECT coalesce(max(id), 0) + 1 FROM event_batches), ${at}, 1, 0, ${Buffer.byteLength(JSON.stringify(event))});
-       INSERT INTO event_batches (id, first_event_id, event_count, received_at)
-       SELECT (SELECT coalesce(max(id), 0) + 1 FROM event_batches), id, 1, ${at} FROM events WHERE uuid = ${sql(uuid)};
+       INSERT INTO event_batches (id, first_event_id, event_count, received_at, uuids)
+       SELECT (SELECT coalesce(max(id), 0) + 1 FROM event_batches), id, 1, ${at}, json_array(uuid) FROM events WHERE uuid = ${sql(uuid)};
+       INSERT INTO batch_types (event_type, batch_id) SELECT 'user.session.start', max(id) FROM event_batches;
        INSERT INTO event_payloads (batch_id, data) SELECT max(id), CAST(${sql(JSON.stringify(event))} AS BLOB) FROM event_batches;
        INSERT INTO forward_outbox (batch_id, created_at) SELECT max(id), ${at} FROM event_batches;`,
     );

@@ -51,15 +51,36 @@ export async function countsAt(hour: number): Promise<Record<string, number>> {
 /** Empty every table of the event store, forwarding history and the rollup (storage is shared within a test file). */
 export async function clearEventStore(): Promise<void> {
   await env.DB.batch(
-    ["events", "event_batches", "event_payloads", "forward_outbox", "batch_deliveries", "deliveries", "delivery_attempts", "dead_letters", "event_counts"].map(
-      (table) => env.DB.prepare(`DELETE FROM ${table}`),
-    ),
+    [
+      "events",
+      "event_batches",
+      "batch_types",
+      "batch_failures",
+      "event_payloads",
+      "forward_outbox",
+      "batch_deliveries",
+      "deliveries",
+      "delivery_attempts",
+      "dead_letters",
+      "event_counts",
+    ].map((table) => env.DB.prepare(`DELETE FROM ${table}`)),
   );
 }
 
 /** Row counts of the tables retention purges. */
 export async function tableCounts(): Promise<Record<string, number>> {
-  const tables = ["events", "event_batches", "event_payloads", "batch_deliveries", "deliveries", "delivery_attempts", "dead_letters", "event_counts"];
+  const tables = [
+    "events",
+    "event_batches",
+    "batch_types",
+    "batch_failures",
+    "event_payloads",
+    "batch_deliveries",
+    "deliveries",
+    "delivery_attempts",
+    "dead_letters",
+    "event_counts",
+  ];
   const results = await env.DB.batch<{ n: number }>(tables.map((t) => env.DB.prepare(`SELECT count(*) AS n FROM ${t}`)));
   return Object.fromEntries(tables.map((t, i) => [t, results[i]!.results[0]!.n]));
 }

@@ -34,6 +34,14 @@ describe("documented SQL", () => {
       it(`${source}: ${sql.slice(0, 80)}`, async () => {
         expect(sql.trimStart().toUpperCase().startsWith("SELECT"), "only read-only queries are run here").toBe(true);
         await expect(env.DB.prepare(sql).all()).resolves.toMatchObject({ success: true });
+        // `events` is keyed by uuid with no other index (migrations/0010): a query handed to people reaches it by
+        // uuid or through event_batches, never by a scan that reads every stored event.
+        const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).all<{ detail: string }>();
+        const names = ["events", ...[...sql.matchAll(/\bevents\s+(?:AS\s+)?([a-z_]\w*)/gi)].map((m) => m[1]!.toLowerCase())];
+        for (const { detail } of plan.results) {
+          const scanned = /^SCAN (\w+)/.exec(detail)?.[1]?.toLowerCase();
+          expect(scanned !== undefined && names.includes(scanned), `a scan of events: ${detail}`).toBe(false);
+        }
       });
     }
   }

@@ -1,6 +1,7 @@
 /**
  * Retention with a controlled clock against local D1: what is purged, what is kept (young rows, held events, the
- * newest event and batch), how much one run does, and the age-only purges.
+ * newest batch), what a batch purged in part keeps (its row, the uuid list, types and failed outcomes of the events
+ * left), how much one run does and reads, and the age-only purges.
  */
 import { env } from "cloudflare:workers";
 import { createScheduledController, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
@@ -67,16 +68,15 @@ describe("retention purges what is older than RETENTION_EVENT_DAYS, and nothing 
     expect(await tableCounts()).toMatchObject({ events: 2, event_batches: 2, event_payloads: 2, batch_deliveries: 1, deliveries: 0, delivery_attempts: 0 });
   });
 
-  it("never deletes the newest event or the newest batch row, however old: the next ids are max()+1", async () => {
+  it("never purges the newest batch, row or events, however old: the next batch and event ids follow it", async () => {
     await storeAt(OLD, [eventText()]);
     await storeAt(OLD + 1000, [eventText(), eventText()]);
     const ids = await storedIds();
     const { report } = await retain();
-    expect(report.events).toBe(2);
-    expect(report.batches).toBe(1);
+    expect(report).toMatchObject({ events: 1, batches: 1, heldEvents: 0, more: false });
     const left = await storedIds();
-    expect(left.map((e) => e.id)).toEqual([ids.at(-1)!.id]);
-    expect(await tableCounts()).toMatchObject({ events: 1, event_batches: 1, event_payloads: 1 });
+    expect(left.map((e) => e.id)).toEqual(ids.slice(1).map((e) => e.id));
+    expect(await tableCounts()).toMatchObject({ events: 2, event_batches: 1, event_payloads: 1, batch_types: 1 });
     // A later delivery gets fresh ids, never one that was used.
     await storeAt(NOW, [eventText()]);
     expect((await storedIds()).at(-1)!.id).toBe(ids.at(-1)!.id + 1);
@@ -116,9 +116,9 @@ describe("retention purges what is older than RETENTION_EVENT_DAYS, and nothing 
   it("checks every hold again inside the delete: an event that became held after it was picked stays", async () => {
     const stored = await storeAt(OLD, [eventText(), eventText()]);
     await storeAt(NOW, [eventText()]);
-    const { purgeCandidates, purgeEvents, purgeBound } = await import("../../src/storage/retention");
+    const { purgeCandidates, purgeEvents, purgeBound, PURGE_START } = await import("../../src/storage/retention");
     const cutoff = NOW - 30 * DAY_MS;
-    const candidates = await purgeCandidates(env.DB, { afterId: 0, bound: (await purgeBound(env.DB, cutoff))!, cutoff, limit: 10 });
+    const candidates = await purgeCandidates(env.DB, { cursor: PURGE_START, bound: (await purgeBound(env.DB, cutoff))!, cutoff, limit: 10 });
     expect(candidates.map((c) => c.uuid)).toEqual(stored.inserted);
     await giveDelivery(stored.inserted[0]!, "dst_a", "waiting", NOW); // e.g. a replay or a resume, meanwhile
     const purged = await purgeEvents(env.DB, candidates);
@@ -150,6 +150,109 @@ describe("retention purges what is older than RETENTION_EVENT_DAYS, and nothing 
     await storeAt(NOW, [eventText()]);
     const { report } = await retain({}, envWith({ RETENTION_EVENT_DAYS: "1" }));
     expect(report.events).toBe(2);
+  });
+});
+
+/** A batch's uuid list and its (type, batch) and (outcome, batch) entries. */
+async function batchRows(batchId: number) {
+  const [list, types, failures] = await env.DB.batch<Record<string, string>>([
+    env.DB.prepare("SELECT uuids FROM event_batches WHERE id = ?1").bind(batchId),
+    env.DB.prepare("SELECT event_type FROM batch_types WHERE batch_id = ?1 ORDER BY event_type").bind(batchId),
+    env.DB.prepare("SELECT outcome_result FROM batch_failures WHERE batch_id = ?1 ORDER BY outcome_result").bind(batchId),
+  ]);
+  const row = list!.results[0];
+  return {
+    uuids: row ? (JSON.parse(row.uuids!) as string[]) : null,
+    types: types!.results.map((r) => r.event_type),
+    failures: failures!.results.map((r) => r.outcome_result),
+  };
+}
+
+describe("a batch's own rows follow its events (migrations/0010)", () => {
+  it("a batch partly purged keeps its row, lists only the events it keeps, and only their types and failed outcomes; the rest go with its last event", async () => {
+    const texts = [
+      eventText({ eventType: "user.session.start", outcome: { result: "FAILURE" } }),
+      eventText({ eventType: "user.lifecycle.create", outcome: { result: "DENY" } }),
+      eventText({ eventType: "user.session.start" }),
+    ];
+    const stored = await storeAt(OLD, texts);
+    const batchId = (await storedIds())[0]!.batch_id!;
+    const [kept] = stored.inserted as [string];
+    await giveDelivery(kept, "dst_a", "failed", OLD);
+    await giveBatchDelivery(batchId, "dst_b", [[1, 200, 10, OLD]], OLD);
+    await storeAt(NOW, [eventText()]);
+    expect(await batchRows(batchId)).toEqual({ uuids: stored.inserted, types: ["user.lifecycle.create", "user.session.start"], failures: ["DENY", "FAILURE"] });
+
+    const first = await retain();
+    expect(first.report).toMatchObject({ events: 2, batches: 0, batchDeliveries: 0, payloads: 0, heldEvents: 1 });
+    expect(await batchRows(batchId)).toEqual({ uuids: [kept], types: ["user.session.start"], failures: ["FAILURE"] });
+    expect(await tableCounts()).toMatchObject({ event_payloads: 2, batch_deliveries: 1 });
+
+    await env.DB.prepare("UPDATE deliveries SET state = 'dead' WHERE event_uuid = ?1").bind(kept).run();
+    const second = await retain();
+    expect(second.report).toMatchObject({ events: 1, batches: 1, batchDeliveries: 1, payloads: 1, heldEvents: 0 });
+    expect(await batchRows(batchId)).toEqual({ uuids: null, types: [], failures: [] });
+    // Only the newest batch's rows are left.
+    expect(await tableCounts()).toMatchObject({ events: 1, event_batches: 1, batch_types: 1, batch_failures: 0, event_payloads: 1, batch_deliveries: 0 });
+  });
+
+  it("an event purged and delivered again later is a new event of its new batch only, never again of the old one", async () => {
+    const again = eventText();
+    const old = await storeAt(OLD, [eventText(), again]);
+    const oldBatch = (await storedIds())[0]!.batch_id!;
+    await giveDelivery(old.inserted[0]!, "dst_a", "waiting", OLD);
+    await storeAt(YOUNG, [eventText()]);
+    expect((await retain()).report).toMatchObject({ events: 1, batches: 0 });
+    expect((await batchRows(oldBatch)).uuids).toEqual([old.inserted[0]]);
+
+    // Okta (or an import) sends the purged event again: it is new, stored in a batch of its own arrival.
+    const redelivered = await storeAt(NOW, [again]);
+    expect(redelivered.inserted).toEqual([old.inserted[1]]);
+    const newBatch = (await storedIds()).at(-1)!.batch_id!;
+    expect((await batchRows(newBatch)).uuids).toEqual([old.inserted[1]]);
+
+    // The old batch, once its last event goes, takes nothing of the new one with it.
+    await env.DB.prepare("UPDATE deliveries SET state = 'delivered' WHERE event_uuid = ?1").bind(old.inserted[0]).run();
+    expect((await retain()).report).toMatchObject({ events: 1, batches: 1 });
+    expect((await storedIds()).map((e) => e.uuid)).toContain(old.inserted[1]);
+    expect(await batchRows(newBatch)).toMatchObject({ uuids: [old.inserted[1]], types: ["user.lifecycle.create"] });
+  });
+
+  it("reads the held backlog and the page, not the table: young events and the old ones behind the page cost no read", async () => {
+    const inOutbox = await storeAt(OLD, [eventText(), eventText(), eventText()], { forward: "yes" });
+    expect(inOutbox.outboxBatchIds).toHaveLength(1);
+    const held = await storeAt(OLD + 1, [eventText(), eventText()]);
+    for (const uuid of held.inserted) await giveDelivery(uuid, "dst_a", "pending", OLD);
+    for (let i = 0; i < 30; i++) await storeAt(OLD + 2 + i, [eventText(), eventText(), eventText()]);
+    for (let i = 0; i < 4; i++) await storeAt(YOUNG + i, Array.from({ length: 100 }, () => eventText()));
+
+    const { meteredDatabase } = await import("../../src/storage/d1");
+    const { purgeBound, purgeCandidates, purgeEvents, PURGE_START, cursorAfter } = await import("../../src/storage/retention");
+    const usage = () => ({ queries: 0, rowsRead: 0, rowsWritten: 0, ms: 0 });
+    const cutoff = NOW - 30 * DAY_MS;
+    const boundUsage = usage();
+    const bound = (await purgeBound(meteredDatabase(env.DB, boundUsage), cutoff))!;
+    expect(boundUsage.rowsRead).toBeLessThanOrEqual(4);
+
+    let cursor = PURGE_START;
+    for (let page = 0; page < 3; page++) {
+      const read = usage();
+      const candidates = await purgeCandidates(meteredDatabase(env.DB, read), { cursor, bound, cutoff, limit: 5 });
+      expect(candidates).toHaveLength(5);
+      // The two held batches before the page, the page's batches (the last one's events all: it is sorted whole),
+      // about 2 rows per batch and 6 per event looked at (its list entry, its row, its holds' lookups), and the
+      // payloads: measured ~65, where a scan of the table alone would read its 500 events.
+      expect(read.rowsRead, `page ${page}`).toBeLessThanOrEqual(100);
+      const written = usage();
+      const purged = await purgeEvents(meteredDatabase(env.DB, written), candidates);
+      expect(purged.events).toBe(5);
+      // The delete looks up each of its events again (row and holds), and its batches' lists: measured ~110–140.
+      expect(written.rowsRead, `page ${page}: the delete`).toBeLessThanOrEqual(200);
+      // One row per event, and a few per batch of the page (≤ 3): its row and index entries, type entry, payload,
+      // or its rewritten uuid list.
+      expect(written.rowsWritten, `page ${page}: written`).toBeLessThanOrEqual(5 + 5 * 3);
+      cursor = cursorAfter(candidates, cursor);
+    }
   });
 });
 
