@@ -219,7 +219,7 @@ async function searchRange(db: D1Database, filter: EventFilter, before: number |
   type Found = { id: number; v: number };
   const statements: D1PreparedStatement[] = [
     // The newest batch: the next event id is one past its range (as ingest computes it).
-    db.prepare("SELECT id, first_event_id + event_count AS v FROM event_batches ORDER BY id DESC LIMIT 1"),
+    db.prepare("SELECT id, first_event_id + event_count AS v FROM event_batches WHERE id = (SELECT max(id) FROM event_batches)"),
   ];
   const slots: Record<string, number> = {};
   if (before !== null && before !== undefined) {
