@@ -324,7 +324,7 @@ function driverCondition(driver: Driver, params: Params): string[] {
 interface Walked {
   id: number;
   first_event_id: number;
-  /** The batch's events are to be read (it is of the org asked for). */
+  /** The batch's events are to be read (it is of the org and received-time range asked for). */
   wanted: number;
   /** Rows read so far, this batch included (an upper bound). */
   acc: number;
@@ -341,6 +341,11 @@ interface Walk {
   /** Events surely matching per wanted batch: "json_array_length(b.uuids)" (all of them), "1" (some event). */
   surePerBatch?: string;
   org?: string;
+  /**
+   * A received-time range: ingest gives every event its batch's `received_at`, so a batch received outside it holds
+   * no match and costs its walk step only.
+   */
+  received?: { since?: number; until?: number };
   /** The batches' payloads are read too (a target search): one more row per batch. */
   payloadRows?: boolean;
 }
@@ -356,7 +361,11 @@ async function walkBatches(db: D1Database, walk: Walk): Promise<Walked[]> {
   const low = params.add(range.lowBatch);
   const top = params.add(range.highBatch);
   const budget = params.add(walk.budget);
-  const wanted = walk.org === undefined ? "1" : `(b.okta_org IS ${params.add(walk.org)})`;
+  const judged: string[] = [];
+  if (walk.org !== undefined) judged.push(`b.okta_org IS ${params.add(walk.org)}`);
+  if (walk.received?.since !== undefined) judged.push(`b.received_at >= ${params.add(walk.received.since)}`);
+  if (walk.received?.until !== undefined) judged.push(`b.received_at < ${params.add(walk.received.until)}`);
+  const wanted = judged.length === 0 ? "1" : `(${judged.join(" AND ")})`;
   // A batch whose events are not read (another org) costs its walk only.
   const cost = `(${streams(driver) + WALK_ROWS} + CASE WHEN ${wanted} THEN ${BATCH_ROWS + (walk.payloadRows ? 1 : 0)} + ${ROWS_PER_EVENT} * b.event_count ELSE 0 END)`;
   // The cursor's batch may hold events at or above the cursor: none of them is sure.
@@ -486,16 +495,24 @@ export async function searchEvents(db: D1Database, filter: EventFilter, options:
     const { from, to } = prefixRange(filter.type!);
     where.push(`e.event_type >= ${params.add(from)}`, `e.event_type < ${params.add(to)}`);
   }
-  const others = eventConditions(filter, params, { outcome: driver.kind === "outcome" });
-  where.push(...others);
-  // Nothing but the driver (and the org, which the walk judges per batch) filters: a walked batch's events surely
-  // match (all of them for a scan, at least one otherwise), so the walk stops once the page is surely full.
-  const onlyDriver = typeTerm === "none" && !jsFilter && others.length === (filter.org === undefined ? 0 : 1);
+  where.push(...eventConditions(filter, params, { outcome: driver.kind === "outcome" }));
+  const received = filter.time?.field === "received" ? { since: filter.time.since, until: filter.time.until } : undefined;
+  // Nothing but the driver and what the walk judges per batch (the org, a received-time range) filters: a wanted
+  // batch's events surely match (all of them for a scan, at least one otherwise), so the walk stops once the page
+  // is surely full.
+  const onlyDriver =
+    typeTerm === "none" &&
+    !jsFilter &&
+    filter.actor === undefined &&
+    (filter.outcome === undefined || driver.kind === "outcome") &&
+    filter.forward === undefined &&
+    (filter.time === undefined || received !== undefined);
   const walked = await walkBatches(db, {
     driver,
     range,
     budget,
     org: filter.org,
+    received,
     payloadRows: jsFilter,
     ...(onlyDriver && { need: limit + 1, surePerBatch: driver.kind === "scan" ? "json_array_length(b.uuids)" : "1" }),
   });
