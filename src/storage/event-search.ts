@@ -107,8 +107,8 @@ export const MAX_MERGED_TYPES = 8;
 export const CLOCK_SKEW_MS = 60_000;
 /**
  * How long after `published` Okta is assumed to deliver an event: a published-time search looks at events
- * received up to this long after its `until` (each of those ids is read: a larger margin means more rows read at
- * the top of the range). Okta delivers event hooks within seconds; an event delivered later than this is found by
+ * received up to this long after its `until` (their batches are read whole: a larger margin means more rows read
+ * at the top of the range). Okta delivers event hooks within seconds; an event delivered later than this is found by
  * a received-time search.
  */
 export const PUBLISHED_LATENESS_MS = 2 * 60_000;
@@ -366,7 +366,7 @@ async function walkBatches(db: D1Database, walk: Walk): Promise<Walked[]> {
   if (walk.received?.since !== undefined) judged.push(`b.received_at >= ${params.add(walk.received.since)}`);
   if (walk.received?.until !== undefined) judged.push(`b.received_at < ${params.add(walk.received.until)}`);
   const wanted = judged.length === 0 ? "1" : `(${judged.join(" AND ")})`;
-  // A batch whose events are not read (another org) costs its walk only.
+  // A batch whose events are not read (another org, received outside the range) costs its walk step only.
   const cost = `(${streams(driver) + WALK_ROWS} + CASE WHEN ${wanted} THEN ${BATCH_ROWS + (walk.payloadRows ? 1 : 0)} + ${ROWS_PER_EVENT} * b.event_count ELSE 0 END)`;
   // The cursor's batch may hold events at or above the cursor: none of them is sure.
   const sure =
