@@ -162,7 +162,10 @@ export async function seedEvents(count: number, options: { seed?: number; start?
   }
   // Each batch's uuid list, types and failed outcomes, as ingest writes them (migrations/0010).
   const uuids = new Map<number, string[]>();
-  for (const e of events) uuids.set(e.batchId, [...(uuids.get(e.batchId) ?? []), e.uuid]);
+  for (const e of events) {
+    if (!uuids.has(e.batchId)) uuids.set(e.batchId, []);
+    uuids.get(e.batchId)!.push(e.uuid);
+  }
   statements.push(
     env.DB.prepare(
       `INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id, uuids)

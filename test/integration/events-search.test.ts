@@ -435,6 +435,40 @@ describe("no statement scans the events table", LONG, () => {
   });
 });
 
+describe("a replay's dry run counts through batches", LONG, () => {
+  const histogram = (events: SeededEvent[]) => {
+    const groups = new Map<string, number>();
+    for (const e of events) groups.set(`${e.eventType} ${e.outcomeResult}`, (groups.get(`${e.eventType} ${e.outcomeResult}`) ?? 0) + 1);
+    return groups;
+  };
+  const asMap = (groups: Array<{ eventType: string; outcomeResult: string | null; count: number }>) =>
+    new Map(groups.map((g) => [`${g.eventType} ${g.outcomeResult}`, g.count]));
+
+  it.each<[string, EventFilter, (e: SeededEvent) => boolean]>([
+    ["an exact type (batch_types)", { type: "user.account.lock" }, (e) => e.eventType === "user.account.lock"],
+    ["outcome DENY (batch_failures) in a prefix", { outcome: "DENY", type: "user.account.*" }, (e) => e.outcomeResult === "DENY" && e.eventType.startsWith("user.account.")],
+    [
+      "a prefix in an org, forwardable",
+      { type: "user.account.*", org: "beta.okta.com", forward: ["fanned_out", "unrouted"] },
+      (e) => e.eventType.startsWith("user.account.") && e.oktaOrg === "beta.okta.com" && ["fanned_out", "unrouted"].includes(forwardStateOf(e)),
+    ],
+  ])("%s: the whole range, and the newest ids of a bounded one", async (_name, filter, matches) => {
+    const all = await countEvents(env.DB, filter, { before: null });
+    expect(all.complete).toBe(true);
+    expect(asMap(all.groups)).toEqual(histogram(seeded.filter(matches)));
+
+    const before = [...seeded].sort((a, b) => a.id - b.id)[Math.floor(seeded.length / 2)]!.id;
+    const bounded = await countEvents(env.DB, filter, { before, maxRows: 300 });
+    expect(bounded.complete).toBe(false);
+    // Whole batches of the newest 300 ids below the cursor: from the first batch starting in the window.
+    expect(bounded.range.high).toBe(before);
+    expect(bounded.range.low).toBeGreaterThanOrEqual(before - 300);
+    expect(seeded.some((e) => e.id === bounded.range.low && seeded.find((x) => x.batchId === e.batchId)!.id === e.id)).toBe(true);
+    const window = seeded.filter((e) => e.id >= bounded.range.low && e.id < before);
+    expect(asMap(bounded.groups)).toEqual(histogram(window.filter(matches)));
+  });
+});
+
 describe("with 5,000 events stored", LONG, () => {
   beforeAll(async () => {
     const last = Math.max(...seeded.map((e) => e.receivedAt));
