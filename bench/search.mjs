@@ -6,7 +6,8 @@
 //    holds the events): migrations, then synthetic events generated inside SQLite in chunks — 20-event batches
 //    arriving at Okta's 400,000 events/day, ~60 event types with a realistic skew (policy and session events
 //    dominate), 5,000 actors, 5 % FAILURE and 1 % DENY outcomes, 20 % unrouted, ~600-byte texts stored plain in
-//    one payload row per batch (as ingest stores them, before the cron compacts them).
+//    one payload row per batch (as ingest stores them, before the cron compacts them), and each batch's uuid list,
+//    types (batch_types) and failed outcomes (batch_failures), as ingest writes them.
 // 2. Serves it with `wrangler dev` and asks each search BENCH_ROUNDS times (default 5): its first page and the
 //    page after it. Reports per search the median time at the client and inside the Worker (the log line's `ms`),
 //    the events per page, and the D1 rows the page read (the log line's d1RowsRead, as D1 reports them).
@@ -58,9 +59,14 @@ const typeRows = TYPES.map(([t, w]) => {
   return row;
 }).join(", ");
 
+/** An event's outcome from its number's residue `o`: 5 % FAILURE, 1 % DENY. */
+const OUTCOME = "CASE WHEN o < 92 THEN 'SUCCESS' WHEN o < 97 THEN 'FAILURE' WHEN o < 98 THEN 'DENY' ELSE 'ALLOW' END";
+
 /**
  * Events [from, to) and their batches, generated inside SQLite: batch b (events (b-1)*20+1 … b*20) is received at
- * START + b * 20 * 216 ms, its events published over the 20 * 216 ms before.
+ * START + b * 20 * 216 ms, its events published over the 20 * 216 ms before. Written as ingest writes them
+ * (migrations/0010): each batch with its uuid list, one batch_types row per type it holds and one batch_failures
+ * row per failed outcome; a chunk holds whole batches (CHUNK is a multiple of BATCH).
  */
 function chunkSql(from, to) {
   const window = BATCH * EVENT_SPACING_MS;
@@ -77,16 +83,20 @@ y AS (SELECT *, coalesce(sum(length(text)) OVER (PARTITION BY b ORDER BY i ROWS 
   return `
 ${rows}
 INSERT INTO events (id, uuid, event_type, published, actor_id, actor_alternate_id, outcome_result, severity, batch_id, received_at, forward, payload_offset, payload_bytes)
-SELECT i, 'bench-' || i, type, p, printf('00u%05d', a), printf('user%d@acme.example', a),
-       CASE WHEN o < 92 THEN 'SUCCESS' WHEN o < 97 THEN 'FAILURE' WHEN o < 98 THEN 'DENY' ELSE 'ALLOW' END, 'INFO',
+SELECT i, 'bench-' || i, type, p, printf('00u%05d', a), printf('user%d@acme.example', a), ${OUTCOME}, 'INFO',
        b, r, CASE WHEN i % 5 = 0 THEN 2 ELSE 1 END, off, length(text)
-FROM y;
+FROM y ORDER BY 2;
 ${rows}
 INSERT INTO event_payloads (batch_id, data) SELECT b, CAST(group_concat(text, '' ORDER BY i) AS BLOB) FROM y GROUP BY b;
-WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${to})
-INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id)
-SELECT (i - 1) / ${BATCH} + 1, i, ${BATCH}, ${START} + ((i - 1) / ${BATCH} + 1) * ${window}, 'acme.okta.com', 'whoBench', 'env-' || i
-FROM n WHERE (i - 1) % ${BATCH} = 0;`;
+${rows}
+INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id, uuids)
+SELECT b, min(i), count(*), r, 'acme.okta.com', 'whoBench', 'env-' || min(i), json_group_array('bench-' || i ORDER BY i)
+FROM e GROUP BY b ORDER BY b;
+${rows}
+INSERT INTO batch_types (event_type, batch_id) SELECT DISTINCT type, b FROM e ORDER BY 1, 2;
+${rows}
+INSERT INTO batch_failures (outcome_result, batch_id)
+SELECT DISTINCT ${OUTCOME} AS outcome, b FROM e WHERE outcome IN ('FAILURE', 'DENY') ORDER BY 1, 2;`;
 }
 
 async function storedEvents() {
@@ -113,11 +123,11 @@ const middle = START + Math.floor(EVENTS / 2) * EVENT_SPACING_MS;
 const SEARCHES = [
   ["newest 50", "limit=50"],
   ["exact type", "type=user.session.start&limit=50"],
-  ["type prefix, narrow (merged indexes)", "type=user.lifecycle.*&limit=50"],
-  ["type prefix, broad (id window)", "type=user.*&limit=50"],
+  ["type prefix, narrow (merged batch_types streams)", "type=user.lifecycle.*&limit=50"],
+  ["type prefix, broad (a walk of every batch)", "type=user.*&limit=50"],
   ["actor id", "actor=00u00042&limit=50"],
   ["actor alternateId", "actor=user42%40acme.example&limit=50"],
-  ["outcome FAILURE (partial index)", "outcome=FAILURE&limit=50"],
+  ["outcome FAILURE (batch_failures)", "outcome=FAILURE&limit=50"],
   ["published time range (1 h)", `since=${iso(middle)}&until=${iso(middle + 3_600_000)}&limit=50`],
   ["time range + exact type", `type=user.session.start&since=${iso(middle)}&until=${iso(middle + 3_600_000)}&limit=50`],
   ["target id (payload)", "target=00g7&limit=50"],

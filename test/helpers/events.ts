@@ -69,10 +69,11 @@ export function rng(seed: number): () => number {
 
 const pick = <T>(random: () => number, list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 
-/** The next free event and batch ids. */
+/** The next free event and batch ids, as ingest computes them: one past the newest batch's range. */
 async function nextIds(): Promise<{ event: number; batch: number }> {
   const row = await env.DB.prepare(
-    "SELECT coalesce((SELECT max(id) FROM events), 0) + 1 AS event, coalesce((SELECT max(id) FROM event_batches), 0) + 1 AS batch",
+    `SELECT coalesce((SELECT first_event_id + event_count FROM event_batches ORDER BY id DESC LIMIT 1), 1) AS event,
+            coalesce((SELECT max(id) FROM event_batches), 0) + 1 AS batch`,
   ).first<{ event: number; batch: number }>();
   return row!;
 }
@@ -159,12 +160,26 @@ export async function seedEvents(count: number, options: { seed?: number; start?
       ).bind(JSON.stringify(eventRows.slice(i, i + 500))),
     );
   }
+  // Each batch's uuid list, types and failed outcomes, as ingest writes them (migrations/0010).
+  const uuids = new Map<number, string[]>();
+  for (const e of events) {
+    if (!uuids.has(e.batchId)) uuids.set(e.batchId, []);
+    uuids.get(e.batchId)!.push(e.uuid);
+  }
   statements.push(
     env.DB.prepare(
-      `INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id)
-       SELECT value ->> '$.id', value ->> '$.first', value ->> '$.count', value ->> '$.receivedAt', value ->> '$.org', 'who1', 'env-' || (value ->> '$.id')
+      `INSERT INTO event_batches (id, first_event_id, event_count, received_at, okta_org, event_hook_id, envelope_event_id, uuids)
+       SELECT value ->> '$.id', value ->> '$.first', value ->> '$.count', value ->> '$.receivedAt', value ->> '$.org', 'who1', 'env-' || (value ->> '$.id'),
+              value ->> '$.uuids'
        FROM json_each(?1)`,
-    ).bind(JSON.stringify(batches)),
+    ).bind(JSON.stringify(batches.map((b) => ({ ...b, uuids: JSON.stringify(uuids.get(b.id) ?? []) })))),
+    env.DB.prepare(
+      `INSERT INTO batch_types (event_type, batch_id) SELECT DISTINCT value ->> '$.t', value ->> '$.b' FROM json_each(?1)`,
+    ).bind(JSON.stringify(eventRows)),
+    env.DB.prepare(
+      `INSERT INTO batch_failures (outcome_result, batch_id)
+       SELECT DISTINCT value ->> '$.o', value ->> '$.b' FROM json_each(?1) WHERE value ->> '$.o' IN ('FAILURE', 'DENY')`,
+    ).bind(JSON.stringify(eventRows)),
     env.DB.prepare(
       `INSERT INTO event_payloads (batch_id, data) SELECT value ->> '$.id', CAST(value ->> '$.text' AS BLOB) FROM json_each(?1)`,
     ).bind(JSON.stringify(batches.map((b) => ({ id: b.id, text: texts.get(b.id) })))),
@@ -181,6 +196,8 @@ export async function clearEvents(): Promise<void> {
   await env.DB.batch([
     env.DB.prepare("DELETE FROM events"),
     env.DB.prepare("DELETE FROM event_batches"),
+    env.DB.prepare("DELETE FROM batch_types"),
+    env.DB.prepare("DELETE FROM batch_failures"),
     env.DB.prepare("DELETE FROM event_payloads"),
     env.DB.prepare("DELETE FROM forward_outbox"),
     env.DB.prepare("DELETE FROM batch_deliveries"),
