@@ -24,7 +24,7 @@ const UPSERT_EVENT_COUNTS = `
 INSERT INTO event_counts (hour, counts)
 SELECT ?2, json_group_object(event_type, n)
 FROM (SELECT e.event_type, count(*) AS n
-      FROM event_batches b CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value
+      FROM event_batches b CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value AND e.batch_id = b.id
       WHERE b.id = (SELECT max(id) FROM event_batches) AND b.ingest_token = ?1
       GROUP BY e.event_type)
 WHERE true
