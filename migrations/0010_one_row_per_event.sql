@@ -17,7 +17,9 @@
 -- batch_failures  one row per (outcome, batch) for outcomes FAILURE and DENY: replaces the partial index events_failed.
 --
 -- Event ids, batch ids and every other table are unchanged, so queue messages in flight, replay jobs and dashboards'
--- cursors stay valid across the migration.
+-- cursors stay valid across the migration. It is not additive: the version deployed before it cannot insert into
+-- the new `events` (no `id` column there), so it answers deliveries with 503 until the deploy that follows replaces
+-- it, and it copies every stored event once (docs/okta-setup.md, "Upgrading across migration 0010").
 
 CREATE TABLE events_v3 (
   uuid               TEXT PRIMARY KEY,         -- LogEvent.uuid: the idempotency key

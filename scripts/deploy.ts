@@ -7,8 +7,9 @@
  *    anything and says to run `npm run secrets`; wrangler would refuse the deploy anyway);
  * 2. creates the D1 database and the queues when missing (`npm run setup`, idempotent);
  * 3. applies the D1 migrations remotely (`wrangler d1 migrations apply DB --remote`: only pending ones, so a
- *    re-run applies nothing). Schema before code: migrations are additive, the running version keeps working
- *    on the new schema, the new version finds what it needs;
+ *    re-run applies nothing). Schema before code: the new version finds what it needs; migrations are additive
+ *    but for 0010 (docs/okta-setup.md "Upgrading across migration 0010"), so the running version keeps working on
+ *    the new schema;
  * 4. `wrangler deploy`, then prints the URLs to give Okta.
  *
  * `--dry-run` looks without touching: it lists what it would create and which migrations are pending, and
