@@ -29,12 +29,15 @@ interface Row {
   received_at: number;
   batch_id: number;
   okta_org: string | null;
+  forward: number;
+  pending: number;
 }
 
 async function allEvents(): Promise<Row[]> {
   const { results } = await env.DB.prepare(
-    `SELECT e.id, e.uuid, e.event_type, e.outcome_result, e.actor_id, e.received_at, e.batch_id, b.okta_org
-     FROM events e LEFT JOIN event_batches b ON b.id = e.batch_id ORDER BY e.id`,
+    `SELECT e.id, e.uuid, e.event_type, e.outcome_result, e.actor_id, e.received_at, e.batch_id, b.okta_org, e.forward,
+            o.batch_id IS NOT NULL AS pending
+     FROM events e LEFT JOIN event_batches b ON b.id = e.batch_id LEFT JOIN forward_outbox o ON o.batch_id = e.batch_id ORDER BY e.id`,
   ).all<Row>();
   return results;
 }
@@ -72,6 +75,10 @@ function matches(e: Row, f: EventFilter): boolean {
   if (f.outcome !== undefined && e.outcome_result !== f.outcome) return false;
   if (f.org !== undefined && e.okta_org !== f.org) return false;
   if (f.actor !== undefined && e.actor_id !== f.actor) return false;
+  if (f.forward !== undefined) {
+    const state = e.forward === 0 ? "skipped" : e.pending ? "pending" : e.forward === 2 ? "unrouted" : "fanned_out";
+    if (!f.forward.includes(state)) return false;
+  }
   if (f.time) {
     if (f.time.since !== undefined && e.received_at < f.time.since) return false;
     if (f.time.until !== undefined && e.received_at >= f.time.until) return false;
@@ -92,6 +99,9 @@ const FILTERS: EventFilter[] = [
   { actor: "00u3" },
   { time: { field: "received", since: NOW - 35 * DAY_MS, until: NOW - 3 * DAY_MS } },
   { time: { field: "received", since: NOW - 20 * DAY_MS }, outcome: "FAILURE" },
+  { forward: ["pending"] },
+  { forward: ["unrouted", "skipped"], type: "user.session.*" },
+  { forward: ["fanned_out"], org: "beta.okta.com" },
 ];
 
 async function checkSearches(events: Row[], random: () => number) {
@@ -145,7 +155,10 @@ async function deliver(receivedAt: number) {
       }),
     );
   }
-  await storeAt(receivedAt, texts, { oktaOrg: org, forward: random() < 0.1 ? "yes" : "unrouted" });
+  const flag = random();
+  await storeAt(receivedAt, texts, { oktaOrg: org, forward: flag < 0.1 ? "yes" : flag < 0.2 ? "skip" : "unrouted" });
+  // Some batches fanned out (out of the outbox), as the consumer leaves them.
+  if (random() < 0.5) await env.DB.prepare("DELETE FROM forward_outbox WHERE batch_id = (SELECT max(id) FROM event_batches)").run();
 }
 
 beforeAll(async () => {
