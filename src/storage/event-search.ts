@@ -387,12 +387,14 @@ async function walkBatches(db: D1Database, walk: Walk): Promise<Walked[]> {
 
 /**
  * The events of `batchIds` (newest batch first) below `high` that meet `where`, with their batch's facts: each
- * batch's row and outbox row once, then its events through its uuid list.
+ * batch's row and outbox row once, then its events through its uuid list. The batch id is checked as ingest, fan-out
+ * and retention check it (free: the row is read anyway): an event a list should ever name wrongly is not shown twice,
+ * nor under another batch's org and outbox state.
  */
 function batchEventsSql(batchList: string, where: readonly string[]): string {
   return `SELECT ${COLUMNS}
     FROM json_each(${batchList}) l CROSS JOIN event_batches b ON b.id = l.value LEFT JOIN forward_outbox o ON o.batch_id = b.id
-    CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value
+    CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value AND e.batch_id = b.id
     ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}`;
 }
 
@@ -606,7 +608,8 @@ export async function countEvents(db: D1Database, filter: EventFilter, options: 
   const { results } = await db
     .prepare(
       `SELECT e.event_type, e.outcome_result, count(*) AS n
-       FROM ${from} LEFT JOIN forward_outbox o ON o.batch_id = b.id CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value
+       FROM ${from} LEFT JOIN forward_outbox o ON o.batch_id = b.id CROSS JOIN json_each(b.uuids) j
+         CROSS JOIN events e ON e.uuid = j.value AND e.batch_id = b.id
        WHERE ${where.join(" AND ")} GROUP BY e.event_type, e.outcome_result`,
     )
     .bind(...params.values)
