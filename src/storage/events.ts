@@ -47,6 +47,14 @@ export const MAX_BATCH_TEXT_BYTES = 1_500_000;
 export const MAX_BATCH_UUID_CHARS = 900_000;
 
 /**
+ * Most events in one batch. Search and retention read whole batches (about two D1 rows per event: its uuid in the
+ * list, its row), so a page that stops inside a batch costs at most this many events more than its budget: a
+ * delivery of 500 events stored as one batch would make every page over it read a thousand rows. Each batch more
+ * costs its own few rows (its row and index entries, types, payload, outbox), a few per hundred events.
+ */
+export const MAX_BATCH_EVENTS = 100;
+
+/**
  * Largest stored (compressed) payload row. A single event whose text does not compress under it cannot be stored:
  * it would fail the whole delivery's transaction every time, so Okta's one retry could never succeed.
  */
@@ -92,8 +100,8 @@ interface BatchGroup {
 }
 
 /**
- * Split the delivery into batches of at most MAX_BATCH_TEXT_BYTES of text and MAX_BATCH_UUID_CHARS of uuid list (one,
- * for any delivery Okta sends). The
+ * Split the delivery into batches of at most MAX_BATCH_EVENTS events, MAX_BATCH_TEXT_BYTES of text and
+ * MAX_BATCH_UUID_CHARS of uuid list (one, for a delivery of up to 100 events). The
  * payload is stored as plain UTF-8: compressing it here would cost the request more CPU than everything else it
  * does, so the scheduled compaction (src/jobs/compact-payloads.ts) compresses it minutes later. Only an event too
  * large to store plain is compressed on the spot.
@@ -104,7 +112,12 @@ function groupEvents(events: readonly IncomingEvent[]): BatchGroup[] {
   for (const [index, span] of spans.entries()) {
     const last = groups.at(-1);
     const uuidChars = events[index]!.uuid.length + 3; // "uuid", in the JSON array
-    if (last && span.offset + span.bytes - last.from <= MAX_BATCH_TEXT_BYTES && last.uuidChars + uuidChars <= MAX_BATCH_UUID_CHARS) {
+    if (
+      last &&
+      last.indexes.length < MAX_BATCH_EVENTS &&
+      span.offset + span.bytes - last.from <= MAX_BATCH_TEXT_BYTES &&
+      last.uuidChars + uuidChars <= MAX_BATCH_UUID_CHARS
+    ) {
       last.indexes.push(index);
       last.to = span.offset + span.bytes;
       last.uuidChars += uuidChars;
