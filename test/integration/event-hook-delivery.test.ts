@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { getEvent, type StoredEvent } from "../../src/storage/events";
+import { getEvent, MAX_BATCH_EVENTS, type StoredEvent } from "../../src/storage/events";
 import type { ForwardMessage } from "../../src/queue/messages";
 import { fixtureJson, fixtureNames, fixtureText } from "../helpers/fixtures";
 import { EVENT_SECRET_OLD, envelope, eventHookPost, logEvent } from "../helpers/okta";
@@ -160,7 +160,7 @@ describe("POST /hooks/events — at-least-once delivery, stored exactly once", (
     expect(res.status).toBe(204);
   });
 
-  it("stores a 500-event delivery in one D1 round trip and enqueues it as one message", async () => {
+  it("stores a 500-event delivery in one D1 round trip, as batches of at most 100, and enqueues them as one message", async () => {
     const queue = recordingQueue<ForwardMessage>();
     const events = Array.from({ length: 500 }, (_, i) => logEvent(1000 + i));
     let batches = 0;
@@ -186,13 +186,16 @@ describe("POST /hooks/events — at-least-once delivery, stored exactly once", (
     expect(res.status).toBe(204);
     expect(batches).toBe(1);
     expect(await countRows("events")).toBe(501);
-    // One message for the whole delivery, naming its batch; every event of it belongs to that batch.
+    // One message for the whole delivery, naming its batches (MAX_BATCH_EVENTS each); every event is in one of them.
     expect(queue.sent).toHaveLength(1);
-    expect(queue.sent[0]).toMatchObject({ kind: "batches", batchIds: [expect.any(Number)] });
-    const batchId = (queue.sent[0] as { batchIds: number[] }).batchIds[0];
-    const inBatch = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE batch_id = ?1").bind(batchId).first<{ n: number }>();
-    expect(inBatch?.n).toBe(500);
-    expect(await outboxCount()).toBe(2); // the warm-up's batch and this one
+    const batchIds = (queue.sent[0] as { kind: string; batchIds: number[] }).batchIds;
+    expect(queue.sent[0]).toMatchObject({ kind: "batches" });
+    expect(batchIds).toHaveLength(500 / MAX_BATCH_EVENTS);
+    const { results } = await env.DB.prepare("SELECT batch_id, count(*) AS n FROM events WHERE batch_id IN (SELECT value FROM json_each(?1)) GROUP BY batch_id")
+      .bind(JSON.stringify(batchIds))
+      .all<{ batch_id: number; n: number }>();
+    expect(results.map((r) => r.n)).toEqual(batchIds.map(() => MAX_BATCH_EVENTS));
+    expect(await outboxCount()).toBe(1 + batchIds.length); // the warm-up's batch and these
   });
 
   it("stores a delivery whose events exceed one statement's JSON parameter, in one transaction", async () => {

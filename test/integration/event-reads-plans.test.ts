@@ -22,43 +22,14 @@ import {
   recordingQueue,
   stubDestinations,
 } from "../helpers/forwarding";
+import { recordedDatabase, type StatementLog } from "../helpers/recorded-d1";
 import { DAY_MS } from "../helpers/stored-events";
-
-type Log = Array<{ sql: string; values: unknown[] }>;
-
-/** A D1 that notes each statement it runs (alone or in a batch) with its bound values. */
-function recorded(db: D1Database, log: Log): D1Database {
-  const inner = new WeakMap<object, { statement: D1PreparedStatement; sql: string; values: unknown[] }>();
-  const wrap = (statement: D1PreparedStatement, sql: string, values: unknown[]): D1PreparedStatement => {
-    const note = () => log.push({ sql, values });
-    const wrapped = {
-      bind: (...bound: unknown[]) => wrap(statement.bind(...bound), sql, bound),
-      first: (column?: string) => (note(), column === undefined ? statement.first() : statement.first(column)),
-      run: () => (note(), statement.run()),
-      raw: (options?: { columnNames?: boolean }) => (note(), statement.raw(options as never)),
-      all: () => (note(), statement.all()),
-    } as unknown as D1PreparedStatement;
-    inner.set(wrapped, { statement, sql, values });
-    return wrapped;
-  };
-  return {
-    prepare: (sql: string) => wrap(db.prepare(sql), sql, []),
-    batch: (statements: D1PreparedStatement[]) =>
-      db.batch(
-        statements.map((s) => {
-          const known = inner.get(s)!;
-          log.push({ sql: known.sql, values: known.values });
-          return known.statement;
-        }),
-      ),
-  } as unknown as D1Database;
-}
 
 it("every handler reaches `events` by uuid only: ingest, fan-out, reads, search, stats, replay, retention", { timeout: 120_000 }, async () => {
   const now = Date.now();
   const old = await seedEvents(1500, { seed: 11, start: now - 60 * DAY_MS });
-  const log: Log = [];
-  const db = recorded(env.DB, log);
+  const log: StatementLog = [];
+  const db = recordedDatabase(env.DB, log);
   const e = envWith({ DB: db, FORWARD_QUEUE: recordingQueue() });
   stubDestinations(() => new Response("ok"));
   await createDestination({ name: "plans" }, e);

@@ -10,6 +10,7 @@ import { countEvents, eventIdRange, SCAN_BUDGET, searchEvents, type EventFilter 
 import { oktaDelivery, postOktaDelivery, envWith, recordingQueue } from "../helpers/forwarding";
 import { forwardStateOf, requestLines, seedEvents, type SeededEvent } from "../helpers/events";
 import { request } from "../helpers/gateway";
+import { recordedDatabase, type StatementLog } from "../helpers/recorded-d1";
 
 let seeded: SeededEvent[] = [];
 /** What a batch costs a walk beyond its events (its index entry, its row and queue row, its list entry, its row again, its outbox row). */
@@ -365,38 +366,10 @@ describe("batches read whole, pages cut inside them", LONG, () => {
   });
 });
 
-/** A D1 binding that records each statement executed (its SQL and bound values), in batches too. */
-function recorded(db: D1Database, log: Array<{ sql: string; values: unknown[] }>): D1Database {
-  const inner = new WeakMap<object, { statement: D1PreparedStatement; sql: string; values: unknown[] }>();
-  const wrap = (statement: D1PreparedStatement, sql: string, values: unknown[]): D1PreparedStatement => {
-    const note = () => log.push({ sql, values });
-    const wrapped = {
-      bind: (...bound: unknown[]) => wrap(statement.bind(...bound), sql, bound),
-      first: (column?: string) => (note(), column === undefined ? statement.first() : statement.first(column)),
-      run: () => (note(), statement.run()),
-      raw: () => (note(), statement.raw()),
-      all: () => (note(), statement.all()),
-    } as unknown as D1PreparedStatement;
-    inner.set(wrapped, { statement, sql, values });
-    return wrapped;
-  };
-  return {
-    prepare: (sql: string) => wrap(db.prepare(sql), sql, []),
-    batch: (statements: D1PreparedStatement[]) =>
-      db.batch(
-        statements.map((s) => {
-          const known = inner.get(s)!;
-          log.push({ sql: known.sql, values: known.values });
-          return known.statement;
-        }),
-      ),
-  } as unknown as D1Database;
-}
-
 describe("no statement scans the events table", LONG, () => {
   it("every statement of a search, a count and a range reads events by uuid only, and no table whole", async () => {
-    const log: Array<{ sql: string; values: unknown[] }> = [];
-    const db = recorded(env.DB, log);
+    const log: StatementLog = [];
+    const db = recordedDatabase(env.DB, log);
     const newest = [...seeded].sort((a, b) => b.id - a.id)[Math.floor(seeded.length / 2)]!;
     const filters: EventFilter[] = [
       {},
