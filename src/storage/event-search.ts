@@ -31,6 +31,7 @@
  * id of the lowest batch walked) says where to continue; a page can therefore be short, or empty, while more events
  * match: only `nextBefore === null` means the end.
  */
+import { BATCH_EVENTS } from "./batch-events";
 import { allRows } from "./d1";
 import { FORWARD, type EventRow } from "./events";
 import { BatchPayload, plainAsText, type StoredPayload } from "./payload-codec";
@@ -394,7 +395,7 @@ async function walkBatches(db: D1Database, walk: Walk): Promise<Walked[]> {
 function batchEventsSql(batchList: string, where: readonly string[]): string {
   return `SELECT ${COLUMNS}
     FROM json_each(${batchList}) l CROSS JOIN event_batches b ON b.id = l.value LEFT JOIN forward_outbox o ON o.batch_id = b.id
-    CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value AND e.batch_id = b.id
+    CROSS JOIN ${BATCH_EVENTS}
     ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}`;
 }
 
@@ -608,8 +609,7 @@ export async function countEvents(db: D1Database, filter: EventFilter, options: 
   const { results } = await db
     .prepare(
       `SELECT e.event_type, e.outcome_result, count(*) AS n
-       FROM ${from} LEFT JOIN forward_outbox o ON o.batch_id = b.id CROSS JOIN json_each(b.uuids) j
-         CROSS JOIN events e ON e.uuid = j.value AND e.batch_id = b.id
+       FROM ${from} LEFT JOIN forward_outbox o ON o.batch_id = b.id CROSS JOIN ${BATCH_EVENTS}
        WHERE ${where.join(" AND ")} GROUP BY e.event_type, e.outcome_result`,
     )
     .bind(...params.values)

@@ -25,6 +25,7 @@
  * bytes.
  */
 import type { IncomingEvent } from "../okta/event-hook";
+import { BATCH_EVENTS } from "./batch-events";
 import { allRows, firstRow } from "./d1";
 import { BatchPayload, concatTexts, encodePayload, plainAsText, type StoredPayload } from "./payload-codec";
 import { eventCountsStatement } from "./stats-events";
@@ -181,11 +182,6 @@ const NEXT_EVENT_ID = "(SELECT coalesce((SELECT first_event_id + event_count FRO
 const THIS_BATCH_ID = "(SELECT max(id) FROM event_batches)";
 /** This group's batch row: the newest one, if it carries the group's random token (`?1` in the statements below). */
 const THIS_BATCH = `event_batches b WHERE b.id = ${THIS_BATCH_ID} AND b.ingest_token = ?1`;
-/**
- * The events of batch `b`, through its uuid list (one primary-key lookup each). The batch_id check costs nothing (the
- * row is read anyway) and keeps out an event of another batch should a list ever name one.
- */
-const BATCH_EVENTS = "json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value AND e.batch_id = b.id";
 
 /**
  * Each event's id is the next batch's first id plus its position in the group (`i`): an event the delivery repeats,

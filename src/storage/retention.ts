@@ -33,6 +33,7 @@
  * then looks up only the events it still holds. Every deleted row and index entry is a row written, as D1 bills it:
  * one per event (the table has no index), plus its deliveries, plus a few per batch.
  */
+import { BATCH_EVENTS } from "./batch-events";
 import { BatchPayload } from "./payload-codec";
 import { allRows } from "./d1";
 import { notHeld } from "./retention-holds";
@@ -81,12 +82,6 @@ function fromHex(hex: string): Uint8Array {
 
 const EACH = "SELECT value FROM json_each(?1)";
 
-/**
- * The events of batch `b`: through its uuid list, one primary-key lookup each. The list holds exactly the events the
- * batch stores (the ingest writes it, the purge rewrites it); the batch_id check costs nothing (the row is read
- * anyway) and keeps an event whose uuid a list still named, should one ever, out of the wrong batch.
- */
-const BATCH_EVENTS = "json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value AND e.batch_id = b.id";
 
 /**
  * The exclusive upper batch id of the events that may be purged for `cutoff` (epoch ms): never above the newest

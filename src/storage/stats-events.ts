@@ -16,6 +16,7 @@
  * types in a 20-event delivery would add a row written per event). The hour's JSON is merged in SQL: the counts of
  * both objects summed per type.
  */
+import { BATCH_EVENTS } from "./batch-events";
 import { allRows } from "./d1";
 
 export const HOUR_MS = 3_600_000;
@@ -24,7 +25,7 @@ const UPSERT_EVENT_COUNTS = `
 INSERT INTO event_counts (hour, counts)
 SELECT ?2, json_group_object(event_type, n)
 FROM (SELECT e.event_type, count(*) AS n
-      FROM event_batches b CROSS JOIN json_each(b.uuids) j CROSS JOIN events e ON e.uuid = j.value AND e.batch_id = b.id
+      FROM event_batches b CROSS JOIN ${BATCH_EVENTS}
       WHERE b.id = (SELECT max(id) FROM event_batches) AND b.ingest_token = ?1
       GROUP BY e.event_type)
 WHERE true
