@@ -262,9 +262,11 @@ export async function purgeEvents(db: D1Database, candidates: readonly PurgeCand
       )
       .bind(batchIds),
     // A batch that stays but lost events lists only those it keeps, in id order (see the file's comment for why).
+    // The order comes from a subquery, not from `json_group_array(… ORDER BY …)`: ORDER BY inside an aggregate
+    // needs SQLite 3.44 or later, and an ordered subquery feeds an aggregate in its order on every version.
     db
       .prepare(
-        `UPDATE event_batches AS b SET uuids = (SELECT json_group_array(e.uuid ORDER BY e.id) FROM ${BATCH_EVENTS})
+        `UPDATE event_batches AS b SET uuids = (SELECT json_group_array(uuid) FROM (SELECT e.uuid FROM ${BATCH_EVENTS} ORDER BY e.id))
          WHERE b.id IN (${EACH})
            AND EXISTS (SELECT 1 FROM json_each(b.uuids) j
                        WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.uuid = j.value AND e.batch_id = b.id))`,
