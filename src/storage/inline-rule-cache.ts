@@ -2,7 +2,8 @@
  * The isolate's copy of the inline hook rules and of looked-up values, so a hook call normally makes no D1 round
  * trip (docs/inline-hooks.md). Both expire after INLINE_RULES_CACHE_TTL_SECONDS (0 disables caching); the admin API
  * drops them at once after a change, so the isolate that served the change sees it immediately and the others within
- * the TTL. Concurrent misses share one D1 read.
+ * the TTL. Concurrent misses share one D1 read, and a copy past half its TTL is renewed in the background, so a busy
+ * isolate's calls never wait for D1.
  */
 import type { InlineHookType } from "../okta/inline/common";
 import type { Lookup } from "../okta/inline/rules/evaluate";
@@ -50,22 +51,44 @@ async function loadSnapshot(db: D1Database, now: number): Promise<RulesSnapshot>
   return { byType, loadedAt: now };
 }
 
-/** Enabled rules of `type`, in priority order. */
-export async function cachedRules(db: D1Database, type: InlineHookType, ttlMs: number, now: number): Promise<Rule[]> {
+/**
+ * Enabled rules of `type`, in priority order. A copy younger than the TTL is used as it is; past half the TTL, a call
+ * that can leave work running after its answer (`waitUntil`) also starts reading D1 again in the background, so an
+ * isolate that keeps receiving calls renews its copy before it expires and no call waits for D1 — the copy in use
+ * is still never older than the TTL. Only a copy past the TTL (or none) makes the call wait for D1.
+ */
+export async function cachedRules(
+  db: D1Database,
+  type: InlineHookType,
+  ttlMs: number,
+  now: number,
+  waitUntil?: (work: Promise<unknown>) => void,
+): Promise<Rule[]> {
   const cache = cacheFor(db);
   let snapshot = cache.snapshot;
-  if (!snapshot || now - snapshot.loadedAt >= ttlMs) {
-    const generation = cache.generation;
-    if (!cache.pending) {
-      const pending = loadSnapshot(db, now).finally(() => {
-        if (cache.pending === pending) cache.pending = undefined;
-      });
-      cache.pending = pending;
+  if (snapshot && now - snapshot.loadedAt < ttlMs) {
+    if (waitUntil && !cache.pending && now - snapshot.loadedAt >= ttlMs / 2) {
+      // A failed renewal is no error of this call: the copy stays until its TTL, and the next call tries again.
+      waitUntil(refreshSnapshot(db, cache, now).catch(() => undefined));
     }
-    snapshot = await cache.pending;
-    if (cache.generation === generation) cache.snapshot = snapshot;
+  } else {
+    snapshot = await refreshSnapshot(db, cache, now);
   }
   return snapshot.byType.get(type) ?? [];
+}
+
+/** Read the rules again (concurrent reads share one), and keep them unless an admin change came meanwhile. */
+async function refreshSnapshot(db: D1Database, cache: IsolateCache, now: number): Promise<RulesSnapshot> {
+  const generation = cache.generation;
+  if (!cache.pending) {
+    const pending = loadSnapshot(db, now).finally(() => {
+      if (cache.pending === pending) cache.pending = undefined;
+    });
+    cache.pending = pending;
+  }
+  const snapshot = await cache.pending;
+  if (cache.generation === generation) cache.snapshot = snapshot;
+  return snapshot;
 }
 
 export function cachedLookup(db: D1Database, ttlMs: number, now: number): Lookup {

@@ -239,6 +239,22 @@ describe("the cache TTL", () => {
   });
 });
 
+describe("renewing the copy before it expires", () => {
+  it("a call past half the TTL is answered from the copy and renews it in the background; the next call has the new rules", async () => {
+    const rule = await createRule({ kind: "token.claim", definition: { token: "access", claim: "tier", value: { from: "static", value: "gold" } } });
+    const vars = { INLINE_RULES_CACHE_TTL_SECONDS: "4" };
+    const tier = async () => ((await (await postInline("token", fixture("token-hook.request.json"), { vars })).json()) as Json).commands[0].value[0].value;
+    expect(await tier()).toBe("gold"); // the copy is read now (createRule dropped the one before)
+    await env.DB.prepare("UPDATE inline_rules SET definition = json_set(definition, '$.value.value', 'silver') WHERE id = ?1").bind(rule.id).run();
+    expect(await tier()).toBe("gold"); // young copy: no D1 read at all
+    await new Promise((r) => setTimeout(r, 2_100));
+    // Past half the TTL: this call does not wait for D1 (it answers from the copy) but renews the copy after its
+    // answer. The copy is still under 4 s old, so without the renewal the call after it would answer "gold" too.
+    expect(await tier()).toBe("gold");
+    expect(await tier()).toBe("silver");
+  });
+});
+
 describe("admin API: invalid rules are refused with what is wrong", () => {
   it.each([
     [{ kind: "token.claim", definition: { token: "identity", claim: "sub", value: { from: "static", value: "x" } } }, /definition\.claim: claim "sub" is reserved.*access tokens only/],

@@ -49,6 +49,7 @@ export async function answerInlineCall<T extends InlineHookType>(
         requestId,
         handler: deps.handler,
         budgetMs: config.inlineHook.deadlineMs - (Date.now() - receivedAt),
+        waitUntil: deps.waitUntil,
       });
   if (!remembered) rememberOutcome(memoKey, outcome, Date.now());
   const summary = summarizeResponse(outcome.response);

@@ -39,6 +39,8 @@ export interface DecideInput<T extends InlineHookType> {
   handler: InlineHookHandler<T> | undefined;
   /** Milliseconds left before we must answer. */
   budgetMs: number;
+  /** Work that may finish after the answer (renewing the isolate's copy of the rules). */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 class DeadlineExceeded extends Error {
@@ -58,7 +60,7 @@ async function attempt<T extends InlineHookType>(input: DecideInput<T>, signal: 
   const ttl = config.inlineHook.rulesCacheTtlMs;
   let rulesDecision;
   try {
-    const rules = await cachedRules(env.DB, type, ttl, now);
+    const rules = await cachedRules(env.DB, type, ttl, now, input.waitUntil);
     rulesDecision = await decideByRules(type, request, rules, cachedLookup(env.DB, ttl, now));
   } catch (error) {
     return { ok: false, reason: "rule_error", error };
