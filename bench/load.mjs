@@ -37,14 +37,18 @@ export function load(baseUrl, scenario, { seconds, connections }) {
 /**
  * A baseline Worker under `wrangler dev`, on a free port of 127.0.0.1: bench/bare-worker.toml (reads the body,
  * answers a constant) or bench/bare-worker-logging.toml (the same plus one log line per request, which under
- * `wrangler dev` is most of what the gateway must do beyond it: docs/testing.md). `output()` is what it printed (the
- * logging one's lines carry their in-Worker `ms`, measured like the gateway's).
+ * `wrangler dev` is most of what the gateway must do beyond it: docs/testing.md), or bench/bare-worker-d1.toml (the
+ * logging one plus storing each event once in one local D1 round trip, kept under `persistTo`). `output()` is what it
+ * printed (the logging ones' lines carry their in-Worker `ms`, measured like the gateway's).
  */
-export async function startBare(config = "bench/bare-worker.toml") {
+export async function startBare(config = "bench/bare-worker.toml", { persistTo } = {}) {
   const port = await freePort();
   const child = spawn(
     path.join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false"],
+    [
+      "dev", "--config", config, "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false",
+      ...(persistTo ? ["--persist-to", persistTo] : []),
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` },

@@ -49,6 +49,47 @@ export function markdown(run) {
       ),
       "",
     );
+    const ingest = run.http.filter((s) => s.d1Ratios);
+    if (ingest.length > 0) {
+      out.push(
+        "Event POSTs against bare+D1 (bench/bare-worker-d1.js: bare+log plus each event's text stored once by uuid in one local D1 statement), in the same rounds:",
+        "",
+        table(
+          ["scenario", "gateway req/s", "bare+D1 req/s", "× bare+D1 (median of rounds)", "bare+D1 ÷ bare", "events/s: gateway / bare+D1", "CPU ms: gateway / bare+D1", "in-Worker ms p50 / p99: gateway / bare+D1", "waiting for D1 p50 / p99: gateway / bare+D1"],
+          ingest.map((s) => [
+            s.name,
+            fmt(s.gatewayRps),
+            fmt(s.bareD1Rps),
+            `**${fmt(s.d1Ratio, 2)}** (${s.d1Ratios.map((r) => fmt(r, 2)).join(", ")})`,
+            fmt(s.bareD1Rps / s.bareRps, 2),
+            s.eventsPerSecond ? `${fmt(s.eventsPerSecond)} / ${fmt(s.bareD1EventsPerSecond)}` : "",
+            `${fmt(s.cpuMsPerRequest, 2)} / ${fmt(s.bareD1CpuMsPerRequest, 2)}`,
+            `${fmt(s.inWorker.msP50)} / ${fmt(s.inWorker.msP99)} — ${fmt(s.bareD1InWorker.msP50)} / ${fmt(s.bareD1InWorker.msP99)}`,
+            `${fmt(s.inWorker.d1MsP50)} / ${fmt(s.inWorker.d1MsP99)} — ${fmt(s.bareD1InWorker.d1MsP50)} / ${fmt(s.bareD1InWorker.d1MsP99)}`,
+          ]),
+        ),
+        "",
+      );
+    }
+  }
+  if (run.serial) {
+    out.push(
+      "## One request at a time (nothing queued in front of a request: the gateway's own time)",
+      "",
+      table(
+        ["scenario", "requests", "in-Worker ms p50 / p99", "bare+log in-Worker ms p50 / p99", "client p50 / p99 ms", "bare+log client p50 / p99 ms", "CPU ms: gateway / bare+log"],
+        run.serial.map((s) => [
+          `${s.name}${s.failures ? ` (${s.failures} FAILED)` : ""}`,
+          fmt(s.requests),
+          `**${fmt(s.inWorker.msP50)} / ${fmt(s.inWorker.msP99)}**`,
+          `${fmt(s.bareLoggingInWorker.msP50)} / ${fmt(s.bareLoggingInWorker.msP99)}`,
+          `${fmt(s.p50)} / ${fmt(s.p99)}`,
+          `${fmt(s.bareLoggingP50)} / ${fmt(s.bareLoggingP99)}`,
+          `${fmt(s.cpuMsPerRequest, 2)} / ${fmt(s.bareLoggingCpuMsPerRequest, 2)}`,
+        ]),
+      ),
+      "",
+    );
   }
   if (run.forwarding) {
     const f = run.forwarding;

@@ -3,15 +3,16 @@
 // 127.0.0.1 as Okta would load it, side by side with a bare Worker under the same wrangler and workerd. Writes
 // bench/results/latest.{json,md} and throughput.svg, and prints the Markdown.
 //
-// Sections (BENCH_SECTIONS, default all): http (each scenario against the gateway and the bare Worker, alternating,
-// BENCH_ROUNDS rounds of BENCH_SECONDS with BENCH_CONNECTIONS), forwarding (D1 rows and queue operations per
+// Sections (BENCH_SECTIONS, default all): http (each scenario against the gateway and the bare Workers, alternating,
+// BENCH_ROUNDS rounds of BENCH_SECONDS with BENCH_CONNECTIONS; event POSTs also against bench/bare-worker-d1.js),
+// serial (the hook routes one request at a time: in-Worker time with nothing queued), forwarding (D1 rows and queue operations per
 // forwarded event, throughput to 1 and 5 destinations, POST → receiver latency under a trickle for each
 // max_batch_timeout in BENCH_BATCH_TIMEOUTS; BENCH_SCENARIOS picks scenarios by id), storage (D1 bytes per event on Okta's examples and on synthesized
 // 2-4 KB events). Every phase is bounded in count and time.
 //
 // Figures from this machine compare changes, not absolute capacity: quote the ratio to the bare Worker from the same
 // run, and the median of rounds; the machine is shared and noisy.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startGateway } from "../test/e2e/gateway.ts";
@@ -27,7 +28,7 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const sections = new Set((process.env.BENCH_SECTIONS ?? "http,forwarding,storage").split(","));
+const sections = new Set((process.env.BENCH_SECTIONS ?? "http,serial,forwarding,storage").split(","));
 const onlyScenarios = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Boolean);
 const batchTimeouts = (process.env.BENCH_BATCH_TIMEOUTS ?? "").split(",").filter(Boolean).map(Number);
 const GATEWAY_VARS = { ALLOW_INSECURE_DESTINATIONS: "true", FORWARD_RETRY_BASE_SECONDS: "1" };
@@ -37,22 +38,27 @@ const nextEvent = syntheticEvents({ seed: 43 });
 const SCENARIOS = scenarios({ seed: 42 });
 
 /** One load run on `target`, with the CPU its whole process group (wrangler's Node and workerd) spent per request. */
-async function measuredLoad(target, scenario) {
+async function measuredLoad(target, scenario, concurrency = connections) {
   const before = cpuMsOfGroup(target.group);
-  const result = await load(target.baseUrl, scenario, { seconds, connections });
+  const result = await load(target.baseUrl, scenario, { seconds, connections: concurrency });
   // Work after the answers (waitUntil: the inline audit, the forward queue's send) belongs to these requests too.
   await new Promise((r) => setTimeout(r, 1_000));
   return { ...result, cpuMsPerRequest: (cpuMsOfGroup(target.group) - before) / Math.max(1, result.requests.total) };
 }
 
-/** The bare+log Worker's own in-Worker `ms` for `scenario`'s path, measured like the gateway's. */
+/** A logging bare Worker's own in-Worker `ms` (and `d1Ms`) for `scenario`'s path, measured like the gateway's. */
 function bareInWorker(lines, scenario) {
-  const ms = lines.filter((l) => l.msg === "request" && l.route === scenario.path && typeof l.ms === "number").map((l) => l.ms).sort((a, b) => a - b);
-  return { requests: ms.length, msP50: quantile(ms, 0.5), msP99: quantile(ms, 0.99) };
+  const own = lines.filter((l) => l.msg === "request" && l.route === scenario.path && l.method === scenario.method && typeof l.ms === "number");
+  const ms = own.map((l) => l.ms).sort((a, b) => a - b);
+  const d1Ms = own.map((l) => l.d1Ms ?? 0).sort((a, b) => a - b);
+  return { requests: ms.length, msP50: quantile(ms, 0.5), msP99: quantile(ms, 0.99), d1MsP50: quantile(d1Ms, 0.5), d1MsP99: quantile(d1Ms, 0.99) };
 }
 
-async function httpSection(gw, bare, bareLogging) {
-  for (const target of [gw, bare, bareLogging]) target.group = processGroupOf(new URL(target.baseUrl).port);
+/** An event POST: the scenarios the bare+D1 Worker (bench/bare-worker-d1.js) is also measured on. */
+const isIngest = (scenario) => scenario.method === "POST" && scenario.path === "/hooks/events";
+
+async function httpSection(gw, bare, bareLogging, bareD1) {
+  for (const target of [gw, bare, bareLogging, bareD1]) target.group = processGroupOf(new URL(target.baseUrl).port);
   const warm = SCENARIOS[0];
   for (const target of [gw, bare, bareLogging]) await load(target.baseUrl, warm, { seconds: 2, connections });
   const results = [];
@@ -60,16 +66,19 @@ async function httpSection(gw, bare, bareLogging) {
     const gatewayRuns = [];
     const bareRuns = [];
     const loggingRuns = [];
+    const d1Runs = [];
     const from = gw.output().length;
     const loggingFrom = bareLogging.output().length;
+    const d1From = bareD1.output().length;
     for (let round = 0; round < rounds; round++) {
       // Rotate who goes first, so a machine getting busier or quieter does not favour any side.
-      const order = [[gw, gatewayRuns], [bare, bareRuns], [bareLogging, loggingRuns]];
-      for (let k = 0; k < round % 3; k++) order.push(order.shift());
+      const order = [[gw, gatewayRuns], [bare, bareRuns], [bareLogging, loggingRuns], ...(isIngest(scenario) ? [[bareD1, d1Runs]] : [])];
+      for (let k = 0; k < round % order.length; k++) order.push(order.shift());
       for (const [target, runs] of order) runs.push(await measuredLoad(target, scenario));
     }
     const inWorker = requestCost(logLines(gw.output().slice(from)), scenario);
     const bareLoggingInWorker = bareInWorker(logLines(bareLogging.output().slice(loggingFrom)), scenario);
+    const bareD1InWorker = isIngest(scenario) ? bareInWorker(logLines(bareD1.output().slice(d1From)), scenario) : undefined;
     // The inline audit is written after the answers (coalesced, src/storage/inline-call-buffer.ts), so it is not in
     // the requests' own D1 counts: its rows, each with one index entry, over the calls they hold.
     let auditRowsWrittenPerCall;
@@ -105,8 +114,55 @@ async function httpSection(gw, bare, bareLogging) {
       bareCpuMsPerRequest: mid(bareRuns, (r) => r.cpuMsPerRequest),
       bareLoggingCpuMsPerRequest: mid(loggingRuns, (r) => r.cpuMsPerRequest),
       ...(auditRowsWrittenPerCall !== undefined && { auditRowsWrittenPerCall }),
+      ...(isIngest(scenario) && {
+        bareD1Rps: mid(d1Runs, rps),
+        d1Ratio: median(gatewayRuns.map((g, i) => rps(g) / rps(d1Runs[i]))),
+        d1Ratios: gatewayRuns.map((g, i) => rps(g) / rps(d1Runs[i])),
+        bareD1EventsPerSecond: scenario.events ? mid(d1Runs, rps) * scenario.events : null,
+        bareD1CpuMsPerRequest: mid(d1Runs, (r) => r.cpuMsPerRequest),
+        bareD1InWorker,
+      }),
     });
     console.log(`${scenario.name}: ${Math.round(results.at(-1).gatewayRps)} req/s, ${results.at(-1).ratio.toFixed(2)}× bare, ${results.at(-1).loggingRatio.toFixed(2)}× bare+log${failures ? `, ${failures} failures` : ""}`);
+  }
+  return results;
+}
+
+/**
+ * The hook routes one request at a time (BENCH_ROUNDS rounds of BENCH_SECONDS, the gateway and the logging bare
+ * Worker taking turns): the in-Worker `ms` with nothing queued in front of the request, which under 8 connections
+ * on 2 cores is mostly the wait for the isolate's one thread (docs/testing.md). The figure the inline hooks' ≤ 2 ms
+ * target is read from.
+ */
+async function serialSection(gw, bareLogging) {
+  const results = [];
+  for (const scenario of SCENARIOS.filter((s) => ["verification", "inline-token", "inline-registration", "ingest-1", "ingest-20"].includes(s.id))) {
+    const gatewayRuns = [];
+    const loggingRuns = [];
+    const from = gw.output().length;
+    const loggingFrom = bareLogging.output().length;
+    for (let round = 0; round < rounds; round++) {
+      const order = [[gw, gatewayRuns], [bareLogging, loggingRuns]];
+      if (round % 2) order.reverse();
+      for (const [target, runs] of order) runs.push(await measuredLoad(target, scenario, 1));
+    }
+    const mid = (runs, f) => median(runs.map(f));
+    results.push({
+      id: scenario.id,
+      name: scenario.name,
+      requests: gatewayRuns.reduce((n, r) => n + r.requests.total, 0),
+      failures: gatewayRuns.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
+      p50: mid(gatewayRuns, (r) => r.latency.p50),
+      p99: mid(gatewayRuns, (r) => r.latency.p99),
+      bareLoggingP50: mid(loggingRuns, (r) => r.latency.p50),
+      bareLoggingP99: mid(loggingRuns, (r) => r.latency.p99),
+      inWorker: requestCost(logLines(gw.output().slice(from)), scenario),
+      bareLoggingInWorker: bareInWorker(logLines(bareLogging.output().slice(loggingFrom)), scenario),
+      cpuMsPerRequest: mid(gatewayRuns, (r) => r.cpuMsPerRequest),
+      bareLoggingCpuMsPerRequest: mid(loggingRuns, (r) => r.cpuMsPerRequest),
+    });
+    const last = results.at(-1);
+    console.log(`${scenario.name}, one at a time: in the Worker p50 ${last.inWorker.msP50} / p99 ${last.inWorker.msP99} ms (bare+log ${last.bareLoggingInWorker.msP50} / ${last.bareLoggingInWorker.msP99})`);
   }
   return results;
 }
@@ -213,21 +269,30 @@ async function storageSection() {
 const run = {
   date: new Date().toISOString().slice(0, 10),
   machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), Node ${process.version}, wrangler dev --local`,
-  method: `${connections} connections, ${rounds} rounds of ${seconds} s per scenario, the gateway and both baselines taking turns going first; ratios are per round, the table shows their median. "bare": reads the body and answers a constant (bench/bare-worker.js); "bare+log": the same plus one log line per request (bench/bare-worker-logging.js), the fairer reference under wrangler dev, whose inspector session relays every console call (docs/testing.md).`,
+  method: `${connections} connections, ${rounds} rounds of ${seconds} s per scenario, the gateway and the baselines taking turns going first; ratios are per round, the table shows their median. "bare": reads the body and answers a constant (bench/bare-worker.js); "bare+log": the same plus one log line per request (bench/bare-worker-logging.js), the fairer reference under wrangler dev, whose inspector session relays every console call (docs/testing.md); "bare+D1" (event POSTs only): bare+log plus storing each event's text once by uuid in one local D1 statement (bench/bare-worker-d1.js), the least any Worker that stores a delivery before answering must do.`,
 };
-if (sections.has("http") || sections.has("forwarding")) {
+if (sections.has("http") || sections.has("serial") || sections.has("forwarding")) {
   const bare = sections.has("http") ? await startBare() : null;
-  const bareLogging = sections.has("http") ? await startBare("bench/bare-worker-logging.toml") : null;
+  const bareLogging = sections.has("http") || sections.has("serial") ? await startBare("bench/bare-worker-logging.toml") : null;
+  const bareD1Dir = mkdtempSync(path.join(os.tmpdir(), "bench-bare-d1-"));
+  const bareD1 = sections.has("http") ? await startBare("bench/bare-worker-d1.toml", { persistTo: bareD1Dir }) : null;
   const gw = await startGateway({ vars: GATEWAY_VARS });
   try {
     await seedInlineRules(gw);
     // Forwarding first, while the queue is idle; the load scenarios after it run with no destination.
     if (sections.has("forwarding")) run.forwarding = await forwardingSection(gw);
-    if (sections.has("http")) run.http = await httpSection(gw, bare, bareLogging);
+    if (sections.has("serial")) {
+      bareLogging.group = processGroupOf(new URL(bareLogging.baseUrl).port);
+      gw.group = processGroupOf(new URL(gw.baseUrl).port);
+      run.serial = await serialSection(gw, bareLogging);
+    }
+    if (sections.has("http")) run.http = await httpSection(gw, bare, bareLogging, bareD1);
   } finally {
     await gw.stop();
     bare?.stop();
     bareLogging?.stop();
+    bareD1?.stop();
+    rmSync(bareD1Dir, { recursive: true, force: true });
   }
 }
 if (sections.has("storage")) run.storage = await storageSection();
