@@ -4,6 +4,8 @@
 // 200 and logs one line with its in-Worker `ms`. No authentication, no validation, no batch, no outbox, no
 // forwarding: what the gateway costs beyond it is the gateway's; what it costs beyond bench/bare-worker-logging.js
 // is local D1's (under `wrangler dev` its SQLite runs in the same workerd as the Worker).
+import { logRequest } from "./bare-log-line.js";
+
 let ready;
 
 export default {
@@ -28,20 +30,6 @@ export default {
     } else {
       response = Response.json({ verification: "bench" });
     }
-    const requestId = crypto.randomUUID();
-    response.headers.set("x-request-id", requestId);
-    console.log(
-      JSON.stringify({
-        level: "info",
-        msg: "request",
-        requestId,
-        method: request.method,
-        route: new URL(request.url).pathname,
-        status: response.status,
-        ms: Date.now() - started,
-        d1Ms,
-      }),
-    );
-    return response;
+    return logRequest(request, response, started, { d1Ms });
   },
 };

@@ -3,6 +3,8 @@
 // platform's logging can be told apart from the gateway's own. Under `wrangler dev` each request that logs costs
 // about as much CPU again as the bare Worker's whole request (workerd writes the line, wrangler's Node process
 // relays it), whatever the line says.
+import { logRequest } from "./bare-log-line.js";
+
 export default {
   async fetch(request) {
     const started = Date.now();
@@ -13,20 +15,6 @@ export default {
     } else {
       response = Response.json({ verification: "bench" });
     }
-    const requestId = crypto.randomUUID();
-    response.headers.set("x-request-id", requestId);
-    console.log(
-      JSON.stringify({
-        level: "info",
-        msg: "request",
-        requestId,
-        method: request.method,
-        route: new URL(request.url).pathname,
-        status: response.status,
-        ms: Date.now() - started,
-        oktaRequestId: request.headers.get("x-okta-request-id") ?? undefined,
-      }),
-    );
-    return response;
+    return logRequest(request, response, started);
   },
 };
