@@ -2,8 +2,8 @@
  * The isolate's copy of the inline hook rules and of looked-up values, so a hook call normally makes no D1 round
  * trip (docs/inline-hooks.md). Both expire after INLINE_RULES_CACHE_TTL_SECONDS (0 disables caching); the admin API
  * drops them at once after a change, so the isolate that served the change sees it immediately and the others within
- * the TTL. Concurrent misses share one D1 read, and a copy past half its TTL is renewed in the background, so a busy
- * isolate's calls never wait for D1.
+ * the TTL. Concurrent misses share one D1 read, and a copy (of the rules or of a value) past half its TTL is renewed
+ * in the background, so a busy isolate's calls never wait for D1.
  */
 import type { InlineHookType } from "../okta/inline/common";
 import type { Lookup } from "../okta/inline/rules/evaluate";
@@ -23,6 +23,8 @@ interface IsolateCache {
   snapshot?: RulesSnapshot;
   pending?: Promise<RulesSnapshot>;
   lookups: Map<string, { value: unknown; at: number }>;
+  /** Lookup values being renewed in the background (so a hot key is read once, not by every call meanwhile). */
+  renewing: Set<string>;
   /** Bumped by every invalidation, so a read that started before a change is not kept as fresh. */
   generation: number;
 }
@@ -34,7 +36,7 @@ function cacheFor(db: D1Database): IsolateCache {
   const key = baseDatabase(db);
   let cache = caches.get(key);
   if (!cache) {
-    cache = { lookups: new Map(), generation: 0 };
+    cache = { lookups: new Map(), renewing: new Set(), generation: 0 };
     caches.set(key, cache);
   }
   return cache;
@@ -91,16 +93,36 @@ async function refreshSnapshot(db: D1Database, cache: IsolateCache, now: number)
   return snapshot;
 }
 
-export function cachedLookup(db: D1Database, ttlMs: number, now: number): Lookup {
+/**
+ * Looked-up values, cached like the rules: younger than the TTL, a value is used as it is, and past half the TTL a
+ * call that can leave work after its answer (`waitUntil`) also renews it in the background. A value read while an
+ * admin change came is not kept.
+ */
+export function cachedLookup(db: D1Database, ttlMs: number, now: number, waitUntil?: (work: Promise<unknown>) => void): Lookup {
   const cache = cacheFor(db);
+  const read = async (id: string, table: string, key: string) => {
+    const generation = cache.generation;
+    const value = await getLookupValue(db, table, key);
+    if (cache.generation === generation) {
+      if (cache.lookups.size >= MAX_CACHED_LOOKUPS && !cache.lookups.has(id)) cache.lookups.clear();
+      cache.lookups.set(id, { value, at: now });
+    }
+    return value;
+  };
   return async (table, key) => {
     const id = `${table}\u0000${key}`;
     const hit = cache.lookups.get(id);
-    if (hit && now - hit.at < ttlMs) return hit.value;
-    const value = await getLookupValue(db, table, key);
-    if (cache.lookups.size >= MAX_CACHED_LOOKUPS) cache.lookups.clear();
-    cache.lookups.set(id, { value, at: now });
-    return value;
+    if (!hit || now - hit.at >= ttlMs) return read(id, table, key);
+    if (waitUntil && now - hit.at >= ttlMs / 2 && !cache.renewing.has(id)) {
+      cache.renewing.add(id);
+      const renewing = cache.renewing;
+      waitUntil(
+        read(id, table, key)
+          .catch(() => undefined) // the value stays until its TTL; the next call tries again
+          .finally(() => renewing.delete(id)),
+      );
+    }
+    return hit.value;
   };
 }
 
@@ -111,4 +133,5 @@ export function invalidateInlineRuleCache(db: D1Database): void {
   cache.pending = undefined;
   cache.generation += 1;
   cache.lookups.clear();
+  cache.renewing = new Set();
 }

@@ -253,6 +253,22 @@ describe("renewing the copy before it expires", () => {
     expect(await tier()).toBe("gold");
     expect(await tier()).toBe("silver");
   });
+
+  it("the same for a looked-up value: answered from the copy past half the TTL, renewed after the answer", async () => {
+    await createRule({
+      kind: "token.claim",
+      definition: { token: "access", claim: "roles", value: { from: "lookup", table: "renewed-roles", key: { from: "profile", attribute: "login" } } },
+    });
+    await putLookup("renewed-roles", "administrator1@clouditude.net", ["admin"]);
+    const vars = { INLINE_RULES_CACHE_TTL_SECONDS: "4" };
+    const roles = async () => ((await (await postInline("token", fixture("token-hook.request.json"), { vars })).json()) as Json).commands[0].value[0].value;
+    expect(await roles()).toEqual(["admin"]);
+    await env.DB.prepare("UPDATE inline_lookup_entries SET value = '[\"auditor\"]' WHERE table_name = 'renewed-roles'").run();
+    expect(await roles()).toEqual(["admin"]);
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect(await roles()).toEqual(["admin"]);
+    expect(await roles()).toEqual(["auditor"]);
+  });
 });
 
 describe("admin API: invalid rules are refused with what is wrong", () => {

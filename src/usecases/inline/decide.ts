@@ -61,7 +61,7 @@ async function attempt<T extends InlineHookType>(input: DecideInput<T>, signal: 
   let rulesDecision;
   try {
     const rules = await cachedRules(env.DB, type, ttl, now, input.waitUntil);
-    rulesDecision = await decideByRules(type, request, rules, cachedLookup(env.DB, ttl, now));
+    rulesDecision = await decideByRules(type, request, rules, cachedLookup(env.DB, ttl, now, input.waitUntil));
   } catch (error) {
     return { ok: false, reason: "rule_error", error };
   }
