@@ -9,7 +9,7 @@ import type { InlineHookType } from "../okta/inline/common";
 import type { Lookup } from "../okta/inline/rules/evaluate";
 import type { Rule } from "../okta/inline/rules/schema";
 import { getLookupValue, listRules } from "./inline-rules";
-import { baseDatabase } from "./d1";
+import { baseDatabase, storageDatabase } from "./d1";
 
 /** Bound on cached lookup values per isolate (the cache is simply emptied when it is reached). */
 export const MAX_CACHED_LOOKUPS = 10_000;
@@ -71,12 +71,20 @@ export async function cachedRules(
   if (snapshot && now - snapshot.loadedAt < ttlMs) {
     if (waitUntil && !cache.pending && now - snapshot.loadedAt >= ttlMs / 2) {
       // A failed renewal is no error of this call: the copy stays until its TTL, and the next call tries again.
-      waitUntil(refreshSnapshot(db, cache, now).catch(() => undefined));
+      waitUntil(refreshSnapshot(afterAnswer(db), cache, now).catch(() => undefined));
     }
   } else {
     snapshot = await refreshSnapshot(db, cache, now);
   }
   return snapshot.byType.get(type) ?? [];
+}
+
+/**
+ * The binding for a read that runs after the call's answer: not the request's metering wrapper, whose log line is
+ * written by then (as the inline audit's writes, ./inline-call-buffer.ts).
+ */
+function afterAnswer(db: D1Database): D1Database {
+  return storageDatabase(baseDatabase(db));
 }
 
 /** Read the rules again (concurrent reads share one), and keep them unless an admin change came meanwhile. */
@@ -100,10 +108,12 @@ async function refreshSnapshot(db: D1Database, cache: IsolateCache, now: number)
  */
 export function cachedLookup(db: D1Database, ttlMs: number, now: number, waitUntil?: (work: Promise<unknown>) => void): Lookup {
   const cache = cacheFor(db);
-  const read = async (id: string, table: string, key: string) => {
+  const read = async (id: string, table: string, key: string, from = db) => {
     const generation = cache.generation;
-    const value = await getLookupValue(db, table, key);
-    if (cache.generation === generation) {
+    const value = await getLookupValue(from, table, key);
+    // Not kept after an admin change, nor over a value read later (a slow renewal finishing after a blocking read).
+    const current = cache.lookups.get(id);
+    if (cache.generation === generation && !(current && current.at > now)) {
       if (cache.lookups.size >= MAX_CACHED_LOOKUPS && !cache.lookups.has(id)) cache.lookups.clear();
       cache.lookups.set(id, { value, at: now });
     }
@@ -117,7 +127,7 @@ export function cachedLookup(db: D1Database, ttlMs: number, now: number, waitUnt
       cache.renewing.add(id);
       const renewing = cache.renewing;
       waitUntil(
-        read(id, table, key)
+        read(id, table, key, afterAnswer(db))
           .catch(() => undefined) // the value stays until its TTL; the next call tries again
           .finally(() => renewing.delete(id)),
       );
