@@ -18,7 +18,7 @@ import path from "node:path";
 import { startGateway } from "../test/e2e/gateway.ts";
 import { forwardingCostPhase, forwardingThroughput, startReceiver, trickleLatency } from "../bench/forwarding.mjs";
 import { cpuMsOfGroup, load, processGroupOf, startBare } from "../bench/load.mjs";
-import { logLines, median, quantile, requestCost } from "../bench/log-lines.mjs";
+import { logLines, median, requestCost } from "../bench/log-lines.mjs";
 import { writeRun } from "../bench/report.mjs";
 import { growth, snapshot, storeAll } from "../bench/storage.mjs";
 import { scenarios, seedInlineRules } from "../bench/scenarios.mjs";
@@ -46,14 +46,6 @@ async function measuredLoad(target, scenario, concurrency = connections) {
   return { ...result, cpuMsPerRequest: (cpuMsOfGroup(target.group) - before) / Math.max(1, result.requests.total) };
 }
 
-/** A logging bare Worker's own in-Worker `ms` (and `d1Ms`) for `scenario`'s path, measured like the gateway's. */
-function bareInWorker(lines, scenario) {
-  const own = lines.filter((l) => l.msg === "request" && l.route === scenario.path && l.method === scenario.method && typeof l.ms === "number");
-  const ms = own.map((l) => l.ms).sort((a, b) => a - b);
-  const d1Ms = own.map((l) => l.d1Ms ?? 0).sort((a, b) => a - b);
-  return { requests: ms.length, msP50: quantile(ms, 0.5), msP99: quantile(ms, 0.99), d1MsP50: quantile(d1Ms, 0.5), d1MsP99: quantile(d1Ms, 0.99) };
-}
-
 /** An event POST: the scenarios the bare+D1 Worker (bench/bare-worker-d1.js) is also measured on. */
 const isIngest = (scenario) => scenario.method === "POST" && scenario.path === "/hooks/events";
 
@@ -77,8 +69,8 @@ async function httpSection(gw, bare, bareLogging, bareD1) {
       for (const [target, runs] of order) runs.push(await measuredLoad(target, scenario));
     }
     const inWorker = requestCost(logLines(gw.output().slice(from)), scenario);
-    const bareLoggingInWorker = bareInWorker(logLines(bareLogging.output().slice(loggingFrom)), scenario);
-    const bareD1InWorker = isIngest(scenario) ? bareInWorker(logLines(bareD1.output().slice(d1From)), scenario) : undefined;
+    const bareLoggingInWorker = requestCost(logLines(bareLogging.output().slice(loggingFrom)), scenario);
+    const bareD1InWorker = isIngest(scenario) ? requestCost(logLines(bareD1.output().slice(d1From)), scenario) : undefined;
     // The inline audit is written after the answers (coalesced, src/storage/inline-call-buffer.ts), so it is not in
     // the requests' own D1 counts: its rows, each with one index entry, over the calls they hold.
     let auditRowsWrittenPerCall;
@@ -157,7 +149,7 @@ async function serialSection(gw, bareLogging) {
       bareLoggingP50: mid(loggingRuns, (r) => r.latency.p50),
       bareLoggingP99: mid(loggingRuns, (r) => r.latency.p99),
       inWorker: requestCost(logLines(gw.output().slice(from)), scenario),
-      bareLoggingInWorker: bareInWorker(logLines(bareLogging.output().slice(loggingFrom)), scenario),
+      bareLoggingInWorker: requestCost(logLines(bareLogging.output().slice(loggingFrom)), scenario),
       cpuMsPerRequest: mid(gatewayRuns, (r) => r.cpuMsPerRequest),
       bareLoggingCpuMsPerRequest: mid(loggingRuns, (r) => r.cpuMsPerRequest),
     });
